@@ -1,0 +1,91 @@
+"""MeMo: a persistent, governed memory layer for LLM applications.
+
+Importing this package has no side effects: no network, no model loading, no global settings.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .clock import Clock, ManualClock, SystemClock
+    from .config import MemoConfig
+    from .engine import AddResult
+    from .errors import (
+        AuditIntegrityError,
+        ConfigError,
+        EmbeddingError,
+        ErasureIncomplete,
+        ExtractionError,
+        InvalidInput,
+        LLMError,
+        MemoError,
+        NotFound,
+        PermissionDenied,
+        PolicyViolation,
+        ScopeError,
+        StoreCorrupted,
+        StoreUnavailable,
+    )
+    from .memory import AsyncMemory, Memory
+    from .models import HistoryEntry, Hit, Kind, MemoryRecord, Origin, Provenance, Scope, Status
+    from .render import Context
+
+_HOME = {
+    **dict.fromkeys(["Clock", "ManualClock", "SystemClock"], "clock"),
+    "MemoConfig": "config",
+    "AddResult": "engine",
+    **dict.fromkeys(
+        [
+            "AuditIntegrityError", "ConfigError", "EmbeddingError", "ErasureIncomplete", "ExtractionError",
+            "InvalidInput", "LLMError", "MemoError", "NotFound", "PermissionDenied", "PolicyViolation",
+            "ScopeError", "StoreCorrupted", "StoreUnavailable",
+        ],
+        "errors",
+    ),
+    **dict.fromkeys(["AsyncMemory", "Memory"], "memory"),
+    **dict.fromkeys(["HistoryEntry", "Hit", "Kind", "MemoryRecord", "Origin", "Provenance", "Scope", "Status"], "models"),
+    "Context": "render",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """Public names load on first use, so `import shared_core` stays cheap and side-effect free."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shared_core' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AddResult",
+    "AsyncMemory",
+    "AuditIntegrityError",
+    "Clock",
+    "ConfigError",
+    "Context",
+    "EmbeddingError",
+    "ErasureIncomplete",
+    "ExtractionError",
+    "HistoryEntry",
+    "Hit",
+    "InvalidInput",
+    "Kind",
+    "LLMError",
+    "ManualClock",
+    "MemoConfig",
+    "MemoError",
+    "Memory",
+    "MemoryRecord",
+    "NotFound",
+    "Origin",
+    "PermissionDenied",
+    "PolicyViolation",
+    "Provenance",
+    "Scope",
+    "ScopeError",
+    "Status",
+    "StoreCorrupted",
+    "StoreUnavailable",
+    "SystemClock",
+]

@@ -1,0 +1,307 @@
+"""`memo bench ...`: argparse wiring for the benchmarks.
+
+The `memo` CLI calls `register(subparsers)`; every subcommand sets `func(args) -> int`.
+`python -m shared_core.bench locomo ...` works too (see `__main__.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PEERS_VENV = REPO_ROOT / "benchmarks" / "peers-venv"
+RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def git_sha(root: Path = REPO_ROOT) -> str | None:
+    """The checked-out commit, read from .git (no git process is run)."""
+    git = root / ".git"
+    try:
+        if git.is_file():  # a worktree: "gitdir: <path>"
+            git = (root / git.read_text().split(":", 1)[1].strip()).resolve()
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref:"):
+            return head or None
+        ref = head.split(":", 1)[1].strip()
+        for base in (git, git.parent / "commondir"):
+            path = base / ref
+            if path.is_file():
+                return path.read_text().strip() or None
+        packed = git / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text().splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[1] == ref:
+                    return parts[0]
+    except OSError:
+        return None
+    return None
+
+
+def machine_info() -> dict[str, Any]:
+    import platform
+
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gib"] = round(int(line.split()[1]) / 1024**2, 1)
+                break
+    except OSError:
+        pass
+    return info
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _command(args: argparse.Namespace) -> str:
+    return getattr(args, "command_line", None) or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _rerun_in_peers_env(subcommand: str, argv: list[str], command_line: str) -> int | None:
+    """Run this subcommand with the peers venv's Python (None when there is no such venv)."""
+    py = PEERS_VENV / "bin" / "python"
+    if not py.is_file():
+        return None
+    print(f"[bench] running in {PEERS_VENV} (its pins clash with this environment)", file=sys.stderr)
+    cmd = [str(py), "-m", "shared_core.bench", subcommand, *argv, "--command-line", command_line]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    return subprocess.call(cmd, env=env)
+
+
+def _check_system(name: str, subcommand: str, argv: list[str], args: argparse.Namespace) -> int | None:
+    """None: run here. An int: the exit code (ran elsewhere, or cannot run)."""
+    from .systems import SYSTEMS, missing_modules
+
+    spec = SYSTEMS.get(name)
+    if spec is None:
+        print(f"unknown system {name!r}; choose from {', '.join(SYSTEMS)}", file=sys.stderr)
+        return 2
+    missing = missing_modules(spec)
+    if not missing:
+        return None
+    if spec.own_env:
+        code = _rerun_in_peers_env(subcommand, argv, _command(args))
+        if code is not None:
+            return code
+        hint = "bash benchmarks/setup_peers.sh"
+    else:
+        hint = "pip install 'memo-memory[bench]'"
+    print(f"system {name!r} needs {', '.join(missing)}: {hint}", file=sys.stderr)
+    return 3
+
+
+# --------------------------------------------------------------------------- locomo
+
+
+def cmd_locomo(args: argparse.Namespace) -> int:
+    argv = ["--data", str(args.data), "--out", str(args.out), "--system", args.system, "--embedder", args.embedder]
+    if args.limit is not None:
+        argv += ["--limit", str(args.limit)]
+    if args.no_progress:
+        argv.append("--no-progress")
+    code = _check_system(args.system, "locomo", argv, args)
+    if code is not None:
+        return code
+
+    from .locomo import BUDGETS, K_VALUES, MAX_CREDIT_PER_HIT, load_locomo, run_locomo
+    from .systems import SYSTEMS, make_embedder, system_factory
+
+    data = Path(args.data)
+    conversations = load_locomo(data)
+    if args.limit is not None:
+        conversations = conversations[: args.limit]
+    spec = SYSTEMS[args.system]
+    embedder = make_embedder(args.embedder) if spec.uses_embedder else None
+    factory, sys_cfg = system_factory(args.system, embedder)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    report = run_locomo(conversations, factory, system_name=args.system, show_progress=not args.no_progress)
+    out: dict[str, Any] = {
+        **report,
+        "config": {
+            "system": sys_cfg,
+            "data": {"path": str(data), "name": data.name, "sha256": sha256_file(data)},
+            "k": list(K_VALUES),
+            "budgets": list(BUDGETS),
+            "max_credit_per_hit": MAX_CREDIT_PER_HIT,
+            "tokenizer": "tiktoken cl100k_base",
+            "embedder": args.embedder if spec.uses_embedder else None,
+        },
+        "git_sha": git_sha(),
+        "machine": machine_info(),
+        "command": _command(args),
+        "started_at": started.isoformat(timespec="seconds"),
+        "elapsed_s": round(time.perf_counter() - t0, 2),
+    }
+    _write_json(Path(args.out), out)
+    ov = out["overall"]
+    print(
+        f"{args.system}: {out['questions']} questions, recall@5/10/20/30 = "
+        f"{ov['recall@5']:.3f}/{ov['recall@10']:.3f}/{ov['recall@20']:.3f}/{ov['recall@30']:.3f}, "
+        f"budget@1024/2048/4096 = {ov['budget@1024']:.3f}/{ov['budget@2048']:.3f}/{ov['budget@4096']:.3f}, "
+        f"search p50 {out['search_ms']['p50']:.1f} ms -> {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------- scale
+
+
+def cmd_scale(args: argparse.Namespace) -> int:
+    sizes = [int(x.replace("_", "")) for x in str(args.n).split(",") if x.strip()]
+    argv = ["--n", ",".join(map(str, sizes)), "--out", str(args.out), "--system", args.system]
+    argv += ["--embedder", args.embedder, "--queries", str(args.queries), "--seed", str(args.seed)]
+    if args.no_progress:
+        argv.append("--no-progress")
+    code = _check_system(args.system, "scale", argv, args)
+    if code is not None:
+        return code
+    from .scale import run_scale
+
+    t0 = time.perf_counter()
+    report = run_scale(
+        args.system,
+        sizes,
+        embedder=args.embedder,
+        queries=args.queries,
+        seed=args.seed,
+        show_progress=not args.no_progress,
+        timeout_s=args.timeout,
+    )
+    out = {
+        **report,
+        "git_sha": git_sha(),
+        "machine": machine_info(),
+        "command": _command(args),
+        "elapsed_s": round(time.perf_counter() - t0, 2),
+    }
+    _write_json(Path(args.out), out)
+    for row in out["sizes"]:
+        print(
+            f"{args.system} N={row['n']}: {row.get('status', 'ok')} "
+            f"ingest {row.get('ingest_per_s', 0):.0f}/s, search p50 {row.get('search_ms', {}).get('p50', 0):.1f} ms",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_scale_worker(args: argparse.Namespace) -> int:
+    from .scale import worker_main
+
+    return worker_main(args)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_reports
+
+    written = write_reports(Path(args.results))
+    for path in written:
+        print(path, file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
+    from .systems import SYSTEMS
+
+    sub = parser.add_subparsers(dest="bench_command", metavar="{locomo,scale,report}")
+    sub.required = True
+    names = list(SYSTEMS)
+
+    p = sub.add_parser("locomo", help="evidence recall on LoCoMo-format conversations")
+    p.add_argument("--data", required=True, help="a LoCoMo-format JSON file (a list of conversations)")
+    p.add_argument("--out", required=True, help="where to write the results JSON")
+    p.add_argument("--system", default="memo", choices=names)
+    p.add_argument("--embedder", default="minilm", help="minilm (default, all systems) or hashing (tests)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N conversations")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_locomo)
+
+    p = sub.add_parser("scale", help="ingest rate, search latency, RSS and disk against N")
+    p.add_argument("--n", default="1000,10000,100000", help="comma-separated sizes")
+    p.add_argument("--out", required=True)
+    p.add_argument("--system", default="memo", choices=names)
+    p.add_argument("--embedder", default="minilm")
+    p.add_argument("--queries", type=int, default=200, help="timed searches per size")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds per size before it is abandoned")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_scale)
+
+    p = sub.add_parser("scale-worker", help=argparse.SUPPRESS)
+    p.add_argument("--system", required=True)
+    p.add_argument("--n", type=int, required=True)
+    p.add_argument("--embedder", default="minilm")
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_scale_worker)
+
+    p = sub.add_parser("report", help="write the Markdown tables and PNG plots from results JSONs")
+    p.add_argument("--results", default=str(RESULTS_DIR))
+    p.set_defaults(func=cmd_report)
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add `bench` to the `memo` CLI's subparsers."""
+    parser: argparse.ArgumentParser = subparsers.add_parser("bench", help="benchmarks: LoCoMo recall, scale")
+    add_bench_subcommands(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared_core.bench", description="MeMo benchmarks")
+    add_bench_subcommands(parser)
+    args = parser.parse_args(argv)
+    if getattr(args, "command_line", None) is None and hasattr(args, "command_line"):
+        args.command_line = shlex.join(["python", "-m", "shared_core.bench", *(argv if argv is not None else sys.argv[1:])])
+    return int(args.func(args))

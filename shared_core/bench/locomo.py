@@ -1,0 +1,432 @@
+"""LoCoMo evidence-retrieval benchmark: data loading, normalisation, metrics, and the protocol.
+
+The data is read at run time from a file in LoCoMo's own JSON format (a list of conversations,
+as in `locomo10.json`); nothing of it is stored in the repository (the data is CC BY-NC 4.0).
+
+Protocol, per conversation: a fresh store (a new system in a new directory); every session is
+fed in order, each turn with its speaker, its `dia_id` and its session's date; then every
+question of categories 1-4 with resolvable evidence is asked. A hit credits the first
+`MAX_CREDIT_PER_HIT` source turns of its provenance, so an item citing fifty turns cannot buy
+recall. Everything below `load_locomo` except `run_locomo` is a pure function.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .systems import BenchSystem, Item
+
+CATEGORIES: dict[int, str] = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
+ADVERSARIAL = 5
+K_VALUES: tuple[int, ...] = (5, 10, 20, 30)
+BUDGETS: tuple[int, ...] = (256, 512, 1024, 2048, 4096)
+MAX_CREDIT_PER_HIT = 3
+ALL_AT = 10
+
+_EVIDENCE_ID = re.compile(r"D:?(\d+):(\d+)")
+_SESSION_KEY = re.compile(r"^session_(\d+)$")
+_LOCOMO_DT = re.compile(
+    r"^\s*(\d{1,2}):(\d{2})\s*([ap])\.?\s*m\.?\s+on\s+(\d{1,2})\s+([A-Za-z]+),?\s+(\d{4})\s*$", re.IGNORECASE
+)
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class LocomoTurn:
+    dia_id: str
+    speaker: str
+    text: str
+    session: int
+    timestamp: datetime | None
+    caption: str | None = None
+
+    @property
+    def content(self) -> str:
+        """The message content: the text, plus the image caption for an image turn."""
+        return turn_content(self.text, self.caption)
+
+    @property
+    def line(self) -> str:
+        """`Speaker: text [image: caption]`: how raw-turn peers index and show a turn."""
+        return f"{self.speaker}: {self.content}"
+
+
+@dataclass(frozen=True)
+class LocomoSession:
+    number: int
+    date_time: str | None
+    timestamp: datetime | None
+    turns: tuple[LocomoTurn, ...]
+
+
+@dataclass(frozen=True)
+class LocomoQuestion:
+    index: int  # position in the conversation's `qa` list
+    question: str
+    category: int
+    evidence: tuple[str, ...]  # normalised, resolvable ids
+    raw_evidence: Any = None
+    answer: Any = None
+
+    @property
+    def usable(self) -> bool:
+        return self.category in CATEGORIES and bool(self.evidence)
+
+
+@dataclass(frozen=True)
+class LocomoConversation:
+    sample_id: str
+    speaker_a: str
+    speaker_b: str
+    sessions: tuple[LocomoSession, ...]
+    questions: tuple[LocomoQuestion, ...]
+
+    @property
+    def turns(self) -> list[LocomoTurn]:
+        return [t for s in self.sessions for t in s.turns]
+
+    @property
+    def usable_questions(self) -> list[LocomoQuestion]:
+        return [q for q in self.questions if q.usable]
+
+    def full_text(self) -> str:
+        """The whole conversation as one context, one turn per line."""
+        return "\n".join(t.line for t in self.turns)
+
+
+def turn_content(text: str, caption: str | None) -> str:
+    text = text or ""
+    if caption:
+        return f"{text} [image: {caption}]" if text else f"[image: {caption}]"
+    return text
+
+
+def parse_locomo_datetime(value: str) -> datetime | None:
+    """Parse LoCoMo's `"1:56 pm on 8 May, 2023"` into an aware UTC datetime (None if unparseable).
+
+    Uses `shared_core.extract.dates.parse_locomo_datetime` when it exists, else this module's parser.
+    """
+    try:
+        from shared_core.extract.dates import parse_locomo_datetime as shared_parse  # type: ignore[import-not-found]
+    except ImportError:
+        return _parse_locomo_datetime(value)
+    try:
+        got = shared_parse(value)
+    except Exception:
+        got = None
+    if isinstance(got, datetime):
+        return got if got.tzinfo else got.replace(tzinfo=timezone.utc)
+    return _parse_locomo_datetime(value)
+
+
+def _parse_locomo_datetime(value: str) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    m = _LOCOMO_DT.match(value)
+    if not m:
+        return None
+    hour, minute, ampm, day, month_name, year = m.groups()
+    month = _MONTHS.get(month_name[:3].lower())
+    h = int(hour)
+    if month is None or not 1 <= h <= 12:
+        return None
+    h = h % 12 + (12 if ampm.lower() == "p" else 0)
+    try:
+        return datetime(int(year), month, int(day), h, int(minute), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def normalise_evidence(raw: Any, valid_ids: Iterable[str] | None = None) -> list[str]:
+    """The README's rule: list or nothing; drop parentheses; every `D:?n:m` match is an id written
+    `D<int>:<int>`; first occurrence wins; keep only ids of turns that exist (when `valid_ids` given)."""
+    if not isinstance(raw, list):
+        return []
+    valid = None if valid_ids is None else set(valid_ids)
+    out: list[str] = []
+    seen: set[str] = set()
+    for item in raw:
+        if not isinstance(item, str):
+            continue
+        cleaned = item.replace("(", "").replace(")", "")
+        for sess, turn in _EVIDENCE_ID.findall(cleaned):
+            dia = f"D{int(sess)}:{int(turn)}"
+            if dia in seen or (valid is not None and dia not in valid):
+                continue
+            seen.add(dia)
+            out.append(dia)
+    return out
+
+
+def parse_conversation(obj: Mapping[str, Any]) -> LocomoConversation:
+    conv = obj.get("conversation") or {}
+    numbers = sorted(int(m.group(1)) for k in conv if (m := _SESSION_KEY.match(k)) and isinstance(conv[k], list))
+    sessions: list[LocomoSession] = []
+    for n in numbers:
+        date_time = conv.get(f"session_{n}_date_time")
+        ts = parse_locomo_datetime(date_time) if isinstance(date_time, str) else None
+        turns = tuple(
+            LocomoTurn(
+                dia_id=str(t["dia_id"]),
+                speaker=str(t.get("speaker") or "unknown"),
+                text=str(t.get("text") or ""),
+                session=n,
+                timestamp=ts,
+                caption=(str(t["blip_caption"]) if t.get("blip_caption") else None),
+            )
+            for t in conv[f"session_{n}"]
+            if isinstance(t, Mapping) and t.get("dia_id")
+        )
+        sessions.append(LocomoSession(n, date_time if isinstance(date_time, str) else None, ts, turns))
+    ids = {t.dia_id for s in sessions for t in s.turns}
+    questions = tuple(
+        LocomoQuestion(
+            index=i,
+            question=str(qa.get("question") or ""),
+            category=int(qa.get("category") or 0),
+            evidence=tuple(normalise_evidence(qa.get("evidence"), ids)),
+            raw_evidence=qa.get("evidence"),
+            answer=qa.get("answer", qa.get("adversarial_answer")),
+        )
+        for i, qa in enumerate(obj.get("qa") or [])
+        if isinstance(qa, Mapping)
+    )
+    return LocomoConversation(
+        sample_id=str(obj.get("sample_id") or "conv"),
+        speaker_a=str(conv.get("speaker_a") or ""),
+        speaker_b=str(conv.get("speaker_b") or ""),
+        sessions=tuple(sessions),
+        questions=questions,
+    )
+
+
+def load_locomo(path: str | Path) -> list[LocomoConversation]:
+    with Path(path).open(encoding="utf-8") as f:
+        data = json.load(f)
+    if isinstance(data, Mapping):  # a single conversation object is accepted too
+        data = [data]
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a JSON list of LoCoMo conversations")
+    return [parse_conversation(obj) for obj in data if isinstance(obj, Mapping)]
+
+
+# --------------------------------------------------------------------------- metrics (pure)
+
+
+def credited(source_ids_per_item: Iterable[Sequence[str]], per_item: int = MAX_CREDIT_PER_HIT) -> set[str]:
+    """The turns a list of items credits: the first `per_item` source ids of each item."""
+    out: set[str] = set()
+    for ids in source_ids_per_item:
+        out.update(list(ids)[:per_item])
+    return out
+
+
+def recall(evidence: Sequence[str], source_ids_per_item: Iterable[Sequence[str]]) -> float:
+    """Found evidence / all evidence of the question (0 for no evidence)."""
+    if not evidence:
+        return 0.0
+    found = credited(source_ids_per_item)
+    return sum(1 for e in set(evidence) if e in found) / len(set(evidence))
+
+
+def recall_at(evidence: Sequence[str], ranked: Sequence[Sequence[str]], k: int) -> float:
+    return recall(evidence, ranked[:k])
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (numpy's default method), q in [0, 100]; 0 for no values."""
+    if not values:
+        return 0.0
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+@dataclass
+class QuestionResult:
+    """What one question produced: the ranked source ids (top-k) and each budget's context."""
+
+    sample_id: str
+    index: int
+    category: int
+    evidence: tuple[str, ...]
+    ranked: list[list[str]]
+    budget_items: dict[int, list[list[str]]] = field(default_factory=dict)
+    budget_tokens: dict[int, int] = field(default_factory=dict)
+    search_ms: float = 0.0
+    context_ms: float = 0.0
+
+    def metrics(self) -> dict[str, float]:
+        out = {f"recall@{k}": recall_at(self.evidence, self.ranked, k) for k in K_VALUES}
+        out[f"all@{ALL_AT}"] = 1.0 if recall_at(self.evidence, self.ranked, ALL_AT) >= 1.0 else 0.0
+        for b, items in self.budget_items.items():
+            out[f"budget@{b}"] = recall(self.evidence, items)
+        return out
+
+
+def metric_keys(budgets: Sequence[int] = BUDGETS) -> list[str]:
+    return [f"recall@{k}" for k in K_VALUES] + [f"all@{ALL_AT}"] + [f"budget@{b}" for b in budgets]
+
+
+def aggregate(results: Sequence[QuestionResult], budgets: Sequence[int] = BUDGETS) -> dict[str, Any]:
+    """Mean of every metric over the questions, overall and per category (4 decimals)."""
+    keys = metric_keys(budgets)
+
+    def mean_of(rs: Sequence[QuestionResult]) -> dict[str, Any]:
+        per = [r.metrics() for r in rs]
+        out: dict[str, Any] = {k: (round(statistics.fmean(m.get(k, 0.0) for m in per), 4) if per else 0.0) for k in keys}
+        out["questions"] = len(rs)
+        return out
+
+    return {
+        "overall": mean_of(results),
+        "by_category": {name: mean_of([r for r in results if r.category == c]) for c, name in CATEGORIES.items()},
+    }
+
+
+# --------------------------------------------------------------------------- protocol
+
+
+SystemFactory = Callable[[Path], "BenchSystem"]
+Progress = Callable[[int], None]
+
+
+@dataclass
+class RunStats:
+    turns: int = 0
+    ingest_s: float = 0.0
+    skipped_questions: int = 0
+    adversarial_questions: int = 0
+    full_context_tokens: list[int] = field(default_factory=list)
+
+
+def _item_ids(items: Sequence[Item]) -> list[list[str]]:
+    return [list(it.source_ids) for it in items]
+
+
+def evaluate_conversation(
+    system: BenchSystem,
+    conv: LocomoConversation,
+    *,
+    k: int = max(K_VALUES),
+    budgets: Sequence[int] = BUDGETS,
+    progress: Progress | None = None,
+) -> tuple[float, list[QuestionResult]]:
+    """Ingest one conversation into `system` (fresh) and ask its usable questions. Returns ingest seconds."""
+    t0 = time.perf_counter()
+    system.ingest(conv, progress=progress)
+    ingest_s = time.perf_counter() - t0
+    out: list[QuestionResult] = []
+    for q in conv.usable_questions:
+        t = time.perf_counter()
+        hits = system.search(q.question, k)
+        search_ms = (time.perf_counter() - t) * 1000.0
+        res = QuestionResult(conv.sample_id, q.index, q.category, q.evidence, _item_ids(hits[:k]), search_ms=search_ms)
+        t = time.perf_counter()
+        for b in budgets:
+            ctx = system.context(q.question, b)
+            res.budget_items[b] = _item_ids(ctx)
+            res.budget_tokens[b] = system.context_tokens(ctx)
+        res.context_ms = (time.perf_counter() - t) * 1000.0 / max(1, len(budgets))
+        out.append(res)
+        if progress:
+            progress(1)
+    return ingest_s, out
+
+
+def run_locomo(
+    conversations: Sequence[LocomoConversation],
+    make_system: SystemFactory,
+    *,
+    system_name: str,
+    k: int = max(K_VALUES),
+    budgets: Sequence[int] = BUDGETS,
+    workdir: str | Path | None = None,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Run the protocol over every conversation and return the report (without `config`/`git_sha`)."""
+    from tqdm import tqdm
+
+    from shared_core.tokens import count_tokens
+
+    stats = RunStats()
+    results: list[QuestionResult] = []
+    total = sum(len(c.turns) + len(c.usable_questions) for c in conversations)
+    bar = tqdm(total=total, desc=f"locomo {system_name}", unit="step", disable=not show_progress, dynamic_ncols=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="memo-bench-", dir=workdir) as tmp:
+            for i, conv in enumerate(conversations):
+                bar.set_postfix_str(conv.sample_id)
+                stats.turns += len(conv.turns)
+                stats.full_context_tokens.append(count_tokens(conv.full_text()))
+                stats.skipped_questions += sum(1 for q in conv.questions if q.category in CATEGORIES and not q.usable)
+                stats.adversarial_questions += sum(1 for q in conv.questions if q.category == ADVERSARIAL)
+                path = Path(tmp) / f"{i:03d}"
+                path.mkdir()
+                system = make_system(path)
+                try:
+                    ingest_s, res = evaluate_conversation(system, conv, k=k, budgets=budgets, progress=bar.update)
+                finally:
+                    system.close()
+                stats.ingest_s += ingest_s
+                results.extend(res)
+    finally:
+        bar.close()
+    return build_report(results, stats, system_name=system_name, budgets=budgets, conversations=len(conversations))
+
+
+def build_report(
+    results: Sequence[QuestionResult],
+    stats: RunStats,
+    *,
+    system_name: str,
+    budgets: Sequence[int] = BUDGETS,
+    conversations: int = 0,
+) -> dict[str, Any]:
+    agg = aggregate(results, budgets)
+    lat = [r.search_ms for r in results]
+    ctx = [r.context_ms for r in results]
+    report: dict[str, Any] = {
+        "system": system_name,
+        "overall": agg["overall"],
+        "by_category": agg["by_category"],
+        "questions": len(results),
+        "skipped_questions": stats.skipped_questions,
+        "adversarial_questions_excluded": stats.adversarial_questions,
+        "conversations": conversations,
+        "turns": stats.turns,
+        "ingest_s": round(stats.ingest_s, 3),
+        "ingest_turns_per_s": round(stats.turns / stats.ingest_s, 2) if stats.ingest_s > 0 else 0.0,
+        "search_ms": {"p50": round(percentile(lat, 50), 3), "p95": round(percentile(lat, 95), 3)},
+        "context_ms": {"p50": round(percentile(ctx, 50), 3), "p95": round(percentile(ctx, 95), 3)},
+        "full_context_tokens_mean": (
+            round(statistics.fmean(stats.full_context_tokens), 1) if stats.full_context_tokens else 0.0
+        ),
+        "budget_tokens_used_mean": {
+            f"budget@{b}": (
+                round(statistics.fmean(r.budget_tokens.get(b, 0) for r in results), 1) if results else 0.0
+            )
+            for b in budgets
+        },
+    }
+    return report

@@ -1,0 +1,43 @@
+"""The embedder port. Vectors are L2-normalised float32 rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts into an (n, dim) float32 array of unit vectors."""
+        ...
+
+
+def normalise(rows: npt.ArrayLike) -> Vectors:
+    arr = np.asarray(rows, dtype=np.float32)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    return (arr / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+class FunctionEmbedder:
+    """Wraps any `texts -> vectors` callable (the adapters use it for LangChain / LlamaIndex models)."""
+
+    def __init__(self, fn: Callable[[list[str]], Sequence[Sequence[float]]], dim: int, name: str) -> None:
+        self._fn = fn
+        self.dim = dim
+        self.name = name
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise(self._fn(list(texts)))

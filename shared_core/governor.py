@@ -1,0 +1,291 @@
+"""Governance operations over one engine: review, retention sweeps, legal hold, erasure with
+proof, subject export and the audit log. Each takes an explicit `Principal` and is authorized
+(deny by default) before anything is read or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import validate
+from .decay import SweepPlan, plan_sweep
+from .errors import InvalidInput, NotFound, PolicyViolation
+from .governance.access import Principal, authorize
+from .models import Kind, MemoryRecord, Scope, Status
+from .store.base import ALL_STATUSES, RecordFilter
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class ErasureReport(BaseModel):
+    """Proof of erasure: every place MeMo keeps data was checked for the subject's residue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: Scope
+    erased_records: int = 0
+    erased_history: int = 0
+    redacted_audit_events: int = 0
+    fingerprints: int = 0
+    checks: list[Check] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+
+def _hold_key(scope: Scope) -> str:
+    return f"hold:{scope.tenant}\x1f{scope.user or ''}"
+
+
+def _erasure_key(scope: Scope) -> str:
+    return f"erasure:{scope.key()}"
+
+
+class Governor:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+
+    # ------------------------------------------------------------------------ plumbing
+    def _audit(self, principal: Principal | None, action: str, scope: Scope | None, record_id: str | None,
+               decision: str, reason: str, **payload: Any) -> None:  # fmt: skip
+        if self.engine.audit is not None:
+            self.engine.audit.append(
+                actor=principal.id if principal else "system", action=action, scope=scope, record_id=record_id,
+                decision=decision, reason=reason, payload=payload,
+            )  # fmt: skip
+
+    def _all(self, scope: Scope) -> list[MemoryRecord]:
+        return self.store.list(scope, ALL_STATUSES)
+
+    # --------------------------------------------------------------------------- review
+    def review_queue(self, principal: Principal, scope: Any) -> list[MemoryRecord]:
+        """Memories waiting for a decision (never returned by search or injected into prompts)."""
+        sc = validate.scope(scope)
+        authorize(principal, "review", sc)
+        items = self.store.list(sc, RecordFilter(statuses=frozenset({Status.PENDING_REVIEW})))
+        self._audit(principal, "read", sc, None, "review_list", "review queue read", count=len(items))
+        return items
+
+    def _pending(self, principal: Principal, record_id: str, scope: Any) -> tuple[Scope, MemoryRecord]:
+        sc = validate.scope(scope)
+        authorize(principal, "review", sc)
+        rec = self.engine.get(record_id, sc)
+        if rec.status is not Status.PENDING_REVIEW:
+            raise InvalidInput(f"memory {record_id} is {rec.status.value}, not pending_review")
+        return sc, rec
+
+    def approve(self, principal: Principal, record_id: str, scope: Any, reason: str = "approved") -> MemoryRecord:
+        sc, rec = self._pending(principal, record_id, scope)
+        return self.engine.update(rec.id, sc, status=Status.ACTIVE, actor=principal.id, reason=reason, op="review")
+
+    def edit(self, principal: Principal, record_id: str, scope: Any, text: str, reason: str = "edited") -> MemoryRecord:
+        """Correct the text of a pending memory and approve it."""
+        sc, rec = self._pending(principal, record_id, scope)
+        return self.engine.update(rec.id, sc, text=text, status=Status.ACTIVE, actor=principal.id, reason=reason, op="review")
+
+    def reject(self, principal: Principal, record_id: str, scope: Any, reason: str = "rejected") -> MemoryRecord:
+        """Rejected memories are marked deleted and their content removed from the store."""
+        sc, rec = self._pending(principal, record_id, scope)
+        done = self.engine.update(rec.id, sc, status=Status.DELETED, actor=principal.id, reason=reason, op="review")
+        self.engine.delete([rec.id], sc, actor=principal.id)
+        return done
+
+    # ------------------------------------------------------------------ retention / hold
+    def hold(self, principal: Principal, scope: Any, reason: str) -> None:
+        """Legal hold: nothing of the scope's user is deleted, expired or erased while held."""
+        sc = validate.scope(scope)
+        authorize(principal, "legal_hold", sc)
+        self.store.set_meta(_hold_key(sc), json.dumps({"by": principal.id, "reason": reason}))
+        self._audit(principal, "hold", sc, None, "hold", reason)
+
+    def release(self, principal: Principal, scope: Any, reason: str = "released") -> None:
+        sc = validate.scope(scope)
+        authorize(principal, "legal_hold", sc)
+        self.store.set_meta(_hold_key(sc), "")
+        self._audit(principal, "hold", sc, None, "release", reason)
+
+    def is_held(self, scope: Scope) -> bool:
+        return bool(self.store.get_meta(_hold_key(scope)))
+
+    def sweep(self, principal: Principal, scope: Any, *, apply: bool = False) -> SweepPlan:
+        """Retention and decay. Dry-run by default: the plan of what would expire."""
+        sc = validate.scope(scope)
+        authorize(principal, "sweep", sc)
+        eng = self.engine
+        records = self.store.list(sc, RecordFilter())
+        plan = plan_sweep(records, eng.clock.now(), eng.config.decay, eng.config.policy, held=self.is_held(sc))
+        if apply and plan.to_expire:
+            for item in plan.to_expire:
+                eng.update(item.record_id, sc, status=Status.EXPIRED, actor=principal.id, reason=item.reason, op="expire")
+        self._audit(principal, "sweep", sc, None, "apply" if apply else "dry_run", f"{len(plan.to_expire)} to expire")
+        return plan
+
+    # --------------------------------------------------------------------------- erasure
+    def forget_user(self, principal: Principal, scope: Any) -> ErasureReport:
+        """Erase everything held about a scope: memories of every status, raw turns, history,
+        review items, index entries; audit payloads are redacted (their hashes stay)."""
+        sc = validate.scope(scope)
+        authorize(principal, "erase", sc)
+        if self.is_held(sc):
+            raise PolicyViolation("this scope is under legal hold; release it before erasure")
+        records = self._all(sc)
+        history = self.store.history(sc)
+        prints = sorted(
+            {fingerprint(t) for r in records for t in (r.text, r.index_text())}
+            | {fingerprint(t) for e in history if e.snapshot for t in (e.snapshot.text, e.snapshot.index_text())}
+        )
+        self.store.set_meta(_erasure_key(sc), json.dumps(prints))
+        self.store.delete_history(sc)
+        self.store.delete(sc, [r.id for r in records])
+        self.store.bump_revision(sc.tenant)
+        redacted = self.engine.audit.redact_scope(sc) if self.engine.audit is not None else 0
+        self._audit(principal, "erase", sc, None, "erase", "subject erasure", records=len(records), history=len(history))
+        report = self.verify_erasure(principal, sc)
+        report.erased_records, report.erased_history, report.redacted_audit_events = len(records), len(history), redacted
+        return report
+
+    def forget_record(self, principal: Principal, record_id: str, scope: Any) -> ErasureReport:
+        sc = validate.scope(scope)
+        authorize(principal, "erase", sc)
+        if self.is_held(sc):
+            raise PolicyViolation("this scope is under legal hold")
+        rec = self.store.get(sc, [validate.identifier(record_id, "record id")])
+        if not rec:
+            raise NotFound(f"no memory {record_id!r} in this scope")
+        hist = self.store.history(sc, record_id)
+        prints = {fingerprint(t) for t in (rec[0].text, rec[0].index_text())}
+        prints |= {fingerprint(e.snapshot.text) for e in hist if e.snapshot}
+        self.engine.delete([record_id], sc, actor=principal.id, purge_history=True)
+        report = ErasureReport(scope=sc, erased_records=1, erased_history=len(hist), fingerprints=len(prints))
+        report.checks = self._residue_checks(sc, prints, [rec[0].text], record_ids={record_id})
+        self._audit(principal, "erase", sc, record_id, "erase", "record erasure", ok=report.ok)
+        return report
+
+    def verify_erasure(self, principal: Principal, scope: Any, samples: Sequence[str] = ()) -> ErasureReport:
+        """Check every collection, the lexical index and a search for sample text; a report, not a promise."""
+        sc = validate.scope(scope)
+        authorize(principal, "verify_erasure", sc)
+        raw = self.store.get_meta(_erasure_key(sc))
+        prints = set(json.loads(raw)) if raw else set()
+        report = ErasureReport(scope=sc, fingerprints=len(prints))
+        report.checks = self._residue_checks(sc, prints, list(samples))
+        self._audit(principal, "verify_erasure", sc, None, "ok" if report.ok else "residue", "erasure verified")
+        return report
+
+    def _residue_checks(
+        self, sc: Scope, prints: set[str], samples: Sequence[str], record_ids: set[str] | None = None
+    ) -> list[Check]:
+        checks: list[Check] = []
+        left = self._all(sc)
+        if record_ids is not None:
+            left = [r for r in left if r.id in record_ids]
+        checks.append(Check(name="records", passed=not left, detail=f"{len(left)} records of any status remain"))
+        hist = self.store.history(sc)
+        if record_ids is not None:
+            hist = [e for e in hist if e.record_id in record_ids]
+        checks.append(Check(name="history", passed=not hist, detail=f"{len(hist)} history entries remain"))
+        pending = [r for r in left if r.status is Status.PENDING_REVIEW]
+        checks.append(Check(name="review_queue", passed=not pending, detail=f"{len(pending)} review items remain"))
+        index = self.engine._lexical.get(f"verify|{sc.key()}|{id(self)}", self.store.revision(sc.tenant),
+                                         lambda: [(r.id, r.index_text()) for r in self._all(sc)])  # fmt: skip
+        stale = [i for i in index.ids if record_ids is None or i in record_ids]
+        checks.append(Check(name="lexical_index", passed=not stale, detail=f"{len(stale)} index entries remain"))
+        # raw scan of everything the store holds, in every collection, for content fingerprints and samples
+        dump = self.store.raw_dump()
+        hits = 0
+        scope_rows = 0
+        for _name, got in dump.items():
+            for doc, meta in zip(got.get("documents") or [], got.get("metadatas") or []):
+                texts = [doc or ""] + [str(v) for v in (meta or {}).values()]
+                if any(fingerprint(t) in prints for t in texts if t) or any(s and s in t for s in samples for t in texts):
+                    hits += 1
+                if record_ids is None and meta and meta.get("tenant") == sc.tenant and sc.user and meta.get("user") == sc.user:
+                    if not (meta.get("json") and '"payload_redacted":true' in str(meta.get("json"))):
+                        scope_rows += 1
+        checks.append(Check(name="raw_scan", passed=hits == 0, detail=f"{hits} stored rows hold erased content"))
+        if record_ids is None:
+            checks.append(Check(name="scope_rows", passed=scope_rows == 0, detail=f"{scope_rows} unredacted rows carry the scope"))
+        if self.engine.audit is not None and record_ids is None:
+            open_events = [e for e in self.engine.audit.events() if e.scope is not None and sc.contains(e.scope)
+                           and not e.payload_redacted and e.action != "erase" and e.action != "verify_erasure"]  # fmt: skip
+            checks.append(Check(name="audit_payloads", passed=not open_events,
+                                detail=f"{len(open_events)} audit events keep payloads"))  # fmt: skip
+        found = 0
+        for s in samples:
+            if s.strip():
+                found += len(self.engine.search(s, sc, k=5))
+        checks.append(Check(name="search", passed=found == 0, detail=f"{found} hits for {len(samples)} samples"))
+        return checks
+
+    # --------------------------------------------------------------------- export / audit
+    def export_subject(self, principal: Principal, scope: Any) -> dict[str, Any]:
+        """Everything held about a subject (access and portability requests)."""
+        sc = validate.scope(scope)
+        authorize(principal, "export_subject", sc)
+        records = self._all(sc)
+        history = self.store.history(sc)
+        events = [e for e in self.engine.audit.events() if e.scope is not None and sc.contains(e.scope)] if self.engine.audit else []
+        self._audit(principal, "export", sc, None, "export_subject", "subject access request", records=len(records))
+        return {
+            "scope": sc.model_dump(mode="json"),
+            "records": [r.model_dump(mode="json") for r in records],
+            "history": [e.model_dump(mode="json") for e in history],
+            "audit": [e.model_dump(mode="json") for e in events],
+        }
+
+    def audit_verify(self, principal: Principal) -> Any:
+        authorize(principal, "read_audit", None)
+        if self.engine.audit is None:
+            raise InvalidInput("no audit log is configured")
+        return self.engine.audit.verify()
+
+    def audit_export(self, principal: Principal) -> list[dict[str, Any]]:
+        authorize(principal, "export_audit", None)
+        if self.engine.audit is None:
+            raise InvalidInput("no audit log is configured")
+        out = self.engine.audit.export()
+        self._audit(principal, "export", None, None, "export_audit", "audit export", count=len(out))
+        return out
+
+    # ------------------------------------------------------------------------ operations
+    def stats(self, scope: Any) -> dict[str, int]:
+        sc = validate.scope(scope)
+        recs = self._all(sc)
+        c: Counter[str] = Counter()
+        for r in recs:
+            c[f"kind:{r.kind.value}"] += 1
+            c[f"status:{r.status.value}"] += 1
+        return {"records": len(recs), **dict(sorted(c.items()))}
+
+    def import_records(self, records: Sequence[MemoryRecord]) -> int:
+        """Import records as exported (ids kept: importing twice replaces, never duplicates)."""
+        if not records:
+            return 0
+        vecs = self.engine._embed([r.index_text() for r in records])
+        hist = [self.engine._history(r, "add", "import", "imported") for r in records]
+        self.engine._commit(list(zip(records, vecs)), hist, [("write", r, "keep", "imported") for r in records], "import")
+        return len(records)
+
+
+__all__ = ["Check", "ErasureReport", "Governor", "Kind"]

@@ -1,0 +1,107 @@
+"""Ranking, all of it: distance -> similarity (the only place), fusion, recency, importance,
+use, time-aware boosts and MMR diversity. Pure functions over records; the clock is a value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from .config import ScoringConfig
+from .embed.base import Vectors
+from .models import MemoryRecord
+
+
+def similarity(distance: float) -> float:
+    """Cosine distance (Chroma's `1 - cos`, may be slightly negative) -> similarity in [0, 1]."""
+    if math.isnan(distance):
+        return 0.0
+    return min(1.0, max(0.0, 1.0 - distance))
+
+
+@dataclass
+class Candidate:
+    record: MemoryRecord
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    similarity: float = 0.0
+    time_match: bool = False
+    components: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+def rrf(rank: int | None, k: int) -> float:
+    return 0.0 if rank is None else 1.0 / (k + rank + 1)
+
+
+def recency(record: MemoryRecord, now: datetime, half_life_days: float) -> float:
+    """1.0 for now, 0.5 one half-life ago; the latest of event time and last access counts."""
+    ref = record.event_time
+    if record.last_accessed_at is not None and record.last_accessed_at > ref:
+        ref = record.last_accessed_at
+    age_days = max(0.0, (now - ref).total_seconds() / 86400.0)
+    return float(0.5 ** (age_days / half_life_days))
+
+
+def use(record: MemoryRecord) -> float:
+    """Saturating bonus for memories that were used: 0 unused, ~0.5 after 3 uses."""
+    return 1.0 - 1.0 / (1.0 + record.access_count / 3.0)
+
+
+def score_candidates(candidates: Sequence[Candidate], now: datetime, cfg: ScoringConfig) -> list[Candidate]:
+    """Fill each candidate's score in [0, 1] and its components; return them best first."""
+    wd, wl = cfg.dense_weight, (cfg.lexical_weight if cfg.lexical_enabled else 0.0)
+    best_possible = (wd + wl) * rrf(0, cfg.rrf_k) or 1.0
+    weights = cfg.relevance_weight + cfg.recency_weight + cfg.importance_weight + cfg.use_weight
+    for c in candidates:
+        fused = wd * rrf(c.dense_rank, cfg.rrf_k) + wl * rrf(c.lexical_rank, cfg.rrf_k)
+        relevance = fused / best_possible
+        if c.time_match:
+            relevance = min(1.0, relevance * 1.25 + 0.05)
+        comp = {
+            "relevance": relevance,
+            "similarity": c.similarity,
+            "recency": recency(c.record, now, cfg.recency_half_life_days),
+            "importance": c.record.importance,
+            "use": use(c.record),
+        }
+        total = (
+            cfg.relevance_weight * comp["relevance"]
+            + cfg.recency_weight * comp["recency"]
+            + cfg.importance_weight * comp["importance"]
+            + cfg.use_weight * comp["use"]
+        )
+        c.components = comp
+        c.score = min(1.0, max(0.0, total / weights)) if weights > 0 else 0.0
+    return sorted(candidates, key=lambda c: (-c.score, c.record.id))
+
+
+def mmr(
+    ranked: Sequence[Candidate], vectors: Mapping[str, Vectors], k: int, lam: float
+) -> list[Candidate]:
+    """Maximal marginal relevance: trade a little score for not repeating what is chosen."""
+    if lam >= 1.0 or len(ranked) <= 1:
+        return list(ranked[:k])
+    pool = list(ranked)
+    chosen: list[Candidate] = []
+    chosen_vecs: list[Vectors] = []
+    while pool and len(chosen) < k:
+        best_i, best_val = 0, -math.inf
+        for i, c in enumerate(pool):
+            v = vectors.get(c.record.id)
+            redundancy = 0.0
+            if v is not None and chosen_vecs:
+                redundancy = float(np.max(np.stack(chosen_vecs) @ v))
+            val = lam * c.score - (1.0 - lam) * redundancy
+            if val > best_val:
+                best_i, best_val = i, val
+        c = pool.pop(best_i)
+        chosen.append(c)
+        v = vectors.get(c.record.id)
+        if v is not None:
+            chosen_vecs.append(v)
+    return chosen

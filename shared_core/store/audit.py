@@ -1,0 +1,88 @@
+"""Where the audit chain lives: next to the records, in the same store.
+
+Embedded and server Chroma keep it in `<prefix>_audit`, one entry per sequence number. Appends
+are optimistic: Chroma's `add` ignores an id that exists, so a writer adds entry `seq`, reads
+it back, and knows it won only if the stored hash is its own. Several processes can append.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._boundary import translate
+from ..clock import Clock, SystemClock
+from ..governance.audit import AuditEvent, AuditLog, InMemoryAuditBackend
+from .chroma import ChromaStore
+
+_UNIT = [1.0]
+
+
+def _seq_id(seq: int) -> str:
+    return f"{seq:012d}"
+
+
+class ChromaAuditBackend:
+    def __init__(self, store: ChromaStore) -> None:
+        client = store._client
+        prefix = store._records.name.rsplit("_records", 1)[0]
+        with translate("store", "open audit collection"):
+            self._col = client.get_or_create_collection(f"{prefix}_audit", embedding_function=None)
+
+    def _parse(self, got: Any) -> list[AuditEvent]:
+        return [AuditEvent.model_validate_json(m["json"]) for m in got.get("metadatas") or []]
+
+    def last(self) -> AuditEvent | None:
+        with translate("store", "read audit tail"):
+            n = self._col.count()
+            if n == 0:
+                return None
+            # seq numbers are dense from 0; the highest id is n - 1 unless a write raced us
+            got = self._col.get(ids=[_seq_id(n - 1), _seq_id(n)], include=["metadatas"])
+        events = sorted(self._parse(got), key=lambda e: e.seq)
+        return events[-1] if events else None
+
+    def try_append(self, event: AuditEvent) -> bool:
+        sid = _seq_id(event.seq)
+        with translate("store", "append audit"):
+            self._col.add(ids=[sid], embeddings=[_UNIT], documents=[event.action], metadatas=[self._meta(event)])
+            got = self._col.get(ids=[sid], include=["metadatas"])
+        stored = self._parse(got)
+        return bool(stored) and stored[0].hash == event.hash
+
+    @staticmethod
+    def _meta(event: AuditEvent) -> dict[str, Any]:
+        scope = event.scope.model_dump() if event.scope is not None else {}
+        return {
+            "seq": event.seq,
+            "tenant": scope.get("tenant") or "",
+            "user": scope.get("user") or "",
+            "json": event.model_dump_json(),
+        }
+
+    def read(self, start_seq: int = 0) -> list[AuditEvent]:
+        with translate("store", "read audit"):
+            got = self._col.get(where={"seq": {"$gte": start_seq}}, include=["metadatas"])
+        return sorted(self._parse(got), key=lambda e: e.seq)
+
+    def replace(self, events: list[AuditEvent]) -> None:
+        if not events:
+            return
+        with translate("store", "rewrite audit payloads"):
+            for s in range(0, len(events), 500):
+                part = events[s : s + 500]
+                self._col.upsert(
+                    ids=[_seq_id(e.seq) for e in part],
+                    embeddings=[_UNIT for _ in part],
+                    documents=[e.action for e in part],
+                    metadatas=[self._meta(e) for e in part],
+                )
+
+    def raw_dump(self) -> dict[str, Any]:
+        with translate("store", "dump audit"):
+            return dict(self._col.get(include=["documents", "metadatas"]))
+
+
+def audit_log_for(store: Any, clock: Clock | None = None) -> AuditLog:
+    """The audit log that belongs with `store` (Chroma collection, or in memory for tests)."""
+    backend: Any = ChromaAuditBackend(store) if isinstance(store, ChromaStore) else InMemoryAuditBackend()
+    return AuditLog(backend, clock or SystemClock())

@@ -1,0 +1,107 @@
+"""The store port: what the engine needs from a place that keeps records.
+
+Every read, write, list and delete takes a `Scope`; a store never returns a record outside it.
+Scope values are compared as data (equality), never interpreted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..embed.base import Vectors
+from ..errors import ScopeError
+from ..models import HistoryEntry, Kind, MemoryRecord, Scope, Status
+
+
+class RecordFilter(BaseModel):
+    """Which records of a scope: by kind, status and event-time range (inclusive)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kinds: frozenset[Kind] | None = None
+    statuses: frozenset[Status] | None = Field(default_factory=lambda: frozenset({Status.ACTIVE}))
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def matches(self, record: MemoryRecord) -> bool:
+        if self.kinds is not None and record.kind not in self.kinds:
+            return False
+        if self.statuses is not None and record.status not in self.statuses:
+            return False
+        t = record.event_time
+        if self.since is not None and t < self.since:
+            return False
+        return not (self.until is not None and t > self.until)
+
+
+ALL_STATUSES = RecordFilter(statuses=None)
+
+
+def require_readable(scope: Scope) -> None:
+    if not isinstance(scope, Scope):
+        raise ScopeError(f"a Scope is required, got {type(scope).__name__}")
+    if not scope.is_readable():
+        raise ScopeError("a scope needs a user, an agent or a session besides the tenant")
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Persistence of records (with their vectors), their history, and a revision token."""
+
+    dim: int | None
+
+    def upsert(self, records: Sequence[MemoryRecord], vectors: Vectors | None) -> None:
+        """Insert or replace records. `vectors=None` keeps each record's stored vector."""
+        ...
+
+    def get(self, scope: Scope, ids: Sequence[str]) -> list[MemoryRecord]: ...
+
+    def query(
+        self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter
+    ) -> list[tuple[MemoryRecord, float]]:
+        """Nearest records by cosine distance (0 = same direction), best first."""
+        ...
+
+    def list(
+        self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0
+    ) -> list[MemoryRecord]:
+        """Records of the scope, oldest first by creation time."""
+        ...
+
+    def vectors(self, scope: Scope, ids: Sequence[str]) -> dict[str, Vectors]: ...
+
+    def delete(self, scope: Scope, ids: Sequence[str]) -> None:
+        """Remove records and their vectors for good."""
+        ...
+
+    def append_history(self, entries: Sequence[HistoryEntry]) -> None: ...
+
+    def history(self, scope: Scope, record_id: str | None = None) -> list[HistoryEntry]:
+        """History entries of the scope (or of one record), oldest first."""
+        ...
+
+    def delete_history(self, scope: Scope, record_ids: Sequence[str] | None = None) -> None: ...
+
+    def history_since(self, since: datetime) -> list[HistoryEntry]:
+        """All history entries written at or after `since` (used by repair on open)."""
+        ...
+
+    def revision(self, tenant: str) -> str:
+        """A token that changes whenever anything in the tenant changes (any process)."""
+        ...
+
+    def bump_revision(self, tenant: str) -> str: ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def raw_dump(self) -> dict[str, Any]:
+        """Every stored document and metadata, per collection (Chroma `get` shape): erasure proofs."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,283 @@
+"""The Chroma store: embedded (`PersistentClient`) or a server (`HttpClient`).
+
+Chroma's gotchas stay in here: `add` silently ignores an existing id (we only `upsert`),
+empty metadata is rejected, collection names need 3+ characters, upsert merges metadata
+(we always write every key), distances can be slightly negative (the scorer clamps).
+We never use Chroma's embedding functions (its default downloads a model): vectors are
+always passed in.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from .._boundary import translate
+from ..clock import ensure_utc, to_ts
+from ..embed.base import Vectors
+from ..errors import ConfigError, InvalidInput, StoreCorrupted
+from ..models import HistoryEntry, MemoryRecord, Scope
+from .base import RecordFilter, require_readable
+
+_SCOPE_KEYS = ("tenant", "user", "agent", "session")
+_UNIT = [1.0]  # the vector of side collections (history, meta) that are never searched by similarity
+
+
+def _settings() -> Any:
+    from chromadb.config import Settings
+
+    return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+def _scope_meta(scope: Scope) -> dict[str, str]:
+    d = scope.model_dump()
+    return {k: (d[k] or "") for k in _SCOPE_KEYS}
+
+
+def _where(scope: Scope, flt: RecordFilter | None = None, **extra: Any) -> dict[str, Any]:
+    clauses: list[dict[str, Any]] = [{k: {"$eq": v}} for k, v in scope.fields().items()]
+    if flt is not None:
+        if flt.kinds is not None:
+            clauses.append({"kind": {"$in": sorted(k.value for k in flt.kinds)}})
+        if flt.statuses is not None:
+            clauses.append({"status": {"$in": sorted(s.value for s in flt.statuses)}})
+        if flt.since is not None:
+            clauses.append({"event_ts": {"$gte": to_ts(flt.since)}})
+        if flt.until is not None:
+            clauses.append({"event_ts": {"$lte": to_ts(flt.until)}})
+    clauses.extend({k: {"$eq": v}} for k, v in extra.items())
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _record_meta(rec: MemoryRecord) -> dict[str, Any]:
+    return {
+        **_scope_meta(rec.scope),
+        "kind": rec.kind.value,
+        "status": rec.status.value,
+        "created_ts": to_ts(rec.created_at),
+        "event_ts": to_ts(rec.event_time),
+        "pinned": rec.pinned,
+        "version": rec.version,
+        "json": rec.model_dump_json(),
+    }
+
+
+def _parse_record(meta: dict[str, Any] | None) -> MemoryRecord:
+    if not meta or "json" not in meta:
+        raise StoreCorrupted("a stored record has no payload")
+    return MemoryRecord.model_validate_json(meta["json"])
+
+
+class ChromaStore:
+    """Records in `<prefix>_records` (cosine HNSW), history in `<prefix>_history`, meta in `<prefix>_meta`."""
+
+    def __init__(self, client: Any, prefix: str = "memo", dim: int | None = None, embedder_name: str = "") -> None:
+        if len(prefix) < 3:
+            raise ConfigError("collection prefix needs at least 3 characters")
+        self._client = client
+        self.dim = dim
+        with translate("store", "open collections"):
+            self._records = client.get_or_create_collection(
+                f"{prefix}_records",
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"memo_schema": 1, "embedder": embedder_name or "unknown", "dim": dim or 0},
+            )
+            meta = self._records.metadata or {}
+            stored = meta.get("embedder")
+            if embedder_name and stored not in (None, "unknown", embedder_name):
+                raise ConfigError(
+                    f"this store was written with embedder {stored!r}; opening it with {embedder_name!r} "
+                    "would mix vector spaces (pass the same embedder, or use another collection prefix)"
+                )
+            self._history = client.get_or_create_collection(f"{prefix}_history", embedding_function=None)
+            self._meta = client.get_or_create_collection(f"{prefix}_meta", embedding_function=None)
+            self._max_batch = max(1, min(1000, int(getattr(client, "get_max_batch_size", lambda: 1000)())))
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def persistent(cls, path: str | os.PathLike[str], **kw: Any) -> ChromaStore:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        with translate("store", f"open {path}"):
+            import chromadb
+
+            os.makedirs(path, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(path), settings=_settings())
+        return cls(client, **kw)
+
+    @classmethod
+    def server(cls, host: str, port: int, **kw: Any) -> ChromaStore:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        with translate("store", f"connect {host}:{port}"):
+            import chromadb
+
+            client = chromadb.HttpClient(host=host, port=port, settings=_settings())
+            client.heartbeat()
+        return cls(client, **kw)
+
+    # -- records --------------------------------------------------------------------------
+    def _chunks(self, n: int) -> range:
+        return range(0, n, self._max_batch)
+
+    def upsert(self, records: Sequence[MemoryRecord], vectors: Vectors | None) -> None:
+        if not records:
+            return
+        if vectors is None:  # metadata-only change of existing records (same text): keep their vectors
+            with translate("store", "update records"):
+                for s in self._chunks(len(records)):
+                    part = records[s : s + self._max_batch]
+                    self._records.update(ids=[r.id for r in part], metadatas=[_record_meta(r) for r in part])
+            return
+        if len(vectors) != len(records):
+            raise InvalidInput("one vector per record is required")
+        if self.dim is not None and vectors.shape[1] != self.dim:
+            raise InvalidInput(f"vector dimension {vectors.shape[1]} != store dimension {self.dim}")
+        with translate("store", "upsert records"):
+            for s in self._chunks(len(records)):
+                part = records[s : s + self._max_batch]
+                self._records.upsert(
+                    ids=[r.id for r in part],
+                    embeddings=np.asarray(vectors[s : s + len(part)], dtype=np.float32),
+                    documents=[r.index_text() for r in part],
+                    metadatas=[_record_meta(r) for r in part],
+                )
+
+    def get(self, scope: Scope, ids: Sequence[str]) -> list[MemoryRecord]:
+        require_readable(scope)
+        if not ids:
+            return []
+        with translate("store", "get records"):
+            got = self._records.get(ids=list(ids), include=["metadatas"])
+        by_id = {}
+        for meta in got["metadatas"] or []:
+            rec = _parse_record(meta)
+            if scope.contains(rec.scope):
+                by_id[rec.id] = rec
+        return [by_id[i] for i in ids if i in by_id]
+
+    def query(self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter) -> list[tuple[MemoryRecord, float]]:
+        require_readable(scope)
+        q = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        with translate("store", "query"):
+            res = self._records.query(
+                query_embeddings=q, n_results=max(1, k), where=_where(scope, flt), include=["metadatas", "distances"]
+            )
+        metas = (res.get("metadatas") or [[]])[0] or []
+        dists = (res.get("distances") or [[]])[0] or []
+        out = []
+        for meta, dist in zip(metas, dists):
+            rec = _parse_record(meta)
+            if scope.contains(rec.scope):  # defence in depth: the filter already did this
+                out.append((rec, float(dist)))
+        return out
+
+    def list(self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:
+        require_readable(scope)
+        with translate("store", "list"):
+            got = self._records.get(where=_where(scope, flt), include=["metadatas"])
+        recs = [r for r in (_parse_record(m) for m in got["metadatas"] or []) if scope.contains(r.scope)]
+        recs.sort(key=lambda r: (r.created_at, r.id))
+        end = None if limit is None else offset + limit
+        return recs[offset:end]
+
+    def vectors(self, scope: Scope, ids: Sequence[str]) -> dict[str, Vectors]:
+        require_readable(scope)
+        if not ids:
+            return {}
+        with translate("store", "read vectors"):
+            got = self._records.get(ids=list(ids), include=["embeddings", "metadatas"])
+        out: dict[str, Vectors] = {}
+        for rid, emb, meta in zip(got["ids"], got["embeddings"], got["metadatas"]):
+            if scope.contains(_parse_record(meta).scope):
+                out[rid] = np.asarray(emb, dtype=np.float32)
+        return out
+
+    def delete(self, scope: Scope, ids: Sequence[str]) -> None:
+        visible = [r.id for r in self.get(scope, ids)]
+        if visible:
+            with translate("store", "delete"):
+                self._records.delete(ids=visible)
+
+    # -- history --------------------------------------------------------------------------
+    def append_history(self, entries: Sequence[HistoryEntry]) -> None:
+        if not entries:
+            return
+        with translate("store", "append history"):
+            for s in self._chunks(len(entries)):
+                part = entries[s : s + self._max_batch]
+                self._history.upsert(
+                    ids=[e.id for e in part],
+                    embeddings=[_UNIT for _ in part],
+                    documents=[e.snapshot.text if e.snapshot else "" for e in part],
+                    metadatas=[
+                        {
+                            **_scope_meta(e.scope),
+                            "record_id": e.record_id,
+                            "version": e.version,
+                            "op": e.op,
+                            "at_ts": to_ts(e.at),
+                            "json": e.model_dump_json(),
+                        }
+                        for e in part
+                    ],
+                )
+
+    def _read_history(self, where: dict[str, Any]) -> list[HistoryEntry]:
+        with translate("store", "read history"):
+            got = self._history.get(where=where, include=["metadatas"])
+        out = [HistoryEntry.model_validate_json(m["json"]) for m in got["metadatas"] or []]
+        return sorted(out, key=lambda e: (e.at, e.version))
+
+    def history(self, scope: Scope, record_id: str | None = None) -> list[HistoryEntry]:
+        require_readable(scope)
+        extra = {"record_id": record_id} if record_id else {}
+        return [e for e in self._read_history(_where(scope, None, **extra)) if scope.contains(e.scope)]
+
+    def delete_history(self, scope: Scope, record_ids: Sequence[str] | None = None) -> None:
+        entries = self.history(scope)
+        wanted = None if record_ids is None else set(record_ids)
+        ids = [e.id for e in entries if wanted is None or e.record_id in wanted]
+        with translate("store", "delete history"):
+            for s in self._chunks(len(ids)):
+                self._history.delete(ids=ids[s : s + self._max_batch])
+
+    def history_since(self, since: datetime) -> list[HistoryEntry]:
+        return self._read_history({"at_ts": {"$gte": to_ts(ensure_utc(since))}})
+
+    # -- revisions and meta ---------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with translate("store", "read meta"):
+            got = self._meta.get(ids=[key], include=["documents"])
+        docs = got.get("documents") or []
+        return docs[0] if docs else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with translate("store", "write meta"):
+            self._meta.upsert(ids=[key], embeddings=[_UNIT], documents=[value], metadatas=[{"kind": "meta"}])
+
+    def revision(self, tenant: str) -> str:
+        return self.get_meta(f"rev:{tenant}") or "0"
+
+    def bump_revision(self, tenant: str) -> str:
+        token = uuid.uuid4().hex
+        self.set_meta(f"rev:{tenant}", token)
+        return token
+
+    def raw_dump(self) -> dict[str, Any]:
+        """Everything Chroma holds, as stored (documents and metadata): for erasure proofs and tests."""
+        with translate("store", "dump"):
+            return {
+                name: col.get(include=["documents", "metadatas"])
+                for name, col in (("records", self._records), ("history", self._history), ("meta", self._meta))
+            }
+
+    def close(self) -> None:
+        # PersistentClient has no close; dropping references lets the process release it
+        self._records = self._history = self._meta = None
+        self._client = None
+
