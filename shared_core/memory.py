@@ -25,7 +25,8 @@ from .embed import Embedder, default_embedder
 from .engine import AddResult, Engine
 from .extract.base import Extractor
 from .governor import Governor
-from .models import HistoryEntry, Hit, Kind, MemoryRecord, Status
+from . import validate
+from .models import HistoryEntry, Hit, Kind, MemoryRecord, Scope, Status
 from .render import Context
 from .store.base import RecordFilter, Store
 from .store.chroma import ChromaStore
@@ -155,7 +156,12 @@ class Memory:
         return self.engine.history(record_id, scope)
 
     def recent_turns(self, scope: Any, session_id: str | None = None, limit: int = 20) -> list[MemoryRecord]:
+        """The last raw turns of a session (or of the scope), oldest first: short-term memory."""
         return self.engine.recent_turns(scope, session_id, limit)
+
+    def scopes(self, tenant: str = "default") -> list[Scope]:
+        """The scopes holding memories in a tenant."""
+        return self.store.scopes(validate.identifier(tenant, "tenant"))
 
 
 def _to_thread(fn: Callable[P, R]) -> Callable[P, Any]:

@@ -133,7 +133,16 @@ def _check_system(name: str, subcommand: str, argv: list[str], args: argparse.Na
 
 
 def cmd_locomo(args: argparse.Namespace) -> int:
-    argv = ["--data", str(args.data), "--out", str(args.out), "--system", args.system, "--embedder", args.embedder]
+    argv = [
+        "--data",
+        str(args.data),
+        "--out",
+        str(args.out),
+        "--system",
+        args.system,
+        "--embedder",
+        args.embedder,
+    ]
     if args.limit is not None:
         argv += ["--limit", str(args.limit)]
     if args.no_progress:
@@ -191,6 +200,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
     sizes = [int(x.replace("_", "")) for x in str(args.n).split(",") if x.strip()]
     argv = ["--n", ",".join(map(str, sizes)), "--out", str(args.out), "--system", args.system]
     argv += ["--embedder", args.embedder, "--queries", str(args.queries), "--seed", str(args.seed)]
+    argv += ["--timeout", str(args.timeout)]
     if args.no_progress:
         argv.append("--no-progress")
     code = _check_system(args.system, "scale", argv, args)
@@ -303,5 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_bench_subcommands(parser)
     args = parser.parse_args(argv)
     if getattr(args, "command_line", None) is None and hasattr(args, "command_line"):
-        args.command_line = shlex.join(["python", "-m", "shared_core.bench", *(argv if argv is not None else sys.argv[1:])])
+        args.command_line = shlex.join(
+            ["python", "-m", "shared_core.bench", *(argv if argv is not None else sys.argv[1:])]
+        )
     return int(args.func(args))

@@ -125,7 +125,7 @@ def parse_locomo_datetime(value: str) -> datetime | None:
     Uses `shared_core.extract.dates.parse_locomo_datetime` when it exists, else this module's parser.
     """
     try:
-        from shared_core.extract.dates import parse_locomo_datetime as shared_parse  # type: ignore[import-not-found]
+        from shared_core.extract.dates import parse_locomo_datetime as shared_parse
     except ImportError:
         return _parse_locomo_datetime(value)
     try:
@@ -178,7 +178,9 @@ def normalise_evidence(raw: Any, valid_ids: Iterable[str] | None = None) -> list
 
 def parse_conversation(obj: Mapping[str, Any]) -> LocomoConversation:
     conv = obj.get("conversation") or {}
-    numbers = sorted(int(m.group(1)) for k in conv if (m := _SESSION_KEY.match(k)) and isinstance(conv[k], list))
+    numbers = sorted(
+        int(m.group(1)) for k in conv if (m := _SESSION_KEY.match(k)) and isinstance(conv[k], list)
+    )
     sessions: list[LocomoSession] = []
     for n in numbers:
         date_time = conv.get(f"session_{n}_date_time")
@@ -294,13 +296,17 @@ def aggregate(results: Sequence[QuestionResult], budgets: Sequence[int] = BUDGET
 
     def mean_of(rs: Sequence[QuestionResult]) -> dict[str, Any]:
         per = [r.metrics() for r in rs]
-        out: dict[str, Any] = {k: (round(statistics.fmean(m.get(k, 0.0) for m in per), 4) if per else 0.0) for k in keys}
+        out: dict[str, Any] = {
+            k: (round(statistics.fmean(m.get(k, 0.0) for m in per), 4) if per else 0.0) for k in keys
+        }
         out["questions"] = len(rs)
         return out
 
     return {
         "overall": mean_of(results),
-        "by_category": {name: mean_of([r for r in results if r.category == c]) for c, name in CATEGORIES.items()},
+        "by_category": {
+            name: mean_of([r for r in results if r.category == c]) for c, name in CATEGORIES.items()
+        },
     }
 
 
@@ -341,7 +347,9 @@ def evaluate_conversation(
         t = time.perf_counter()
         hits = system.search(q.question, k)
         search_ms = (time.perf_counter() - t) * 1000.0
-        res = QuestionResult(conv.sample_id, q.index, q.category, q.evidence, _item_ids(hits[:k]), search_ms=search_ms)
+        res = QuestionResult(
+            conv.sample_id, q.index, q.category, q.evidence, _item_ids(hits[:k]), search_ms=search_ms
+        )
         t = time.perf_counter()
         for b in budgets:
             ctx = system.context(q.question, b)
@@ -372,27 +380,35 @@ def run_locomo(
     stats = RunStats()
     results: list[QuestionResult] = []
     total = sum(len(c.turns) + len(c.usable_questions) for c in conversations)
-    bar = tqdm(total=total, desc=f"locomo {system_name}", unit="step", disable=not show_progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=total, desc=f"locomo {system_name}", unit="step", disable=not show_progress, dynamic_ncols=True
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="memo-bench-", dir=workdir) as tmp:
             for i, conv in enumerate(conversations):
                 bar.set_postfix_str(conv.sample_id)
                 stats.turns += len(conv.turns)
                 stats.full_context_tokens.append(count_tokens(conv.full_text()))
-                stats.skipped_questions += sum(1 for q in conv.questions if q.category in CATEGORIES and not q.usable)
+                stats.skipped_questions += sum(
+                    1 for q in conv.questions if q.category in CATEGORIES and not q.usable
+                )
                 stats.adversarial_questions += sum(1 for q in conv.questions if q.category == ADVERSARIAL)
                 path = Path(tmp) / f"{i:03d}"
                 path.mkdir()
                 system = make_system(path)
                 try:
-                    ingest_s, res = evaluate_conversation(system, conv, k=k, budgets=budgets, progress=bar.update)
+                    ingest_s, res = evaluate_conversation(
+                        system, conv, k=k, budgets=budgets, progress=bar.update
+                    )
                 finally:
                     system.close()
                 stats.ingest_s += ingest_s
                 results.extend(res)
     finally:
         bar.close()
-    return build_report(results, stats, system_name=system_name, budgets=budgets, conversations=len(conversations))
+    return build_report(
+        results, stats, system_name=system_name, budgets=budgets, conversations=len(conversations)
+    )
 
 
 def build_report(

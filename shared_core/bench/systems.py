@@ -195,8 +195,10 @@ class MemoSystem:
 
     name = "memo"
 
-    def __init__(self, path: Path, embedder: Embedder | None = None, config: Any = None, max_k: int = 200) -> None:
-        from shared_core import Memory, MemoConfig  # type: ignore[attr-defined]
+    def __init__(
+        self, path: Path, embedder: Embedder | None = None, config: Any = None, max_k: int = 200
+    ) -> None:
+        from shared_core import MemoConfig, Memory
 
         self.config = config if config is not None else MemoConfig()
         self.mem = Memory.open(str(path), embedder=embedder, config=self.config)
@@ -205,7 +207,7 @@ class MemoSystem:
         self._last: tuple[list[Item], int] | None = None
 
     def ingest(self, conversation: LocomoConversation, progress: Progress | None = None) -> None:
-        from shared_core import Scope  # type: ignore[attr-defined]
+        from shared_core import Scope
 
         self.scope = Scope(tenant="bench", user=conversation.sample_id)
         for session in conversation.sessions:
@@ -272,7 +274,9 @@ SYSTEMS: dict[str, SystemSpec] = {
     s.name: s
     for s in (
         SystemSpec("memo", "MeMo (public API: add_messages / search / token_budget)", ("chromadb",)),
-        SystemSpec("bm25-turns", "every raw turn, plain BM25 (bm25s, lucene, English stopwords)", ("bm25s",), False),
+        SystemSpec(
+            "bm25-turns", "every raw turn, plain BM25 (bm25s, lucene, English stopwords)", ("bm25s",), False
+        ),
         SystemSpec("dense-turns", "every raw turn, plain cosine over the shared embedder", ()),
         SystemSpec("fused-turns", f"BM25 + dense over raw turns, RRF k={RRF_K}", ("bm25s",)),
         SystemSpec(
@@ -285,7 +289,9 @@ SYSTEMS: dict[str, SystemSpec] = {
             "llama-index Memory with a VectorMemoryBlock on Chroma",
             ("llama_index.core", "llama_index.vector_stores.chroma"),
         ),
-        SystemSpec("mem0", "mem0ai Memory, add(infer=False), local Chroma, telemetry off", ("mem0",), own_env=True),
+        SystemSpec(
+            "mem0", "mem0ai Memory, add(infer=False), local Chroma, telemetry off", ("mem0",), own_env=True
+        ),
     )
 }
 
@@ -317,7 +323,9 @@ def make_embedder(name: str) -> Embedder:
     return emb
 
 
-def system_factory(name: str, embedder: Embedder | None) -> tuple[Callable[[Path], BenchSystem], dict[str, Any]]:
+def system_factory(
+    name: str, embedder: Embedder | None
+) -> tuple[Callable[[Path], BenchSystem], dict[str, Any]]:
     """A `path -> fresh system` factory and the configuration it records in the report."""
     if name not in SYSTEMS:
         raise ValueError(f"unknown system {name!r}; choose from {', '.join(SYSTEMS)}")
@@ -334,7 +342,7 @@ def system_factory(name: str, embedder: Embedder | None) -> tuple[Callable[[Path
             cfg["rrf_k"] = RRF_K
         return (lambda path: TurnIndexSystem(mode, embedder)), cfg
     if name == "memo":
-        from shared_core import MemoConfig  # type: ignore[attr-defined]
+        from shared_core import MemoConfig
 
         memo_cfg = MemoConfig()
         cfg["memo_config"] = memo_cfg.model_dump(mode="json")

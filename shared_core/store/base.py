@@ -78,6 +78,10 @@ class Store(Protocol):
         """Remove records and their vectors for good."""
         ...
 
+    def scopes(self, tenant: str) -> list[Scope]:
+        """The distinct scopes that hold records in a tenant (for admin views and namespace listing)."""
+        ...
+
     def append_history(self, entries: Sequence[HistoryEntry]) -> None: ...
 
     def history(self, scope: Scope, record_id: str | None = None) -> list[HistoryEntry]:

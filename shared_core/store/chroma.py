@@ -203,6 +203,15 @@ class ChromaStore:
             with translate("store", "delete"):
                 self._records.delete(ids=visible)
 
+    def scopes(self, tenant: str) -> list[Scope]:
+        with translate("store", "list scopes"):
+            got = self._records.get(where={"tenant": {"$eq": tenant}}, include=["metadatas"])
+        found = {
+            Scope(**{k: (m.get(k) or None) for k in _SCOPE_KEYS if k != "tenant"}, tenant=tenant)
+            for m in got["metadatas"] or []
+        }
+        return sorted(found, key=lambda s: s.key())
+
     # -- history --------------------------------------------------------------------------
     def append_history(self, entries: Sequence[HistoryEntry]) -> None:
         if not entries:

@@ -83,6 +83,11 @@ class InMemoryStore:
                 self._records.pop(r.id, None)
                 self._vectors.pop(r.id, None)
 
+    def scopes(self, tenant: str) -> list[Scope]:
+        with self._lock:
+            found = {r.scope for r in self._records.values() if r.scope.tenant == tenant}
+        return sorted(found, key=lambda s: s.key())
+
     def append_history(self, entries: Sequence[HistoryEntry]) -> None:
         with self._lock:
             self._history.extend(e.model_copy(deep=True) for e in entries)

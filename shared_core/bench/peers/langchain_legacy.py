@@ -65,9 +65,58 @@ def make(embedder: Any) -> tuple[Callable[[Path], LangChainLegacySystem], dict[s
     import importlib.metadata as md
 
     cfg = {
-        "versions": {p: md.version(p) for p in ("langchain-classic", "langchain-core", "langchain-chroma", "chromadb")},
+        "versions": {
+            p: md.version(p) for p in ("langchain-classic", "langchain-core", "langchain-chroma", "chromadb")
+        },
         "document": "save_context({speaker: content}, {}) -> 'Speaker: content'",
         "retrieval": "load_memory_variables (retriever similarity search, k set per query)",
         "timestamps": "not supported by the legacy memory",
     }
     return (lambda path: LangChainLegacySystem(path, embedder)), cfg
+
+
+class LangChainLegacyScale:
+    """Scale adapter: one VectorStoreRetrieverMemory (one Chroma collection) per user, as the legacy
+    memory has no notion of users; one `save_context` per memory."""
+
+    name = "langchain-legacy"
+    persistent = True
+
+    def __init__(self, path: Path, embedder: Any) -> None:
+        self.client = chroma_client(path)
+        self.embeddings = langchain_embeddings(embedder)
+        self.memories: dict[str, Any] = {}
+
+    def _memory(self, user: str) -> Any:
+        if user not in self.memories:
+            from langchain_chroma import Chroma
+            from langchain_classic.memory import VectorStoreRetrieverMemory
+
+            store = Chroma(
+                collection_name=f"lc-{user}", embedding_function=self.embeddings, client=self.client
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.memories[user] = VectorStoreRetrieverMemory(
+                    retriever=store.as_retriever(search_kwargs={"k": 10}), input_key="input", return_docs=True
+                )
+        return self.memories[user]
+
+    def add(self, user: str, memories: Any) -> None:
+        memory = self._memory(user)
+        for m in memories:
+            memory.save_context({"memory": m.text}, {})
+
+    def search(self, user: str, query: str, k: int) -> list[str]:
+        memory = self._memory(user)
+        memory.retriever.search_kwargs["k"] = k
+        docs = memory.load_memory_variables({"input": query})["history"]
+        return [d.page_content.split(": ", 1)[-1] for d in docs]
+
+    def close(self) -> None:
+        self.memories.clear()
+        self.client.clear_system_cache()
+
+
+def make_scale(path: Path, embedder: Any) -> LangChainLegacyScale:
+    return LangChainLegacyScale(path, embedder)

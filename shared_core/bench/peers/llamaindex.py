@@ -39,7 +39,9 @@ class LlamaIndexSystem(RankedSystem):
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         self.client = chroma_client(path)
-        collection = self.client.get_or_create_collection("llamaindex", configuration={"hnsw": {"space": "cosine"}})
+        collection = self.client.get_or_create_collection(
+            "llamaindex", configuration={"hnsw": {"space": "cosine"}}
+        )
         self.block = VectorMemoryBlock(
             name="retrieved_messages",
             vector_store=ChromaVectorStore(chroma_collection=collection),
@@ -91,7 +93,9 @@ class LlamaIndexSystem(RankedSystem):
         from llama_index.core.llms import ChatMessage
 
         self.block.similarity_top_k = depth
-        text = asyncio_run(self.block.aget([ChatMessage(role="user", content=question)], session_id=self.session_id))
+        text = asyncio_run(
+            self.block.aget([ChatMessage(role="user", content=question)], session_id=self.session_id)
+        )
         if not text:
             return []
         items = []
@@ -113,7 +117,9 @@ def make(embedder: Any) -> tuple[Callable[[Path], LlamaIndexSystem], dict[str, A
     import importlib.metadata as md
 
     cfg = {
-        "versions": {p: md.version(p) for p in ("llama-index-core", "llama-index-vector-stores-chroma", "chromadb")},
+        "versions": {
+            p: md.version(p) for p in ("llama-index-core", "llama-index-vector-stores-chroma", "chromadb")
+        },
         "memory": {
             "token_limit": TOKEN_LIMIT,
             "chat_history_token_ratio": CHAT_HISTORY_TOKEN_RATIO,
@@ -124,3 +130,54 @@ def make(embedder: Any) -> tuple[Callable[[Path], LlamaIndexSystem], dict[str, A
         "timestamps": "not supported by ChatMessage / VectorMemoryBlock",
     }
     return (lambda path: LlamaIndexSystem(path, embedder)), cfg
+
+
+class LlamaIndexScale:
+    """Scale adapter: one `Memory` per user (session_id = user) over one shared Chroma collection;
+    the VectorMemoryBlock filters on the session id. Memories are put as user messages and flushed to
+    the block like the LoCoMo system does."""
+
+    name = "llamaindex"
+    persistent = True
+
+    def __init__(self, path: Path, embedder: Any) -> None:
+        self.inner = LlamaIndexSystem(path, embedder)
+        self.sessions: set[str] = set()
+
+    def add(self, user: str, memories: Any) -> None:
+        from llama_index.core.async_utils import asyncio_run
+        from llama_index.core.llms import ChatMessage
+        from llama_index.core.memory import Memory
+
+        inner = self.inner
+        inner.session_id = user
+        inner.memory = Memory.from_defaults(
+            session_id=user,
+            token_limit=TOKEN_LIMIT,
+            chat_history_token_ratio=CHAT_HISTORY_TOKEN_RATIO,
+            token_flush_size=TOKEN_FLUSH_SIZE,
+            memory_blocks=[inner.block],
+        )
+        for m in memories:
+            inner.memory.put(ChatMessage(role="user", content=m.text))
+        asyncio_run(inner._flush_rest())
+        self.sessions.add(user)
+
+    def search(self, user: str, query: str, k: int) -> list[str]:
+        from llama_index.core.async_utils import asyncio_run
+        from llama_index.core.llms import ChatMessage
+
+        block = self.inner.block
+        block.similarity_top_k = k
+        # VectorMemoryBlock keeps the first session's filter in `query_kwargs` and never replaces it
+        # (llama-index-core 0.14.25): one block serving many sessions would search the first one only.
+        block.query_kwargs = {}
+        text = asyncio_run(block.aget([ChatMessage(role="user", content=query)], session_id=user))
+        return _NODE_BREAK.split(text) if text else []
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def make_scale(path: Path, embedder: Any) -> LlamaIndexScale:
+    return LlamaIndexScale(path, embedder)

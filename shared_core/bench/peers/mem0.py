@@ -49,7 +49,10 @@ class Mem0System(RankedSystem):
         self.path = path
         self.memory = Memory.from_config(
             {
-                "vector_store": {"provider": "chroma", "config": {"collection_name": "mem0", "path": str(path / "chroma")}},
+                "vector_store": {
+                    "provider": "chroma",
+                    "config": {"collection_name": "mem0", "path": str(path / "chroma")},
+                },
                 "embedder": {
                     "provider": "langchain",
                     "config": {"model": langchain_embeddings(embedder), "embedding_dims": embedder.dim},
@@ -107,3 +110,29 @@ def make(embedder: Any) -> tuple[Callable[[Path], Mem0System], dict[str, Any]]:
         "timestamps": "mem0 OSS rejects add(timestamp=...); the session date is kept as metadata",
     }
     return (lambda path: Mem0System(path, embedder)), cfg
+
+
+class Mem0Scale:
+    """Scale adapter: one mem0 Memory, `add(text, user_id=user, infer=False)` per memory."""
+
+    name = "mem0"
+    persistent = True
+
+    def __init__(self, path: Path, embedder: Any) -> None:
+        self.inner = Mem0System(path, embedder)
+
+    def add(self, user: str, memories: Any) -> None:
+        for m in memories:
+            self.inner.memory.add(m.text, user_id=user, infer=False, metadata={"kind": m.kind})
+
+    def search(self, user: str, query: str, k: int) -> list[str]:
+        res = self.inner.memory.search(query, top_k=k, filters={"user_id": user}, threshold=0.0)
+        rows = res.get("results", []) if isinstance(res, dict) else res
+        return [str(r.get("memory", "")) for r in rows]
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def make_scale(path: Path, embedder: Any) -> Mem0Scale:
+    return Mem0Scale(path, embedder)

@@ -1,0 +1,32 @@
+"""MeMo for LangChain and LangGraph: one thin adapter per integration style, all over `shared_core.Memory`.
+
+| style                                   | adapter                                                |
+|-----------------------------------------|--------------------------------------------------------|
+| `langchain.agents.create_agent`         | `MemoMiddleware`, `create_memory_tools`                |
+| `RunnableWithMessageHistory`            | `MemoChatMessageHistory`                               |
+| retrieval (RAG over memories)           | `MemoRetriever`                                        |
+| classic chains (`ConversationChain`)    | `MemoMemory`                                           |
+| LangGraph long-term store               | `MemoStore`                                            |
+| LangChain models inside MeMo            | `embedder_from_langchain`, `extractor_from_chat_model` |
+
+Needs the `langchain` extra: `pip install "memo-memory[langchain]"`.
+"""
+
+from .history import MemoChatMessageHistory
+from .legacy import MemoMemory
+from .middleware import MemoMiddleware, create_memory_tools
+from .models import chat_callable, embedder_from_langchain, extractor_from_chat_model
+from .retriever import MemoRetriever
+from .store import MemoStore
+
+__all__ = [
+    "MemoChatMessageHistory",
+    "MemoMemory",
+    "MemoMiddleware",
+    "MemoRetriever",
+    "MemoStore",
+    "chat_callable",
+    "create_memory_tools",
+    "embedder_from_langchain",
+    "extractor_from_chat_model",
+]

@@ -1,0 +1,125 @@
+"""The one place where LangChain types become MeMo types and back (messages, documents, run scope).
+
+Nothing here scores, filters or decides anything: it only converts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Union
+
+from langchain_core.documents import Document
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+
+from shared_core import AsyncMemory, Hit, InvalidInput, Memory, MemoryRecord, Scope, validate
+
+MemoryLike = Union[Memory, AsyncMemory]
+ScopeResolver = Callable[[Any, Mapping[str, Any]], Scope]
+"""`(runtime context, RunnableConfig) -> Scope`: whose memory a run reads and writes."""
+
+_ROLE = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+_MESSAGE: dict[str, Callable[..., BaseMessage]] = {
+    "user": HumanMessage,
+    "assistant": AIMessage,
+    "system": SystemMessage,
+    "tool": lambda content, **kw: ToolMessage(content, tool_call_id=kw.get("id") or "unknown", **kw),
+}
+
+
+def sync_memory(memory: MemoryLike) -> Memory:
+    """Adapters accept either facade; they keep the `Memory` and offload async calls via `AsyncMemory`."""
+    if isinstance(memory, AsyncMemory):
+        return memory.sync
+    if not isinstance(memory, Memory):
+        raise InvalidInput(f"a shared_core Memory or AsyncMemory is required, got {type(memory).__name__}")
+    return memory
+
+
+def text_of(message: BaseMessage) -> str:
+    """The plain text of a message (string content, or the text blocks of list content)."""
+    return str(message.text)
+
+
+def to_turns(messages: Sequence[BaseMessage], now: datetime | None = None) -> list[dict[str, Any]]:
+    """LangChain messages -> `add_messages` turns. With `now`, turn i is stamped `now + i µs` so the
+    order of messages given in one call survives in `recent_turns` (the core stamps them all `now`)."""
+    turns = []
+    for i, m in enumerate(messages):
+        turn: dict[str, Any] = {
+            "role": _ROLE.get(m.type, "user"),
+            "content": text_of(m),
+            "id": m.id,
+            "name": m.name,
+        }
+        if now is not None:
+            turn["timestamp"] = now + timedelta(microseconds=i)
+        turns.append(turn)
+    return turns
+
+
+def to_message(record: MemoryRecord) -> BaseMessage:
+    """A raw turn (kind episode) -> the LangChain message it was stored from."""
+    role = str(record.metadata.get("role", "user"))
+    speaker = record.provenance.speaker
+    name = speaker if speaker and speaker != role else None
+    ids = record.provenance.source_message_ids
+    return _MESSAGE.get(role, HumanMessage)(record.text, name=name, id=ids[0] if ids else record.id)
+
+
+def to_document(hit: Hit) -> Document:
+    """A search hit -> a `Document` with its score and provenance in `metadata`."""
+    rec = hit.record
+    return Document(
+        id=rec.id,
+        page_content=rec.text,
+        metadata={
+            "id": rec.id,
+            "score": hit.score,
+            "kind": rec.kind.value,
+            "created_at": rec.created_at.isoformat(),
+            "valid_from": rec.valid_from.isoformat() if rec.valid_from else None,
+            "provenance": rec.provenance.model_dump(mode="json"),
+            **({"metadata": dict(rec.metadata)} if rec.metadata else {}),
+        },
+    )
+
+
+def _pick(context: Any, configurable: Mapping[str, Any], *names: str) -> Any:
+    for name in names:
+        value = context.get(name) if isinstance(context, Mapping) else getattr(context, name, None)
+        if value is None:
+            value = configurable.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def run_scope(context: Any, config: Mapping[str, Any] | None, tenant: str = "default") -> Scope:
+    """The scope of a run: `user_id`, `tenant` (or `tenant_id`), `agent_id` read from the runtime context
+    (attribute or key) first, then from `config["configurable"]`. Raises `ScopeError` (a `MemoError`)
+    when no user or agent is given."""
+    conf = (config or {}).get("configurable") or {}
+    return validate.scope(
+        {
+            "tenant": _pick(context, conf, "tenant", "tenant_id") or tenant,
+            "user": _pick(context, conf, "user_id"),
+            "agent": _pick(context, conf, "agent_id"),
+        }
+    )
+
+
+def run_session(context: Any, config: Mapping[str, Any] | None) -> str | None:
+    """The session of a run: `session_id` or `thread_id` (context first, then `configurable`)."""
+    value = _pick(context, (config or {}).get("configurable") or {}, "session_id", "thread_id")
+    return None if value is None else str(value)
+
+
+def resolver_for(scope: Scope | ScopeResolver | None, tenant: str = "default") -> ScopeResolver:
+    """A fixed `Scope`, a resolver, or None (read the run: see `run_scope`)."""
+    if isinstance(scope, Scope):
+        fixed = validate.scope(scope)
+        return lambda _ctx, _cfg: fixed
+    if scope is None:
+        return lambda ctx, cfg: run_scope(ctx, cfg, tenant)
+    return scope

@@ -1,0 +1,25 @@
+"""MeMo for LlamaIndex: persistent, governed memory for chat engines, agents and query pipelines.
+
+- `MemoMemory`: a `BaseMemory` for `SimpleChatEngine`, `ContextChatEngine`,
+  `CondensePlusContextChatEngine` and agents (`memory=`).
+- `MemoMemoryBlock`: long-term memory block for LlamaIndex's `Memory.from_defaults(memory_blocks=[...])`.
+- `MemoRetriever`: MeMo search as a `BaseRetriever` (provenance in node metadata).
+- `memory_tools`: search / save / forget `FunctionTool`s for agents.
+- `embedder_from_llamaindex`, `extractor_from_llm`: LlamaIndex models behind MeMo's ports.
+"""
+
+from .block import MemoMemoryBlock
+from .memory import LONG_TERM_KINDS, MemoMemory
+from .models import embedder_from_llamaindex, extractor_from_llm
+from .retriever import MemoRetriever
+from .tools import memory_tools
+
+__all__ = [
+    "LONG_TERM_KINDS",
+    "MemoMemory",
+    "MemoMemoryBlock",
+    "MemoRetriever",
+    "embedder_from_llamaindex",
+    "extractor_from_llm",
+    "memory_tools",
+]

@@ -1,0 +1,735 @@
+"""Detect and neutralise personal data and secrets in text (pure: no I/O, no state).
+
+`detect(text)` finds e-mail addresses, phone numbers, payment cards, IBANs, US SSNs, IP
+addresses and secrets, and returns non-overlapping `PIIMatch`es (the longest candidate wins
+an overlap; equal lengths go to the more specific detector). `apply(text, policy)` rewrites
+the text according to the `GovernancePolicy`: redact, mask, hash, allow, or reject.
+
+Decisions worth knowing (each is covered by a test and by `benchmarks/pii_corpus.jsonl`):
+
+* Phones: `+` international numbers (8-15 digits), `00` international numbers, national
+  numbers with a trunk `0` (10-12 digits), and North-American `(415) 555-0132` /
+  `415-555-0132` shapes. A run of digits with no separators counts only when a phone word
+  (call, phone, mobile, tel, ...) comes shortly before it. Dates inside a candidate reject it.
+* Cards: 13-19 digits, unseparated or in the usual groups (4-4-4-4[-1..3], 4-6-5, 4-6-4),
+  Luhn-valid, AND a known network prefix/length (Visa, Mastercard, Amex, Discover, Diners,
+  JCB, UnionPay, Maestro, Mir). That rejects EAN barcodes and ISBNs that happen to be
+  Luhn-valid.
+* IBANs: upper-case, with or without spaces, the registry length for the country, mod-97.
+* SSNs: `AAA-GG-SSSS` (area 000, 666 and 9xx, group 00 and serial 0000 are never issued);
+  the space-separated or bare forms only after "SSN" / "social security".
+* IPs: IPv4 with four valid octets not glued to more dotted numbers and not right after
+  "version", "build", "section" and similar words; IPv6 as validated by `ipaddress`, needing a
+  hex group of 3+ characters or 3+ groups so `arr[1::2]` is not an address.
+* Secrets: provider keys (OpenAI, Anthropic, AWS, GitHub, Slack, Google, Stripe), JWTs whose
+  header decodes to JSON with "alg", PEM *private* key blocks (public keys and certificates are
+  not secrets), values assigned to password/secret/token/api-key names, and long random
+  tokens (>= 32 characters, high Shannon entropy, short character-class runs, mixing letters
+  and digits). Hex strings (git SHAs of 7 or 40 characters, sha256 digests, ETags) and UUIDs
+  are deliberately NOT secrets: they are identifiers, and treating them as secrets would
+  redact every commit hash a user mentions. Hex API keys are therefore only caught by a
+  provider prefix or a `key=`/`token:` assignment.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import hashlib
+import hmac
+import ipaddress
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import InvalidInput, PolicyViolation
+from .policy import GovernancePolicy, PIIAction, PIIType
+
+__all__ = ["PIIMatch", "RedactionResult", "detect", "apply", "placeholder", "mask", "hash_token", "normalise"]
+
+
+class PIIMatch(BaseModel):
+    """One finding: `text[start:end] == value`. `value` is kept out of `repr` (it is the PII)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: PIIType
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    value: str = Field(repr=False)
+    rule: str = Field(default="", description="Which detector found it (for debugging and metrics).")
+
+
+class RedactionResult(BaseModel):
+    """The rewritten text, what was found, and the action taken for each match (same order).
+
+    `matches` hold the ORIGINAL values: use them in memory only; persist `summary()` instead.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
+    matches: tuple[PIIMatch, ...] = ()
+    actions: tuple[PIIAction, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return any(a is not PIIAction.ALLOW for a in self.actions)
+
+    def summary(self) -> dict[str, int]:
+        """Counts such as {"email:redact": 2}: safe to log or put in an audit payload."""
+        out: dict[str, int] = {}
+        for m, a in zip(self.matches, self.actions, strict=True):
+            key = f"{m.type.value}:{a.value}"
+            out[key] = out.get(key, 0) + 1
+        return out
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+@dataclass(frozen=True)
+class _Cand:
+    start: int
+    end: int
+    type: PIIType
+    rule: str
+    priority: int  # lower wins a tie on length
+
+
+# equal-length ties: the more specific detector wins
+_PRIORITY = {
+    PIIType.SECRET: 0,
+    PIIType.CARD: 1,
+    PIIType.IBAN: 2,
+    PIIType.SSN: 3,
+    PIIType.EMAIL: 4,
+    PIIType.IP: 5,
+    PIIType.PHONE: 6,
+}
+
+
+def _cand(start: int, end: int, type_: PIIType, rule: str, bump: int = 0) -> _Cand:
+    return _Cand(start, end, type_, rule, _PRIORITY[type_] * 10 + bump)
+
+
+def _context_before(text: str, start: int, pattern: re.Pattern[str], window: int = 32) -> bool:
+    return pattern.search(text[max(0, start - window) : start]) is not None
+
+
+# --------------------------------------------------------------------------- e-mail
+
+_EMAIL = re.compile(
+    r"(?<![\w.+%-])"
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,24}"
+    r"(?![\w-]|\.[A-Za-z0-9])"
+)
+# "logo@2x.png": retina image names look like addresses
+_RETINA = re.compile(r"@\d+(?:\.\d+)?x\.(?:png|jpe?g|gif|webp|svg|avif)$", re.IGNORECASE)
+
+
+_URL_USERINFO = re.compile(r"://[^\s/@]*$")
+
+
+def _emails(text: str) -> Iterator[_Cand]:
+    for m in _EMAIL.finditer(text):
+        if _RETINA.search(m.group()):
+            continue
+        if _URL_USERINFO.search(text[max(0, m.start() - 256) : m.start()]):
+            continue  # "https://user:token@host": credentials in a URL, not an address
+        yield _cand(m.start(), m.end(), PIIType.EMAIL, "email")
+
+
+# --------------------------------------------------------------------------- phone
+
+_PHONE_WORDS = re.compile(
+    r"(?i)\b(?:call|calling|phone|tel|telephone|mobile|cell|ring|text|whatsapp|sms|fax|landline|dial)\b"
+)
+_INTL = re.compile(r"(?<![\w+])\+[1-9][\d() .-]{5,26}\d")
+_NATIONAL = re.compile(r"(?<![\w+./-])(?<!\d[ .-])\(?0[\d() .-]{7,26}\d")
+_NANP = re.compile(
+    r"(?<![\w+./-])(?<!\d[ .-])(?:1[ .-]?)?(?:\((?!\d11)[2-9][0-8]\d\)[ .-]?|(?!\d11)[2-9][0-8]\d[ .-])[2-9]\d\d[ .-]\d{4}(?![\w]|[.-]\d)"
+)
+_BARE_DIGITS = re.compile(r"(?<![\w+./-])(?<!\d[ .-])\d{10,11}(?![\w]|[.-]\d)")
+_GOOD_SEP = re.compile(r"^\)?[ .-]?\(?$")
+_DATE = re.compile(
+    r"(?<!\d)(?:"
+    r"(?:19|20)\d\d[./-](?:0?[1-9]|1[0-2])[./-](?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:19|20)\d\d"
+    r"|(?:0?[1-9]|1[0-2])[./-](?:0?[1-9]|[12]\d|3[01])[./-](?:19|20)\d\d"
+    r")(?!\d)"
+)
+
+
+def _phone_shape(cand: str) -> str | None:
+    """Trim a loose phone candidate to a plausible number, or None.
+
+    Cuts at the first odd separator run (" - ", ".."), drops trailing one-digit groups
+    ("... 0132 2"), and requires balanced parentheses.
+    """
+    parts = re.split(r"(\d+)", cand)  # ['', '+'?... separators and digit runs alternate]
+    out = parts[0]
+    i = 1
+    while i < len(parts):
+        digits = parts[i]
+        sep = parts[i + 1] if i + 1 < len(parts) else ""
+        out += digits
+        if not sep or i + 2 >= len(parts):
+            break
+        if not _GOOD_SEP.match(sep):
+            break
+        out += sep
+        i += 2
+    out = out.rstrip(" .-(")
+    # drop trailing one-digit groups
+    while True:
+        m = re.search(r"[ .-](\d)$", out)
+        if not m:
+            break
+        out = out[: m.start()].rstrip(" .-(")
+    if out.count("(") != out.count(")"):
+        return None  # "(ping +1 415 ...": a parenthesis that is prose, not part of the number
+    if not out or not out[-1].isdigit():
+        return None
+    return out
+
+
+def _digits(s: str) -> str:
+    return "".join(ch for ch in s if ch.isdigit())
+
+
+def _phones(text: str) -> Iterator[_Cand]:
+    for m in _INTL.finditer(text):
+        shaped = _phone_shape(m.group())
+        if shaped is None or _DATE.search(shaped):
+            continue
+        n = len(_digits(shaped))
+        if 8 <= n <= 15:
+            yield _cand(m.start(), m.start() + len(shaped), PIIType.PHONE, "phone_intl")
+    for m in _NATIONAL.finditer(text):
+        shaped = _phone_shape(m.group())
+        if shaped is None or _DATE.search(shaped):
+            continue
+        digits = _digits(shaped)
+        separated = any(not ch.isdigit() for ch in shaped.lstrip("("))
+        first_group = re.match(r"\(?(\d+)", shaped)
+        if first_group is None or len(first_group.group(1)) < 2:
+            continue  # "0-306-40615-2" (an ISBN), "0 12 ..."
+        if digits.startswith("00"):
+            if digits[2] == "0" or not 8 <= len(digits) - 2 <= 15:
+                continue  # "0000 0000 ...": no country code starts with 0
+        elif digits[1] == "0" or not 10 <= len(digits) <= 12:
+            continue
+        if not separated and not _context_before(text, m.start(), _PHONE_WORDS):
+            continue
+        groups = re.findall(r"\d+", shaped)
+        if len(groups) > 2 and all(len(g) == 2 for g in groups) and len(digits) != 10:
+            continue  # pairs of digits are French-style numbers (10 digits), else a list: "05 12 23 34 41 49"
+        yield _cand(m.start(), m.start() + len(shaped), PIIType.PHONE, "phone_national")
+    for m in _NANP.finditer(text):
+        if _DATE.search(m.group()):
+            continue
+        yield _cand(m.start(), m.end(), PIIType.PHONE, "phone_nanp")
+    for m in _BARE_DIGITS.finditer(text):
+        if _context_before(text, m.start(), _PHONE_WORDS):
+            yield _cand(m.start(), m.end(), PIIType.PHONE, "phone_bare", bump=1)
+
+
+# --------------------------------------------------------------------------- payment card
+
+_CARD = re.compile(r"(?<![\w.+-])(?<!\d[ -])[2-6][\d -]{11,28}\d")
+_CARD_SHAPES: tuple[tuple[int, ...], ...] = (
+    (4, 4, 4, 4),
+    (4, 4, 4, 4, 1),
+    (4, 4, 4, 4, 2),
+    (4, 4, 4, 4, 3),
+    (4, 4, 4, 1),
+    (4, 6, 5),
+    (4, 6, 4),
+)
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+_MAESTRO_PREFIXES = frozenset({5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762, 6763})
+
+
+def _card_network(d: str) -> str | None:
+    """The network whose prefix and length fit `d` (digits only), else None."""
+    n = len(d)
+    p2, p3, p4, p6 = int(d[:2]), int(d[:3]), int(d[:4]), int(d[:6])
+    if d[0] == "4" and n in (13, 16, 19):
+        return "visa"
+    if (51 <= p2 <= 55 or 2221 <= p4 <= 2720) and n == 16:
+        return "mastercard"
+    if p2 in (34, 37) and n == 15:
+        return "amex"
+    if (p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925) and 16 <= n <= 19:
+        return "discover"
+    if (300 <= p3 <= 305 or p2 in (36, 38, 39)) and 14 <= n <= 19:
+        return "diners"
+    if 3528 <= p4 <= 3589 and 16 <= n <= 19:
+        return "jcb"
+    if p2 == 62 and 16 <= n <= 19:
+        return "unionpay"
+    if 2200 <= p4 <= 2204 and 16 <= n <= 19:
+        return "mir"
+    if p4 in _MAESTRO_PREFIXES and 13 <= n <= 19:
+        return "maestro"
+    return None
+
+
+def _cards(text: str) -> Iterator[_Cand]:
+    for m in _CARD.finditer(text):
+        raw = m.group()
+        # cut at the first separator run that is not a single space or dash
+        cut = re.search(r"[ -]{2,}", raw)
+        if cut:
+            raw = raw[: cut.start()]
+        seps = set(re.findall(r"[ -]", raw))
+        if len(seps) > 1:
+            continue
+        groups = tuple(len(g) for g in re.split(r"[ -]", raw))
+        if len(groups) > 1 and groups not in _CARD_SHAPES:
+            continue
+        d = _digits(raw)
+        if not 13 <= len(d) <= 19 or not luhn_ok(d) or _card_network(d) is None:
+            continue
+        end = m.start() + len(raw)
+        if end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            continue
+        yield _cand(m.start(), end, PIIType.CARD, "card")
+
+
+# --------------------------------------------------------------------------- IBAN
+
+# ISO 13616 registry: total IBAN length per country
+_IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27,
+    "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28,
+    "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23,
+    "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27,
+    "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25,
+    "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18,
+    "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33,
+    "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}  # fmt: skip
+_IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})(\d{2})((?: ?[A-Z0-9]){11,30})")
+
+
+def iban_ok(compact: str) -> bool:
+    """mod-97 check of an IBAN without spaces (ISO 7064)."""
+    s = compact[4:] + compact[:4]
+    try:
+        number = int("".join(str(int(ch, 36)) for ch in s))
+    except ValueError:
+        return False
+    return number % 97 == 1
+
+
+def _ibans(text: str) -> Iterator[_Cand]:
+    for m in _IBAN.finditer(text):
+        length = _IBAN_LENGTHS.get(m.group(1))
+        if length is None:
+            continue
+        need = length - 4
+        body = m.group(3)
+        count = 0
+        end_in_body = -1
+        for idx, ch in enumerate(body):
+            if ch != " ":
+                count += 1
+                if count == need:
+                    end_in_body = idx + 1
+                    break
+        if end_in_body < 0:
+            continue
+        end = m.start(3) + end_in_body
+        if end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            continue
+        compact = text[m.start() : end].replace(" ", "")
+        if iban_ok(compact):
+            yield _cand(m.start(), end, PIIType.IBAN, "iban")
+
+
+# --------------------------------------------------------------------------- SSN
+
+_SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}([- ]?)(?!00)\d{2}\1(?!0000)\d{4}(?![\w]|-\w)")
+_SSN_WORDS = re.compile(r"(?i)\b(?:ssn|ss#|social security|soc\.? sec\.?)")
+
+
+def _ssns(text: str) -> Iterator[_Cand]:
+    for m in _SSN.finditer(text):
+        if m.group(1) != "-" and not _context_before(text, m.start(), _SSN_WORDS, window=40):
+            continue
+        yield _cand(m.start(), m.end(), PIIType.SSN, "ssn")
+
+
+# --------------------------------------------------------------------------- IP addresses
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w]|\.\d)")
+_NOT_IP_WORDS = re.compile(
+    r"(?i)\b(?:version|ver|v|build|release|rel|firmware|fw|bios|driver|kernel|patch|sdk|update|upgrade|"
+    r"upgraded to|updated to|section|sec|chapter|ch|clause|paragraph|para|figure|fig|"
+    r"table|step|rule|item|article|art|§)\.?\s*$"
+)
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\w)"
+)
+
+
+def _ips(text: str) -> Iterator[_Cand]:
+    for m in _IPV4.finditer(text):
+        if _NOT_IP_WORDS.search(text[max(0, m.start() - 16) : m.start()]):
+            continue
+        yield _cand(m.start(), m.end(), PIIType.IP, "ipv4")
+    for m in _IPV6.finditer(text):
+        value = m.group()
+        try:
+            ipaddress.IPv6Address(value)
+        except ValueError:
+            continue
+        groups = [g for g in re.split(r"[:.]", value) if g]
+        if value != "::1" and len(groups) < 3 and not any(len(g) >= 3 for g in groups):
+            continue  # "1::2" in a slice, "a::b"
+        if not any(ch.isdigit() for ch in value):
+            continue  # "dead::beef"-style words
+        yield _cand(m.start(), m.end(), PIIType.IP, "ipv6")
+
+
+# --------------------------------------------------------------------------- secrets
+
+_B = r"(?<![A-Za-z0-9_-])"  # token boundary (start)
+_E = r"(?![A-Za-z0-9_-])"  # token boundary (end)
+_PROVIDER_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("anthropic_key", re.compile(_B + r"sk-ant-[A-Za-z0-9_-]{20,}" + _E)),
+    ("openai_key", re.compile(_B + r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}" + _E)),
+    ("aws_access_key", re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])")),
+    ("github_token", re.compile(_B + r"gh[pousr]_[A-Za-z0-9]{36,255}" + _E)),
+    ("github_pat", re.compile(_B + r"github_pat_[A-Za-z0-9_]{22,255}" + _E)),
+    ("slack_token", re.compile(_B + r"xox[baprs]-[A-Za-z0-9-]{10,}" + _E)),
+    ("google_api_key", re.compile(_B + r"AIza[0-9A-Za-z_-]{35}" + _E)),
+    ("stripe_key", re.compile(_B + r"[sr]k_(?:live|test)_[0-9A-Za-z]{16,}" + _E)),
+    ("huggingface_token", re.compile(_B + r"hf_[A-Za-z0-9]{30,}" + _E)),
+)
+_JWT = re.compile(_B + r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*" + _E)
+_PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----")
+_PEM_BODY_LINE = re.compile(r"^(?:[A-Za-z0-9+/=]+|[A-Za-z-]+: .*|\s*)$")
+_ASSIGNED = re.compile(
+    r"(?i)(?:\b|_)(?:password|passwd|pwd|passphrase|passcode|secret|api[_ -]?key|apikey|"
+    r"access[_-]?token|auth[_-]?token|refresh[_-]?token|token|client[_-]?secret)"
+    r"(?:_[a-z]+)*\s*(?P<op>=|:|\bis\b)\s*"
+    r"(?:(?P<q>[\"'])(?P<qv>[^\"'\n]{6,256})(?P=q)|(?P<v>[^\s\"'<>]{6,256}))"
+)
+_URL_CREDENTIALS = re.compile(r"(?i)\b[a-z][a-z0-9+.-]{0,31}://[^\s:/@]+:(?P<v>[^\s/@]{3,256})@")
+_BASIC_AUTH = re.compile(r"\bBasic\s+(?P<v>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
+_PEM_ANY = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----")
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_+/-])[A-Za-z0-9_+/-]{32,}={0,2}(?![A-Za-z0-9_+/=-])")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_PLAIN_WORD = re.compile(r"^[a-z]{2,}$")
+_WORD_SEGMENT = re.compile(r"^(?:[a-z]{3,}|[A-Z]{3,}|[A-Z][a-z]{2,})$")
+
+ENTROPY_MIN_BITS = 3.6  # bits per character; random base62 of 32 chars averages ~4.6
+TOKEN_MIN_CHARS = 32
+
+
+def shannon_entropy(s: str) -> float:
+    if not s:
+        return 0.0
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+
+
+def _char_class(ch: str) -> int:
+    if ch.islower():
+        return 0
+    if ch.isupper():
+        return 1
+    if ch.isdigit():
+        return 2
+    return 3
+
+
+def looks_random(token: str) -> bool:
+    """True for a long token that looks machine-generated rather than a word or an identifier."""
+    tok = token.rstrip("=")
+    if len(tok) < TOKEN_MIN_CHARS or _UUID.match(tok) or _HEX.match(tok.replace("-", "").replace("_", "")):
+        return False
+    alnum = "".join(ch for ch in tok if ch.isalnum())
+    if not alnum:
+        return False
+    segments = re.split(r"[-_/+]", tok)
+    if len(segments) > 1:
+        wordy = sum(len(seg) for seg in segments if _WORD_SEGMENT.match(seg))
+        if wordy >= len(alnum) / 2:
+            return False  # "x86_64-unknown-linux-gnu", "test_user_can_update_profile_2"
+    has_lower = any(ch.islower() for ch in alnum)
+    has_upper = any(ch.isupper() for ch in alnum)
+    digits = sum(ch.isdigit() for ch in alnum)
+    if digits == 0 or not (has_lower or has_upper):
+        return False
+    mixed_case = has_lower and has_upper
+    if not mixed_case and digits / len(alnum) < 0.12:
+        return False  # "ORDERREFERENCEABCDEFGHIJKLMNOP2024"
+    if shannon_entropy(tok) < ENTROPY_MIN_BITS:
+        return False
+    if _decodes_to_text(tok):
+        return False  # base64 of readable text (JSON, a sentence) is encoded data, not a key
+    # words and camelCase have long runs of one character class; random text switches often
+    runs = 1 + sum(_char_class(a) != _char_class(b) for a, b in zip(alnum, alnum[1:], strict=False))
+    return len(alnum) / runs <= (2.2 if mixed_case else 3.5)
+
+
+def _b64decode(token: str) -> bytes | None:
+    padded = token + "=" * (-len(token) % 4)
+    alphabet_ok = re.fullmatch(r"[A-Za-z0-9+/_-]+=*", padded) is not None
+    if not alphabet_ok:
+        return None
+    try:
+        if "-" in token or "_" in token:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _decodes_to_text(token: str) -> bool:
+    raw = _b64decode(token.rstrip("="))
+    if raw is None:
+        return False
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in decoded)
+    return len(decoded) > 0 and printable / len(decoded) >= 0.95
+
+
+def _jwt_header_ok(part: str) -> bool:
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        header = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(header, dict) and isinstance(header.get("alg"), str)
+
+
+def _pem_blocks(text: str) -> Iterator[_Cand]:
+    for m in _PEM_BEGIN.finditer(text):
+        end_marker = f"-----END {m.group(1)}PRIVATE KEY-----"
+        end = text.find(end_marker, m.end())
+        if end >= 0:
+            yield _cand(m.start(), end + len(end_marker), PIIType.SECRET, "private_key")
+            continue
+        # no END line (pasted partly): take the base64 body that follows
+        pos = m.end()
+        stop = pos
+        for line in text[pos:].split("\n")[1:]:
+            if not _PEM_BODY_LINE.match(line) or not line.strip():
+                break
+            pos += 1 + len(line)
+            stop = pos
+        stop = max(stop, m.end())
+        yield _cand(m.start(), stop, PIIType.SECRET, "private_key")
+
+
+def _secrets(text: str) -> Iterator[_Cand]:
+    for rule, pattern in _PROVIDER_KEYS:
+        for m in pattern.finditer(text):
+            body = m.group()
+            if rule == "openai_key" and not (re.search(r"\d", body[3:]) and re.search(r"[A-Za-z]", body[3:])):
+                continue  # "sk-some-long-hyphenated-words"
+            yield _cand(m.start(), m.end(), PIIType.SECRET, rule)
+    for m in _JWT.finditer(text):
+        if _jwt_header_ok(m.group().split(".", 1)[0]):
+            yield _cand(m.start(), m.end(), PIIType.SECRET, "jwt")
+    yield from _pem_blocks(text)
+    for m in _ASSIGNED.finditer(text):
+        if m.group("qv") is not None:  # quoted: the whole quoted string
+            value, start = m.group("qv"), m.start("qv")
+            if " " in value.strip() and len(value.split()) > 2:
+                continue  # a quoted sentence, not a secret
+        else:
+            value, start = m.group("v"), m.start("v")
+            if m.group("op") == "=":
+                value = re.split(r"[&,;]", value, maxsplit=1)[0]  # "token=abc&page=2"
+            value = value.rstrip(".,;:?)]}")  # a final "!" is more often part of a password
+        classes = {_char_class(ch) for ch in value}
+        if len(value) < 6 or len(classes) < 2:
+            continue  # "password is weak", "password: reset"
+        yield _cand(start, start + len(value), PIIType.SECRET, "assigned_secret", bump=1)
+    for m in _URL_CREDENTIALS.finditer(text):
+        yield _cand(m.start("v"), m.end("v"), PIIType.SECRET, "url_credentials", bump=1)
+    for m in _BASIC_AUTH.finditer(text):
+        raw = _b64decode(m.group("v").rstrip("="))
+        if raw is not None and b":" in raw:
+            yield _cand(m.start("v"), m.end("v"), PIIType.SECRET, "basic_auth", bump=1)
+    public_blocks = [
+        (b.start(), b.end()) for b in _PEM_ANY.finditer(text) if not b.group(1).endswith("PRIVATE KEY")
+    ]
+    for m in _TOKEN.finditer(text):
+        if any(a <= m.start() < b for a, b in public_blocks):
+            continue  # certificate / public key armour is public data
+        tok = m.group()
+        lead = len(tok) - len(tok.lstrip("/+"))
+        tok = tok[lead:]
+        start = m.start() + lead
+        segments = tok.split("/")
+        if len(segments) > 1 and any(_PLAIN_WORD.match(s) for s in segments):
+            # a path: judge each segment on its own
+            offset = start
+            for seg in segments:
+                if looks_random(seg):
+                    yield _cand(offset, offset + len(seg), PIIType.SECRET, "high_entropy", bump=2)
+                offset += len(seg) + 1
+        elif looks_random(tok):
+            yield _cand(start, m.end(), PIIType.SECRET, "high_entropy", bump=2)
+
+
+# --------------------------------------------------------------------------- detect
+
+_DETECTORS = (_secrets, _cards, _ibans, _ssns, _emails, _ips, _phones)
+
+
+def detect(text: str) -> list[PIIMatch]:
+    """Every PII finding in `text`, sorted by position, non-overlapping (longest wins)."""
+    if not isinstance(text, str):
+        raise InvalidInput(f"text must be a string, got {type(text).__name__}")
+    cands = [c for detector in _DETECTORS for c in detector(text) if c.end > c.start]
+    cands.sort(key=lambda c: (-(c.end - c.start), c.priority, c.start))
+    starts: list[int] = []  # kept sorted; `taken` is parallel and never overlaps itself
+    taken: list[_Cand] = []
+    for c in cands:
+        i = bisect.bisect_left(starts, c.start)
+        if i > 0 and taken[i - 1].end > c.start:
+            continue
+        if i < len(taken) and taken[i].start < c.end:
+            continue
+        starts.insert(i, c.start)
+        taken.insert(i, c)
+    return [
+        PIIMatch(type=c.type, start=c.start, end=c.end, value=text[c.start : c.end], rule=c.rule)
+        for c in taken
+    ]
+
+
+# --------------------------------------------------------------------------- actions
+
+_LABELS = {
+    PIIType.EMAIL: "EMAIL",
+    PIIType.PHONE: "PHONE",
+    PIIType.CARD: "CARD",
+    PIIType.IBAN: "IBAN",
+    PIIType.SSN: "SSN",
+    PIIType.IP: "IP",
+    PIIType.SECRET: "SECRET",
+}
+
+
+def placeholder(type_: PIIType) -> str:
+    """The REDACT replacement: `[EMAIL]`, `[PHONE]`, ..."""
+    return f"[{_LABELS[type_]}]"
+
+
+def normalise(type_: PIIType, value: str) -> str:
+    """The canonical form hashed by HASH, so that formatting does not change the token."""
+    if type_ is PIIType.EMAIL:
+        return value.strip().lower()
+    if type_ in (PIIType.CARD, PIIType.PHONE, PIIType.SSN):
+        return _digits(value)
+    if type_ is PIIType.IBAN:
+        return value.replace(" ", "").upper()
+    if type_ is PIIType.IP:
+        try:
+            return ipaddress.ip_address(value).compressed
+        except ValueError:
+            return value.lower()
+    return value
+
+
+def hash_token(type_: PIIType, value: str, key: str) -> str:
+    """The HASH replacement: `[EMAIL:<first 10 hex of HMAC-SHA256(key, normalised value)>]`."""
+    digest = hmac.new(
+        key.encode("utf-8"), normalise(type_, value).encode("utf-8"), hashlib.sha256
+    ).hexdigest()
+    return f"[{_LABELS[type_]}:{digest[:10]}]"
+
+
+def mask(type_: PIIType, value: str) -> str:
+    """The MASK replacement: a fixed shape that keeps only a small tail of the value."""
+    if type_ is PIIType.EMAIL:
+        local, _, domain = value.rpartition("@")
+        labels = domain.split(".")
+        return f"{local[:1]}***@{labels[0][:1]}***.{labels[-1]}"
+    if type_ is PIIType.CARD:
+        return f"**** **** **** {_digits(value)[-4:]}"
+    if type_ is PIIType.PHONE:
+        return f"*** *** **{_digits(value)[-2:]}"
+    if type_ is PIIType.IBAN:
+        compact = value.replace(" ", "")
+        return f"{compact[:2]}** **** **** {compact[-4:]}"
+    if type_ is PIIType.SSN:
+        return f"***-**-{_digits(value)[-4:]}"
+    if type_ is PIIType.IP:
+        if ":" in value:
+            return f"****::{value.rsplit(':', 1)[-1]}"
+        return f"*.*.*.{value.rsplit('.', 1)[-1]}"
+    if "\n" in value or len(value) > 200:
+        return placeholder(type_)
+    return f"****{value[-4:]}"
+
+
+def _action_for(policy: GovernancePolicy, type_: PIIType) -> PIIAction:
+    return policy.pii.get(type_, PIIAction.REDACT)  # a type the policy omits is redacted
+
+
+def apply(text: str, policy: GovernancePolicy) -> RedactionResult:
+    """Rewrite `text` as the policy says.
+
+    Raises `PolicyViolation` (naming the types, never the values) when a type configured as
+    REJECT is present; nothing else happens in that case.
+    """
+    matches = detect(text)
+    actions = tuple(_action_for(policy, m.type) for m in matches)
+    rejected = sorted({m.type.value for m, a in zip(matches, actions, strict=True) if a is PIIAction.REJECT})
+    if rejected:
+        raise PolicyViolation(
+            f"text contains {', '.join(rejected)} data, which the governance policy rejects"
+        )
+    out: list[str] = []
+    pos = 0
+    for m, action in zip(matches, actions, strict=True):
+        out.append(text[pos : m.start])
+        if action is PIIAction.REDACT:
+            out.append(placeholder(m.type))
+        elif action is PIIAction.MASK:
+            out.append(mask(m.type, m.value))
+        elif action is PIIAction.HASH:
+            out.append(hash_token(m.type, m.value, policy.hash_key))
+        else:
+            out.append(m.value)
+        pos = m.end
+    out.append(text[pos:])
+    return RedactionResult(text="".join(out), matches=tuple(matches), actions=actions)

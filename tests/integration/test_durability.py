@@ -1,0 +1,97 @@
+"""Persistence across processes and durability under `kill -9`, on the embedded store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from shared_core import Memory, Scope
+from shared_core.embed import HashingEmbedder
+from shared_core.store.base import ALL_STATUSES
+
+pytestmark = pytest.mark.integration
+
+ALICE = Scope(tenant="acme", user="alice")
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from shared_core import Memory, Scope
+    from shared_core.embed import HashingEmbedder
+    mem = Memory.open(sys.argv[1], embedder=HashingEmbedder())
+    alice = Scope(tenant="acme", user="alice")
+    mode = sys.argv[2]
+    if mode == "one":
+        mem.add_messages([{"role": "user", "content": "I keep my bike in the blue shed", "id": "m1"}],
+                         scope=alice, session_id="s1")
+        mem.remember("Prefers strict typing and test-first patches", scope=alice, kind="preference")
+        print("done", flush=True)
+    else:
+        i = 0
+        while True:
+            mem.remember(f"note number {i} about topic {i % 7}", scope=alice, consolidate=False)
+            print(f"wrote {i}", flush=True)
+            i += 1
+    """
+)
+
+
+def run_writer(path: Path, mode: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(path), mode], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})  # fmt: skip
+
+
+def test_write_in_one_process_read_in_another(tmp_path: Path) -> None:
+    p = run_writer(tmp_path / "store", "one")
+    out, _ = p.communicate(timeout=120)
+    assert p.returncode == 0 and "done" in out
+    reader = textwrap.dedent(
+        """
+        import sys
+        from shared_core import Memory, Scope
+        from shared_core.embed import HashingEmbedder
+        mem = Memory.open(sys.argv[1], embedder=HashingEmbedder())
+        hits = mem.search("what does the team prefer in patches?", scope=Scope(tenant="acme", user="alice"), k=3)
+        print(hits[0].record.text)
+        print(len(mem.search("where is the bike", scope=Scope(tenant="acme", user="bob"), k=3)))
+        """
+    )
+    got = subprocess.run([sys.executable, "-c", reader, str(tmp_path / "store")], capture_output=True, text=True,
+                         timeout=120, check=True)  # fmt: skip
+    assert got.stdout.splitlines() == ["Prefers strict typing and test-first patches", "0"]
+
+
+@pytest.mark.parametrize("kill_after", [5, 40])
+def test_kill_9_loses_no_returned_write_and_leaves_nothing_half_visible(tmp_path: Path, kill_after: int) -> None:
+    path = tmp_path / "store"
+    p = run_writer(path, "loop")
+    assert p.stdout is not None
+    acknowledged = -1
+    deadline = time.monotonic() + 120
+    while acknowledged < kill_after and time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if line.startswith("wrote "):
+            acknowledged = int(line.split()[1])
+    os.kill(p.pid, signal.SIGKILL)  # an instant after the last acknowledged write
+    p.wait(timeout=30)
+    assert acknowledged >= kill_after
+    mem = Memory.open(path, embedder=HashingEmbedder())  # the next open repairs interrupted writes
+    recs = mem.store.list(ALICE, ALL_STATUSES)
+    texts = {r.text for r in recs}
+    for i in range(acknowledged + 1):
+        assert f"note number {i} about topic {i % 7}" in texts
+    # every record is whole (parses, has its vector) and every history entry has its record
+    vectors = mem.store.vectors(ALICE, [r.id for r in recs])
+    assert set(vectors) == {r.id for r in recs}
+    for entry in mem.store.history(ALICE):
+        assert mem.store.get(ALICE, [entry.record_id]), f"history without record {entry.record_id}"
+    hits = mem.search(f"note number {acknowledged}", scope=ALICE, k=5)
+    assert any(h.record.text.startswith(f"note number {acknowledged} ") for h in hits)
+    mem.close()

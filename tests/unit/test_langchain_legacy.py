@@ -1,0 +1,97 @@
+"""MemoMemory (classic BaseMemory): variables, ConversationChain, clear, isolation, review, async, errors."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+import pytest
+from langchain_classic.base_memory import BaseMemory
+from langchain_core.language_models.fake import FakeListLLM
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from langchain_memo import MemoMemory
+from shared_core import MemoError, Memory, Scope, Status
+from shared_core.clock import ManualClock
+
+
+def test_is_a_base_memory_and_loads_turns_plus_memories(
+    mem: Memory, alice: Scope, clock: ManualClock
+) -> None:
+    mem.remember("Alice is vegetarian", alice)
+    m = MemoMemory(memory=mem, scope=alice, session_id="s1")
+    assert isinstance(m, BaseMemory) and m.memory_variables == ["history"]
+    m.save_context({"input": "Plan a dinner for me"}, {"response": "Sure, any preferences?"})
+    clock.advance(timedelta(seconds=1))
+    history = m.load_memory_variables({"input": "what should I cook, given I'm vegetarian?"})["history"]
+    assert "<memories>" in history and "Alice is vegetarian" in history
+    assert history.endswith("Human: Plan a dinner for me\nAI: Sure, any preferences?")
+
+
+def test_return_messages(mem: Memory, alice: Scope) -> None:
+    mem.remember("Alice is vegetarian", alice)
+    m = MemoMemory(memory=mem, scope=alice, session_id="s1", return_messages=True, memory_key="chat")
+    m.save_context({"question": "hi"}, {"answer": "hello"})
+    msgs = m.load_memory_variables({"question": "vegetarian food"})["chat"]
+    assert isinstance(msgs[0], SystemMessage) and "Alice is vegetarian" in msgs[0].text
+    assert [(type(x), x.text) for x in msgs[1:]] == [(HumanMessage, "hi"), (AIMessage, "hello")]
+
+
+def test_clear_forgets_the_session_turns(mem: Memory, alice: Scope) -> None:
+    m = MemoMemory(memory=mem, scope=alice, session_id="s1")
+    m.save_context({"input": "remember the number 42"}, {"output": "ok"})
+    MemoMemory(memory=mem, scope=alice, session_id="s2").save_context(
+        {"input": "other session"}, {"output": "ok"}
+    )
+    m.clear()
+    assert mem.recent_turns(alice, "s1") == [] and len(mem.recent_turns(alice, "s2")) == 2
+    assert "Human:" not in m.load_memory_variables({"input": "number"})["history"].split("</memories>")[-1]
+
+
+def test_conversation_chain_keeps_working(mem: Memory, alice: Scope, clock: ManualClock) -> None:
+    from langchain_classic.chains import ConversationChain
+
+    llm = FakeListLLM(responses=["Nice to meet you, Alice.", "You are Alice."])
+    memory = MemoMemory(memory=mem, scope=alice, session_id="s1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        chain = ConversationChain(llm=llm, memory=memory)
+    chain.invoke({"input": "Hi, I'm Alice"})
+    clock.advance(timedelta(seconds=1))
+    out = chain.invoke({"input": "Who am I?"})
+    assert "Human: Hi, I'm Alice\nAI: Nice to meet you, Alice." in out["history"]
+    assert [t.text for t in mem.recent_turns(alice, "s1")][-2:] == ["Who am I?", "You are Alice."]
+
+
+def test_users_are_isolated_and_pending_review_hidden(mem: Memory, alice: Scope, bob: Scope) -> None:
+    mem.remember("Bob's bank is Acme Bank", bob)
+    rec = mem.remember("Alice's bank PIN is 0000", alice)
+    mem.update(rec.id, alice, status=Status.PENDING_REVIEW)
+    history = MemoMemory(memory=mem, scope=alice, session_id="s1").load_memory_variables(
+        {"input": "bank PIN"}
+    )["history"]
+    assert "Acme Bank" not in history and "0000" not in history
+
+
+async def test_async_parity(mem: Memory, alice: Scope) -> None:
+    mem.remember("Alice is vegetarian", alice)
+    m = MemoMemory(memory=mem, scope=alice, session_id="s1")
+    await m.asave_context({"input": "hello"}, {"output": "hi"})
+    sync_vars = m.load_memory_variables({"input": "vegetarian"})
+    assert await m.aload_memory_variables({"input": "vegetarian"}) == sync_vars
+    await m.aclear()
+    assert mem.recent_turns(alice, "s1") == []
+
+
+def test_bad_input_is_a_memo_error(mem: Memory, alice: Scope) -> None:
+    with pytest.raises(MemoError):
+        MemoMemory(memory=mem, scope=Scope(tenant="acme"), session_id="s1")
+    with pytest.raises(MemoError):
+        MemoMemory(memory=mem, scope=alice, session_id="")
+    m = MemoMemory(memory=mem, scope=alice, session_id="s1")
+    with pytest.raises(MemoError):
+        m.save_context({"input": ""}, {"output": "x"})
+    with pytest.raises(MemoError):
+        m.load_memory_variables({"a": "1", "b": "2"})
+    with pytest.raises(MemoError):
+        m.save_context({"input": "x"}, {"a": "1", "b": "2"})
