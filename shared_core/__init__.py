@@ -55,6 +55,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'shared_core' has no attribute {name!r}")
     return getattr(import_module(f".{module}", __name__), name)
 
+
 __version__ = "0.1.0"
 
 __all__ = [

@@ -56,7 +56,9 @@ def _translate(exc: BaseException, where: str, what: str) -> MemoError:
             if name in {"InvalidArgumentError", "InvalidDimensionException", "DuplicateIDError"}:
                 return InvalidInput(detail)
             if name in {"InternalError"} and "readonly" in str(exc):
-                return StoreUnavailable(detail + " (is another client holding this directory after it was deleted?)")
+                return StoreUnavailable(
+                    detail + " (is another client holding this directory after it was deleted?)"
+                )
             return StoreUnavailable(detail)
         if isinstance(exc, (ValueError, TypeError)):
             return InvalidInput(detail)

@@ -14,7 +14,9 @@ class _Frozen(BaseModel):
 
 class Limits(_Frozen):
     max_text_chars: int = Field(default=16_000, gt=0, description="Longest accepted message or memory text.")
-    max_batch_messages: int = Field(default=1_000, gt=0, description="Most messages in one add_messages call.")
+    max_batch_messages: int = Field(
+        default=1_000, gt=0, description="Most messages in one add_messages call."
+    )
     max_k: int = Field(default=200, gt=0, description="Largest k a search may ask for.")
     max_metadata_keys: int = Field(default=32, gt=0)
 
@@ -22,7 +24,9 @@ class Limits(_Frozen):
 class ScoringConfig(_Frozen):
     """How a candidate's final score is made (see `score.py`)."""
 
-    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense (embedding) rank in fusion.")
+    dense_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the dense (embedding) rank in fusion."
+    )
     lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 rank in fusion.")
     rrf_k: int = Field(default=60, gt=0, description="Reciprocal-rank-fusion constant.")
     candidates: int = Field(default=60, gt=0, description="Candidates fetched from each retriever.")
@@ -31,7 +35,9 @@ class ScoringConfig(_Frozen):
     importance_weight: float = Field(default=0.05, ge=0)
     use_weight: float = Field(default=0.02, ge=0, description="Bonus for memories that were used often.")
     recency_half_life_days: float = Field(default=90.0, gt=0)
-    mmr_lambda: float = Field(default=0.8, ge=0, le=1, description="1.0 = pure relevance, lower = more diverse.")
+    mmr_lambda: float = Field(
+        default=0.8, ge=0, le=1, description="1.0 = pure relevance, lower = more diverse."
+    )
     mmr_enabled: bool = True
     lexical_enabled: bool = True
     time_aware: bool = True
@@ -50,15 +56,23 @@ class DecayConfig(_Frozen):
             Kind.PREFERENCE: 365.0,
         }
     )
-    access_boost_days: float = Field(default=7.0, ge=0, description="Each access adds this many days of life.")
-    forget_below: float = Field(default=0.05, ge=0, le=1, description="Sweeps expire memories whose strength falls below.")
-    capacity_per_scope: int | None = Field(default=None, gt=0, description="Most active memories one scope keeps.")
+    access_boost_days: float = Field(
+        default=7.0, ge=0, description="Each access adds this many days of life."
+    )
+    forget_below: float = Field(
+        default=0.05, ge=0, le=1, description="Sweeps expire memories whose strength falls below."
+    )
+    capacity_per_scope: int | None = Field(
+        default=None, gt=0, description="Most active memories one scope keeps."
+    )
 
 
 class ExtractionConfig(_Frozen):
     extract: bool = Field(default=True, description="Run the extractor on new turns.")
     consolidate: bool = Field(default=True, description="Merge duplicates and supersede stale facts.")
-    duplicate_threshold: float = Field(default=0.92, ge=0, le=1, description="Similarity over which two memories are one.")
+    duplicate_threshold: float = Field(
+        default=0.92, ge=0, le=1, description="Similarity over which two memories are one."
+    )
     neighbours: int = Field(default=8, gt=0, description="Existing memories compared with each new one.")
     llm_max_retries: int = Field(default=2, ge=0)
 
@@ -72,7 +86,9 @@ class RenderConfig(_Frozen):
 class MemoConfig(_Frozen):
     """The whole configuration. `MemoConfig()` is a safe, offline default."""
 
-    collection_prefix: str = Field(default="memo", min_length=3, max_length=40, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]+$")
+    collection_prefix: str = Field(
+        default="memo", min_length=3, max_length=40, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]+$"
+    )
     limits: Limits = Field(default_factory=Limits)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     decay: DecayConfig = Field(default_factory=DecayConfig)

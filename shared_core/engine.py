@@ -136,7 +136,13 @@ class Engine:
 
     # ------------------------------------------------------------------------------- write
     def add_messages(
-        self, messages: Any, scope: Any, session_id: str | None = None, *, actor: str = SYSTEM, extract: bool | None = None
+        self,
+        messages: Any,
+        scope: Any,
+        session_id: str | None = None,
+        *,
+        actor: str = SYSTEM,
+        extract: bool | None = None,
     ) -> AddResult:
         cfg = self.config
         sc = validate.scope(scope)
@@ -164,8 +170,12 @@ class Engine:
             if extract if extract is not None else cfg.extraction.extract:
                 inputs = [
                     ExtractInput(
-                        message_id=e.provenance.source_message_ids[0], role=t.role, speaker=e.provenance.speaker,
-                        text=e.text, timestamp=e.event_time, session_id=sid,
+                        message_id=e.provenance.source_message_ids[0],
+                        role=t.role,
+                        speaker=e.provenance.speaker,
+                        text=e.text,
+                        timestamp=e.event_time,
+                        session_id=sid,
                     )  # fmt: skip
                     for e, (t, _) in zip(episodes, redacted)
                     if t.role in ("user", "assistant")
@@ -230,20 +240,30 @@ class Engine:
                 )
                 found = self.store.query(sc, vec, ext.neighbours, flt)
                 pending = {r.id: (r, float(vec @ v)) for r, v in batch}
-                neighbours = [(pending.pop(r.id)[0] if r.id in pending else r, scoring.similarity(d)) for r, d in found]
+                neighbours = [
+                    (pending.pop(r.id)[0] if r.id in pending else r, scoring.similarity(d)) for r, d in found
+                ]
                 neighbours += list(pending.values())
-            d = decide(rec, neighbours, now=now, duplicate_threshold=ext.duplicate_threshold) if ext.consolidate else Add(record=rec)
+            d = (
+                decide(rec, neighbours, now=now, duplicate_threshold=ext.duplicate_threshold)
+                if ext.consolidate
+                else Add(record=rec)
+            )
             if isinstance(d, Skip):
                 result.dropped.append(rec.text)
             elif isinstance(d, Add):
                 writes.append((d.record, vec))
                 batch.append((d.record, vec))
                 history.append(self._history(d.record, "add", actor, reason))
-                audit.append(("write", d.record, "review" if status is Status.PENDING_REVIEW else "keep", reason))
+                audit.append(
+                    ("write", d.record, "review" if status is Status.PENDING_REVIEW else "keep", reason)
+                )
                 (result.pending_review if status is Status.PENDING_REVIEW else result.added).append(d.record)
             elif isinstance(d, Merge):
                 writes.append((d.target, self._vec_of(batch, d.target.id)))
-                history.append(self._history(d.target, "merge", actor, f"same as new memory: {rec.text[:80]}"))
+                history.append(
+                    self._history(d.target, "merge", actor, f"same as new memory: {rec.text[:80]}")
+                )
                 audit.append(("update", d.target, "merge", "duplicate merged"))
                 result.merged.append(d.target)
             elif isinstance(d, Supersede):
@@ -256,7 +276,9 @@ class Engine:
                 audit.append(("supersede", d.old, "superseded", f"replaced by {d.new.id}"))
                 audit.append(("write", d.new, "keep", reason))
                 result.superseded.append(d.old)
-                (result.pending_review if d.new.status is Status.PENDING_REVIEW else result.added).append(d.new)
+                (result.pending_review if d.new.status is Status.PENDING_REVIEW else result.added).append(
+                    d.new
+                )
         # a record written twice in one batch (added, then merged) must be written once, last state wins
         last: dict[str, tuple[MemoryRecord, Vectors | None]] = {}
         for r, v in writes:
@@ -312,9 +334,19 @@ class Engine:
                 try:
                     recs.append(
                         MemoryRecord(
-                            scope=sc, kind=knd, text=t, created_at=now, updated_at=now, valid_from=valid_from,
-                            valid_to=valid_to, importance=importance, pinned=pinned, metadata=meta,
-                            provenance=Provenance(source_message_ids=srcs, session_id=sid, extractor="manual"),
+                            scope=sc,
+                            kind=knd,
+                            text=t,
+                            created_at=now,
+                            updated_at=now,
+                            valid_from=valid_from,
+                            valid_to=valid_to,
+                            importance=importance,
+                            pinned=pinned,
+                            metadata=meta,
+                            provenance=Provenance(
+                                source_message_ids=srcs, session_id=sid, extractor="manual"
+                            ),
                         )  # fmt: skip
                     )
                 except ValueError as exc:
@@ -359,8 +391,10 @@ class Engine:
             raise NotFound(f"no memory {rid!r} in this scope")
         return found[0]
 
-    def list(self, scope: Any, flt: RecordFilter | None = None, limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:
-        return self.store.list(validate.scope(scope), flt or RecordFilter(), limit, offset)
+    def list_records(
+        self, scope: Any, flt: RecordFilter | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[MemoryRecord]:
+        return self.store.list_records(validate.scope(scope), flt or RecordFilter(), limit, offset)
 
     def history(self, record_id: str, scope: Any) -> list[HistoryEntry]:
         sc = validate.scope(scope)
@@ -402,10 +436,14 @@ class Engine:
         if "text" in changes:
             vec = self._embed([new.index_text()])[0]
         with self._write_lock:
-            self._commit([(new, vec)], [self._history(new, op, actor, reason)], [("update", new, op, reason)], actor)
+            self._commit(
+                [(new, vec)], [self._history(new, op, actor, reason)], [("update", new, op, reason)], actor
+            )
         return new
 
-    def delete(self, record_ids: Any, scope: Any, *, actor: str = SYSTEM, purge_history: bool = False) -> list[str]:
+    def delete(
+        self, record_ids: Any, scope: Any, *, actor: str = SYSTEM, purge_history: bool = False
+    ) -> list[str]:
         """Delete records for good (vectors, documents, index entries); history keeps a tombstone
         unless `purge_history` (erasure) removes it too. Returns the ids that existed."""
         sc = validate.scope(scope)
@@ -436,7 +474,7 @@ class Engine:
     def recent_turns(self, scope: Any, session_id: str | None = None, limit: int = 20) -> list[MemoryRecord]:
         """The last `limit` raw turns of a session (or of the scope), oldest first."""
         sc = validate.scope(scope)
-        recs = self.store.list(sc, RecordFilter(kinds=frozenset({Kind.EPISODE})))
+        recs = self.store.list_records(sc, RecordFilter(kinds=frozenset({Kind.EPISODE})))
         if session_id is not None:
             recs = [r for r in recs if r.provenance.session_id == session_id]
         recs.sort(key=lambda r: (r.event_time, r.created_at))
@@ -455,7 +493,9 @@ class Engine:
         include_superseded: bool = False, track_access: bool = False,
     ) -> list[Hit]:  # fmt: skip
         """Hits best first, score in [0, 1]. Never returns `pending_review`, expired or deleted memories."""
-        hits, _ = self._search(query, scope, k, token_budget, kinds, since, until, include_superseded, track_access)
+        hits, _ = self._search(
+            query, scope, k, token_budget, kinds, since, until, include_superseded, track_access
+        )
         return hits
 
     def context(
@@ -476,7 +516,9 @@ class Engine:
         sc = validate.scope(scope)
         q = validate.text(query, cfg.limits, "query")
         k = validate.k(k, cfg.limits)
-        if token_budget is not None and (isinstance(token_budget, bool) or not isinstance(token_budget, int) or token_budget <= 0):
+        if token_budget is not None and (
+            isinstance(token_budget, bool) or not isinstance(token_budget, int) or token_budget <= 0
+        ):
             raise InvalidInput("token_budget must be a positive int")
         try:
             kind_set = frozenset(Kind(x) for x in kinds) if kinds else None
@@ -490,12 +532,14 @@ class Engine:
         vec = self._embed([q])[0]
         cands: dict[str, scoring.Candidate] = {}
         for rank, (rec, dist) in enumerate(self.store.query(sc, vec, n, flt)):
-            cands[rec.id] = scoring.Candidate(record=rec, dense_rank=rank, similarity=scoring.similarity(dist))
+            cands[rec.id] = scoring.Candidate(
+                record=rec, dense_rank=rank, similarity=scoring.similarity(dist)
+            )
         if sw.lexical_enabled:
             index = self._lexical.get(
                 sc.key() + "|" + flt.model_dump_json(),
                 self.store.revision(sc.tenant),
-                lambda: [(r.id, r.index_text()) for r in self.store.list(sc, flt)],
+                lambda: [(r.id, r.index_text()) for r in self.store.list_records(sc, flt)],
             )
             lex = index.search(q, n)
             missing = [rid for rid, _ in lex if rid not in cands]
@@ -528,7 +572,10 @@ class Engine:
 
     def _touch(self, records: Sequence[MemoryRecord], now: datetime) -> None:
         """Reinforce memories that were used: access count and time (no history entry, no revision)."""
-        updated = [r.model_copy(update={"access_count": r.access_count + 1, "last_accessed_at": now}) for r in records]
+        updated = [
+            r.model_copy(update={"access_count": r.access_count + 1, "last_accessed_at": now})
+            for r in records
+        ]
         self.store.upsert(updated, None)
 
     # ------------------------------------------------------------------------------ repair

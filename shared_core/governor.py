@@ -76,14 +76,14 @@ class Governor:
             )  # fmt: skip
 
     def _all(self, scope: Scope) -> list[MemoryRecord]:
-        return self.store.list(scope, ALL_STATUSES)
+        return self.store.list_records(scope, ALL_STATUSES)
 
     # --------------------------------------------------------------------------- review
     def review_queue(self, principal: Principal, scope: Any) -> list[MemoryRecord]:
         """Memories waiting for a decision (never returned by search or injected into prompts)."""
         sc = validate.scope(scope)
         authorize(principal, "review", sc)
-        items = self.store.list(sc, RecordFilter(statuses=frozenset({Status.PENDING_REVIEW})))
+        items = self.store.list_records(sc, RecordFilter(statuses=frozenset({Status.PENDING_REVIEW})))
         self._audit(principal, "read", sc, None, "review_list", "review queue read", count=len(items))
         return items
 
@@ -95,19 +95,31 @@ class Governor:
             raise InvalidInput(f"memory {record_id} is {rec.status.value}, not pending_review")
         return sc, rec
 
-    def approve(self, principal: Principal, record_id: str, scope: Any, reason: str = "approved") -> MemoryRecord:
+    def approve(
+        self, principal: Principal, record_id: str, scope: Any, reason: str = "approved"
+    ) -> MemoryRecord:
         sc, rec = self._pending(principal, record_id, scope)
-        return self.engine.update(rec.id, sc, status=Status.ACTIVE, actor=principal.id, reason=reason, op="review")
+        return self.engine.update(
+            rec.id, sc, status=Status.ACTIVE, actor=principal.id, reason=reason, op="review"
+        )
 
-    def edit(self, principal: Principal, record_id: str, scope: Any, text: str, reason: str = "edited") -> MemoryRecord:
+    def edit(
+        self, principal: Principal, record_id: str, scope: Any, text: str, reason: str = "edited"
+    ) -> MemoryRecord:
         """Correct the text of a pending memory and approve it."""
         sc, rec = self._pending(principal, record_id, scope)
-        return self.engine.update(rec.id, sc, text=text, status=Status.ACTIVE, actor=principal.id, reason=reason, op="review")
+        return self.engine.update(
+            rec.id, sc, text=text, status=Status.ACTIVE, actor=principal.id, reason=reason, op="review"
+        )
 
-    def reject(self, principal: Principal, record_id: str, scope: Any, reason: str = "rejected") -> MemoryRecord:
+    def reject(
+        self, principal: Principal, record_id: str, scope: Any, reason: str = "rejected"
+    ) -> MemoryRecord:
         """Rejected memories are marked deleted and their content removed from the store."""
         sc, rec = self._pending(principal, record_id, scope)
-        done = self.engine.update(rec.id, sc, status=Status.DELETED, actor=principal.id, reason=reason, op="review")
+        done = self.engine.update(
+            rec.id, sc, status=Status.DELETED, actor=principal.id, reason=reason, op="review"
+        )
         self.engine.delete([rec.id], sc, actor=principal.id)
         return done
 
@@ -133,12 +145,23 @@ class Governor:
         sc = validate.scope(scope)
         authorize(principal, "sweep", sc)
         eng = self.engine
-        records = self.store.list(sc, RecordFilter())
-        plan = plan_sweep(records, eng.clock.now(), eng.config.decay, eng.config.policy, held=self.is_held(sc))
+        records = self.store.list_records(sc, RecordFilter())
+        plan = plan_sweep(
+            records, eng.clock.now(), eng.config.decay, eng.config.policy, held=self.is_held(sc)
+        )
         if apply and plan.to_expire:
             for item in plan.to_expire:
-                eng.update(item.record_id, sc, status=Status.EXPIRED, actor=principal.id, reason=item.reason, op="expire")
-        self._audit(principal, "sweep", sc, None, "apply" if apply else "dry_run", f"{len(plan.to_expire)} to expire")
+                eng.update(
+                    item.record_id,
+                    sc,
+                    status=Status.EXPIRED,
+                    actor=principal.id,
+                    reason=item.reason,
+                    op="expire",
+                )
+        self._audit(
+            principal, "sweep", sc, None, "apply" if apply else "dry_run", f"{len(plan.to_expire)} to expire"
+        )
         return plan
 
     # --------------------------------------------------------------------------- erasure
@@ -153,16 +176,34 @@ class Governor:
         history = self.store.history(sc)
         prints = sorted(
             {fingerprint(t) for r in records for t in (r.text, r.index_text())}
-            | {fingerprint(t) for e in history if e.snapshot for t in (e.snapshot.text, e.snapshot.index_text())}
+            | {
+                fingerprint(t)
+                for e in history
+                if e.snapshot
+                for t in (e.snapshot.text, e.snapshot.index_text())
+            }
         )
         self.store.set_meta(_erasure_key(sc), json.dumps(prints))
         self.store.delete_history(sc)
         self.store.delete(sc, [r.id for r in records])
         self.store.bump_revision(sc.tenant)
         redacted = self.engine.audit.redact_scope(sc) if self.engine.audit is not None else 0
-        self._audit(principal, "erase", sc, None, "erase", "subject erasure", records=len(records), history=len(history))
+        self._audit(
+            principal,
+            "erase",
+            sc,
+            None,
+            "erase",
+            "subject erasure",
+            records=len(records),
+            history=len(history),
+        )
         report = self.verify_erasure(principal, sc)
-        report.erased_records, report.erased_history, report.redacted_audit_events = len(records), len(history), redacted
+        report.erased_records, report.erased_history, report.redacted_audit_events = (
+            len(records),
+            len(history),
+            redacted,
+        )
         return report
 
     def forget_record(self, principal: Principal, record_id: str, scope: Any) -> ErasureReport:
@@ -190,7 +231,9 @@ class Governor:
         prints = set(json.loads(raw)) if raw else set()
         report = ErasureReport(scope=sc, fingerprints=len(prints))
         report.checks = self._residue_checks(sc, prints, list(samples))
-        self._audit(principal, "verify_erasure", sc, None, "ok" if report.ok else "residue", "erasure verified")
+        self._audit(
+            principal, "verify_erasure", sc, None, "ok" if report.ok else "residue", "erasure verified"
+        )
         return report
 
     def _residue_checks(
@@ -200,17 +243,23 @@ class Governor:
         left = self._all(sc)
         if record_ids is not None:
             left = [r for r in left if r.id in record_ids]
-        checks.append(Check(name="records", passed=not left, detail=f"{len(left)} records of any status remain"))
+        checks.append(
+            Check(name="records", passed=not left, detail=f"{len(left)} records of any status remain")
+        )
         hist = self.store.history(sc)
         if record_ids is not None:
             hist = [e for e in hist if e.record_id in record_ids]
         checks.append(Check(name="history", passed=not hist, detail=f"{len(hist)} history entries remain"))
         pending = [r for r in left if r.status is Status.PENDING_REVIEW]
-        checks.append(Check(name="review_queue", passed=not pending, detail=f"{len(pending)} review items remain"))
+        checks.append(
+            Check(name="review_queue", passed=not pending, detail=f"{len(pending)} review items remain")
+        )
         index = self.engine._lexical.get(f"verify|{sc.key()}|{id(self)}", self.store.revision(sc.tenant),
                                          lambda: [(r.id, r.index_text()) for r in self._all(sc)])  # fmt: skip
         stale = [i for i in index.ids if record_ids is None or i in record_ids]
-        checks.append(Check(name="lexical_index", passed=not stale, detail=f"{len(stale)} index entries remain"))
+        checks.append(
+            Check(name="lexical_index", passed=not stale, detail=f"{len(stale)} index entries remain")
+        )
         # raw scan of everything the store holds, in every collection, for content fingerprints and samples
         dump = self.store.raw_dump()
         hits = 0
@@ -218,14 +267,30 @@ class Governor:
         for _name, got in dump.items():
             for doc, meta in zip(got.get("documents") or [], got.get("metadatas") or []):
                 texts = [doc or ""] + [str(v) for v in (meta or {}).values()]
-                if any(fingerprint(t) in prints for t in texts if t) or any(s and s in t for s in samples for t in texts):
+                if any(fingerprint(t) in prints for t in texts if t) or any(
+                    s and s in t for s in samples for t in texts
+                ):
                     hits += 1
-                if record_ids is None and meta and meta.get("tenant") == sc.tenant and sc.user and meta.get("user") == sc.user:
-                    if not (meta.get("json") and '"payload_redacted":true' in str(meta.get("json"))):
-                        scope_rows += 1
-        checks.append(Check(name="raw_scan", passed=hits == 0, detail=f"{hits} stored rows hold erased content"))
+                owned = (
+                    bool(meta)
+                    and meta.get("tenant") == sc.tenant
+                    and bool(sc.user)
+                    and meta.get("user") == sc.user
+                )
+                redacted = '"payload_redacted":true' in str((meta or {}).get("json", ""))
+                if record_ids is None and owned and not redacted:
+                    scope_rows += 1
+        checks.append(
+            Check(name="raw_scan", passed=hits == 0, detail=f"{hits} stored rows hold erased content")
+        )
         if record_ids is None:
-            checks.append(Check(name="scope_rows", passed=scope_rows == 0, detail=f"{scope_rows} unredacted rows carry the scope"))
+            checks.append(
+                Check(
+                    name="scope_rows",
+                    passed=scope_rows == 0,
+                    detail=f"{scope_rows} unredacted rows carry the scope",
+                )
+            )
         if self.engine.audit is not None and record_ids is None:
             open_events = [e for e in self.engine.audit.events() if e.scope is not None and sc.contains(e.scope)
                            and not e.payload_redacted and e.action != "erase" and e.action != "verify_erasure"]  # fmt: skip
@@ -235,7 +300,9 @@ class Governor:
         for s in samples:
             if s.strip():
                 found += len(self.engine.search(s, sc, k=5))
-        checks.append(Check(name="search", passed=found == 0, detail=f"{found} hits for {len(samples)} samples"))
+        checks.append(
+            Check(name="search", passed=found == 0, detail=f"{found} hits for {len(samples)} samples")
+        )
         return checks
 
     # --------------------------------------------------------------------- export / audit
@@ -245,8 +312,14 @@ class Governor:
         authorize(principal, "export_subject", sc)
         records = self._all(sc)
         history = self.store.history(sc)
-        events = [e for e in self.engine.audit.events() if e.scope is not None and sc.contains(e.scope)] if self.engine.audit else []
-        self._audit(principal, "export", sc, None, "export_subject", "subject access request", records=len(records))
+        events = (
+            [e for e in self.engine.audit.events() if e.scope is not None and sc.contains(e.scope)]
+            if self.engine.audit
+            else []
+        )
+        self._audit(
+            principal, "export", sc, None, "export_subject", "subject access request", records=len(records)
+        )
         return {
             "scope": sc.model_dump(mode="json"),
             "records": [r.model_dump(mode="json") for r in records],
@@ -284,7 +357,9 @@ class Governor:
             return 0
         vecs = self.engine._embed([r.index_text() for r in records])
         hist = [self.engine._history(r, "add", "import", "imported") for r in records]
-        self.engine._commit(list(zip(records, vecs)), hist, [("write", r, "keep", "imported") for r in records], "import")
+        self.engine._commit(
+            list(zip(records, vecs)), hist, [("write", r, "keep", "imported") for r in records], "import"
+        )
         return len(records)
 
 

@@ -13,25 +13,26 @@ hits = mem.search("where does alice live?", scope=alice, k=5)
 from __future__ import annotations
 
 import asyncio
+import builtins
 import functools
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
+from . import validate
 from .clock import Clock, SystemClock
 from .config import MemoConfig
 from .embed import Embedder, default_embedder
 from .engine import AddResult, Engine
 from .extract.base import Extractor
 from .governor import Governor
-from . import validate
 from .models import HistoryEntry, Hit, Kind, MemoryRecord, Scope, Status
 from .render import Context
+from .store.audit import audit_log_for
 from .store.base import RecordFilter, Store
 from .store.chroma import ChromaStore
 from .store.memory import InMemoryStore
-from .store.audit import audit_log_for
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,8 +75,16 @@ class Memory:
         """Embedded Chroma in a directory (created if needed)."""
         cfg = config or MemoConfig()
         emb = embedder or default_embedder()
-        store = ChromaStore.persistent(path, prefix=cfg.collection_prefix, dim=emb.dim, embedder_name=emb.name)
-        return cls(store, embedder=emb, config=cfg, audit=kw.pop("audit", None) or audit_log_for(store, kw.get("clock")), **kw)
+        store = ChromaStore.persistent(
+            path, prefix=cfg.collection_prefix, dim=emb.dim, embedder_name=emb.name
+        )
+        return cls(
+            store,
+            embedder=emb,
+            config=cfg,
+            audit=kw.pop("audit", None) or audit_log_for(store, kw.get("clock")),
+            **kw,
+        )
 
     @classmethod
     def connect(
@@ -85,18 +94,36 @@ class Memory:
         """A Chroma server started with `chroma run --path DIR --host H --port P` (shared by processes)."""
         cfg = config or MemoConfig()
         emb = embedder or default_embedder()
-        store = ChromaStore.server(host, port, prefix=cfg.collection_prefix, dim=emb.dim, embedder_name=emb.name)
-        return cls(store, embedder=emb, config=cfg, audit=kw.pop("audit", None) or audit_log_for(store, kw.get("clock")), **kw)
+        store = ChromaStore.server(
+            host, port, prefix=cfg.collection_prefix, dim=emb.dim, embedder_name=emb.name
+        )
+        return cls(
+            store,
+            embedder=emb,
+            config=cfg,
+            audit=kw.pop("audit", None) or audit_log_for(store, kw.get("clock")),
+            **kw,
+        )
 
     @classmethod
-    def in_memory(cls, *, embedder: Embedder | None = None, config: MemoConfig | None = None, **kw: Any) -> Memory:
+    def in_memory(
+        cls, *, embedder: Embedder | None = None, config: MemoConfig | None = None, **kw: Any
+    ) -> Memory:
         """Nothing persists: for tests and throwaway sessions."""
         store = InMemoryStore()
-        return cls(store, embedder=embedder, config=config, audit=kw.pop("audit", None) or audit_log_for(store, kw.get("clock")), **kw)
+        return cls(
+            store,
+            embedder=embedder,
+            config=config,
+            audit=kw.pop("audit", None) or audit_log_for(store, kw.get("clock")),
+            **kw,
+        )
 
     def _repair(self) -> None:
         raw = self.store.get_meta(_REPAIR_KEY)
-        since = datetime.fromisoformat(raw) - _REPAIR_WINDOW if raw else datetime.fromtimestamp(0).astimezone()
+        since = (
+            datetime.fromisoformat(raw) - _REPAIR_WINDOW if raw else datetime.fromtimestamp(0).astimezone()
+        )
         self.engine.repair(since)
         self.store.set_meta(_REPAIR_KEY, self.clock.now().isoformat())
 
@@ -142,16 +169,6 @@ class Memory:
     def get(self, record_id: str, scope: Any) -> MemoryRecord:
         return self.engine.get(record_id, scope)
 
-    def list(
-        self, scope: Any, *, kinds: Sequence[Kind | str] | None = None, statuses: Sequence[Status | str] | None = None,
-        limit: int | None = None, offset: int = 0,
-    ) -> list[MemoryRecord]:  # fmt: skip
-        flt = RecordFilter(
-            kinds=frozenset(Kind(k) for k in kinds) if kinds else None,
-            statuses=frozenset(Status(s) for s in statuses) if statuses else frozenset({Status.ACTIVE}),
-        )
-        return self.engine.list(scope, flt, limit, offset)
-
     def history(self, record_id: str, scope: Any) -> list[HistoryEntry]:
         return self.engine.history(record_id, scope)
 
@@ -159,9 +176,19 @@ class Memory:
         """The last raw turns of a session (or of the scope), oldest first: short-term memory."""
         return self.engine.recent_turns(scope, session_id, limit)
 
-    def scopes(self, tenant: str = "default") -> list[Scope]:
+    def scopes(self, tenant: str = "default") -> builtins.list[Scope]:
         """The scopes holding memories in a tenant."""
         return self.store.scopes(validate.identifier(tenant, "tenant"))
+
+    def list(
+        self, scope: Any, *, kinds: Sequence[Kind | str] | None = None, statuses: Sequence[Status | str] | None = None,
+        limit: int | None = None, offset: int = 0,
+    ) -> builtins.list[MemoryRecord]:  # fmt: skip
+        flt = RecordFilter(
+            kinds=frozenset(Kind(k) for k in kinds) if kinds else None,
+            statuses=frozenset(Status(s) for s in statuses) if statuses else frozenset({Status.ACTIVE}),
+        )
+        return self.engine.list_records(scope, flt, limit, offset)
 
 
 def _to_thread(fn: Callable[P, R]) -> Callable[P, Any]:

@@ -20,7 +20,11 @@ OPEN, CLOSE = "<memories>", "</memories>"
 def escape(text: str) -> str:
     """Memory text cannot open or close tags, nor span lines."""
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", " ").replace("\n", " ")
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\r", " ")
+        .replace("\n", " ")
     )
 
 

@@ -80,9 +80,7 @@ def score_candidates(candidates: Sequence[Candidate], now: datetime, cfg: Scorin
     return sorted(candidates, key=lambda c: (-c.score, c.record.id))
 
 
-def mmr(
-    ranked: Sequence[Candidate], vectors: Mapping[str, Vectors], k: int, lam: float
-) -> list[Candidate]:
+def mmr(ranked: Sequence[Candidate], vectors: Mapping[str, Vectors], k: int, lam: float) -> list[Candidate]:
     """Maximal marginal relevance: trade a little score for not repeating what is chosen."""
     if lam >= 1.0 or len(ranked) <= 1:
         return list(ranked[:k])

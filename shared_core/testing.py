@@ -46,7 +46,9 @@ class FakeChat:
 _T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 
-def make_record(scope: Scope, text: str, *, kind: Kind = Kind.FACT, minutes: int = 0, **kw: Any) -> MemoryRecord:
+def make_record(
+    scope: Scope, text: str, *, kind: Kind = Kind.FACT, minutes: int = 0, **kw: Any
+) -> MemoryRecord:
     t = _T0 + timedelta(minutes=minutes)
     return MemoryRecord(scope=scope, kind=kind, text=text, created_at=t, updated_at=t, **kw)
 
@@ -74,7 +76,7 @@ class StoreContract:
         r2 = r.model_copy(update={"text": "v2", "version": 2})
         self._put(store, [r2])
         assert store.get(self.alice, [r.id])[0].text == "v2"
-        assert len(store.list(self.alice, ALL_STATUSES)) == 1
+        assert len(store.list_records(self.alice, ALL_STATUSES)) == 1
 
     def test_update_without_vector_keeps_vector(self, store: Store) -> None:
         r = make_record(self.alice, "Alice likes green tea")
@@ -91,7 +93,7 @@ class StoreContract:
         self._put(store, [a, b, c])
         q = self.embedder.embed(["secret"])[0]
         for scope, own in ((self.alice, a), (self.bob, b), (self.other_tenant_alice, c)):
-            assert [r.id for r in store.list(scope, ALL_STATUSES)] == [own.id]
+            assert [r.id for r in store.list_records(scope, ALL_STATUSES)] == [own.id]
             assert [r.id for r, _ in store.query(scope, q, 10, RecordFilter())] == [own.id]
             others = [x.id for x in (a, b, c) if x.id != own.id]
             assert store.get(scope, others) == []
@@ -105,7 +107,7 @@ class StoreContract:
             hostile = Scope(tenant="t1", user=value)
             own = make_record(hostile, f"hostile {value}")
             self._put(store, [own])
-            assert [r.id for r in store.list(hostile, ALL_STATUSES)] == [own.id]
+            assert [r.id for r in store.list_records(hostile, ALL_STATUSES)] == [own.id]
             q = self.embedder.embed(["memory"])[0]
             assert victim.id not in [r.id for r, _ in store.query(hostile, q, 50, RecordFilter())]
 
@@ -113,7 +115,7 @@ class StoreContract:
         import pytest
 
         with pytest.raises(ScopeError):
-            store.list(Scope(tenant="t1"), ALL_STATUSES)
+            store.list_records(Scope(tenant="t1"), ALL_STATUSES)
 
     def test_filters(self, store: Store) -> None:
         recs = [
@@ -122,12 +124,14 @@ class StoreContract:
             make_record(self.alice, "pending", status=Status.PENDING_REVIEW, minutes=3),
         ]
         self._put(store, recs)
-        assert [r.text for r in store.list(self.alice, RecordFilter())] == ["a fact", "a pref"]
-        assert [r.text for r in store.list(self.alice, RecordFilter(kinds=frozenset({Kind.PREFERENCE})))] == ["a pref"]
+        assert [r.text for r in store.list_records(self.alice, RecordFilter())] == ["a fact", "a pref"]
+        assert [
+            r.text for r in store.list_records(self.alice, RecordFilter(kinds=frozenset({Kind.PREFERENCE})))
+        ] == ["a pref"]
         q = self.embedder.embed(["pending"])[0]
         assert "pending" not in [r.text for r, _ in store.query(self.alice, q, 10, RecordFilter())]
         since = RecordFilter(since=_T0 + timedelta(minutes=2), statuses=None)
-        assert [r.text for r in store.list(self.alice, since)] == ["a pref", "pending"]
+        assert [r.text for r in store.list_records(self.alice, since)] == ["a pref", "pending"]
 
     def test_query_orders_by_distance(self, store: Store) -> None:
         texts = ["green tea every morning", "the stock market", "a green tea ceremony", "football results"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shared_core import Memory, MemoConfig, Scope
+from shared_core import MemoConfig, Memory, Scope
 from shared_core.clock import ManualClock
 from shared_core.embed import HashingEmbedder
 
@@ -33,7 +33,9 @@ def chroma_binary() -> str:
     exe = Path(sys.executable).parent / "chroma"
     found = str(exe) if exe.exists() else shutil.which("chroma")
     if not found:
-        pytest.fail("the `chroma` CLI is not installed in this environment (pip install chromadb)", pytrace=False)
+        pytest.fail(
+            "the `chroma` CLI is not installed in this environment (pip install chromadb)", pytrace=False
+        )
     return found
 
 
@@ -104,7 +106,9 @@ def mem(tmp_path: Path, embedder: HashingEmbedder, clock: ManualClock) -> Iterat
 
 
 @pytest.fixture
-def server_mem(chroma_server: tuple[str, int], embedder: HashingEmbedder, clock: ManualClock) -> Iterator[Memory]:
+def server_mem(
+    chroma_server: tuple[str, int], embedder: HashingEmbedder, clock: ManualClock
+) -> Iterator[Memory]:
     host, port = chroma_server
     cfg = MemoConfig(collection_prefix="t" + uuid.uuid4().hex[:12])
     m = Memory.connect(host, port, embedder=embedder, config=cfg, clock=clock)

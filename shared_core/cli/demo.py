@@ -51,7 +51,10 @@ def run_demo(path: str | None = None, as_json: bool = False) -> int:
         clock.set(datetime(2024, 6, 12, 18, 0, tzinfo=timezone.utc))
         console.rule("[bold]session 2[/bold] (2024-06-12, a new process: the store is reopened)")
         with Memory.open(path, clock=clock) as mem:
-            msgs = [{"role": r, "content": c, "id": f"s2-{i}", "name": "Dana"} for i, (r, c) in enumerate(SESSION_2, 1)]
+            msgs = [
+                {"role": r, "content": c, "id": f"s2-{i}", "name": "Dana"}
+                for i, (r, c) in enumerate(SESSION_2, 1)
+            ]
             res = mem.add_messages(msgs, scope=dana, session_id="s2")
             for r, c in SESSION_2:
                 console.print(f"[cyan]{r}[/cyan]: {c}")
@@ -60,7 +63,9 @@ def run_demo(path: str | None = None, as_json: bool = False) -> int:
                 f"redacted {res.redactions} PII value(s) before storing"
             )
             console.rule("[bold]what MeMo remembers about Dana[/bold] (facts, preferences, events, plans)")
-            output.records(mem.list(dana, kinds=["fact", "preference", "event", "commitment"]), as_json=as_json)
+            output.records(
+                mem.list(dana, kinds=["fact", "preference", "event", "commitment"]), as_json=as_json
+            )
             for q in QUESTIONS:
                 console.rule(f"[bold]search[/bold]: {q}")
                 output.hits(mem.search(q, scope=dana, k=3), as_json=as_json)

@@ -19,7 +19,9 @@ def _principal(ns: argparse.Namespace) -> Principal:
 
 
 def _scope(ns: argparse.Namespace) -> Scope:
-    return Scope(tenant=ns.tenant, user=ns.user, agent=getattr(ns, "agent", None), session=getattr(ns, "session", None))
+    return Scope(
+        tenant=ns.tenant, user=ns.user, agent=getattr(ns, "agent", None), session=getattr(ns, "session", None)
+    )
 
 
 def _open(ns: argparse.Namespace) -> Any:
@@ -44,7 +46,9 @@ def cmd_review(ns: argparse.Namespace) -> int:
             if not ns.text:
                 raise SystemExit("memo review edit needs --text")
             rec = gov.edit(who, ns.id, sc, ns.text, reason=ns.reason or "edited")
-        output.message(rec.model_dump(mode="json"), f"{ns.action}: {rec.id} is now {rec.status.value}", as_json=ns.json)
+        output.message(
+            rec.model_dump(mode="json"), f"{ns.action}: {rec.id} is now {rec.status.value}", as_json=ns.json
+        )
     return 0
 
 
@@ -89,7 +93,9 @@ def cmd_audit(ns: argparse.Namespace) -> int:
         if ns.action == "verify":
             rep = mem.governor.audit_verify(who)
             data = rep.model_dump(mode="json")
-            output.message(data, f"audit chain: {'intact' if rep.ok else 'BROKEN'} ({json.dumps(data)})", as_json=ns.json)
+            output.message(
+                data, f"audit chain: {'intact' if rep.ok else 'BROKEN'} ({json.dumps(data)})", as_json=ns.json
+            )
             return 0 if rep.ok else 1
         events = mem.governor.audit_export(who)
         out = ns.out or "-"
@@ -99,7 +105,9 @@ def cmd_audit(ns: argparse.Namespace) -> int:
         else:
             with open(out, "w", encoding="utf-8") as f:
                 f.write(text)
-            output.message({"exported": len(events)}, f"exported {len(events)} audit events to {out}", as_json=ns.json)
+            output.message(
+                {"exported": len(events)}, f"exported {len(events)} audit events to {out}", as_json=ns.json
+            )
     return 0
 
 
@@ -126,7 +134,9 @@ def cmd_subject_export(ns: argparse.Namespace) -> int:
 
 
 def _who(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--actor", default=os.environ.get("MEMO_ACTOR", os.environ.get("USER", "cli")), help="who acts")
+    p.add_argument(
+        "--actor", default=os.environ.get("MEMO_ACTOR", os.environ.get("USER", "cli")), help="who acts"
+    )
     p.add_argument("--role", default=os.environ.get("MEMO_ROLE", "admin"),
                    choices=["subject", "agent", "reviewer", "auditor", "admin"])  # fmt: skip
 

@@ -81,6 +81,10 @@ def _all_statuses() -> list[str]:
 
 
 def cmd_export(ns: argparse.Namespace) -> int:
+    if ns.subject:
+        from .governance import cmd_subject_export
+
+        return cmd_subject_export(ns)
     with open_memory(ns) as mem:
         recs: list[MemoryRecord] = mem.list(_scope(ns), statuses=_all_statuses())
         out = open(ns.out, "w", encoding="utf-8") if ns.out and ns.out != "-" else sys.stdout
@@ -91,7 +95,11 @@ def cmd_export(ns: argparse.Namespace) -> int:
             if out is not sys.stdout:
                 out.close()
         if out is not sys.stdout:
-            output.message({"exported": len(recs), "file": ns.out}, f"exported {len(recs)} records to {ns.out}", as_json=ns.json)
+            output.message(
+                {"exported": len(recs), "file": ns.out},
+                f"exported {len(recs)} records to {ns.out}",
+                as_json=ns.json,
+            )
     return 0
 
 
@@ -134,7 +142,9 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="memo", description="MeMo: persistent, governed memory for LLM apps.")
-    p.add_argument("--path", default=os.environ.get("MEMO_PATH", "./memo_data"), help="embedded store directory")
+    p.add_argument(
+        "--path", default=os.environ.get("MEMO_PATH", "./memo_data"), help="embedded store directory"
+    )
     p.add_argument("--host", help="Chroma server host (instead of --path)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -154,7 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--budget", type=int, help="token budget for the packed context")
     s.set_defaults(func=cmd_search)
 
-    for name, fn, helptext in (("show", cmd_show, "show one memory"), ("history", cmd_history, "a memory's history")):
+    for name, fn, helptext in (
+        ("show", cmd_show, "show one memory"),
+        ("history", cmd_history, "a memory's history"),
+    ):
         s = sub.add_parser(name, help=helptext)
         s.add_argument("id")
         _add_scope_args(s)
@@ -168,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="export a scope's records as JSONL")
     _add_scope_args(s)
     s.add_argument("--out", "-o", default="-")
+    s.add_argument("--subject", action="store_true", help="everything held about the subject: records, history, audit")
+    s.add_argument("--actor", default=os.environ.get("MEMO_ACTOR", "cli"))
+    s.add_argument("--role", default=os.environ.get("MEMO_ROLE", "admin"))
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("import", help="import records from JSONL (as written by export)")
@@ -184,12 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import governance
 
     governance.register(sub, _add_scope_args)
-    try:
-        from ..bench.cli import register as register_bench
-    except ImportError:  # pragma: no cover - the bench package is part of the distribution
-        register_bench = None
-    if register_bench is not None:
-        register_bench(sub)
+    from ..bench.cli import register as register_bench
+
+    register_bench(sub)
     return p
 
 

@@ -34,13 +34,20 @@ def records(recs: Sequence[MemoryRecord], as_json: bool = False) -> None:
     for col in ("id", "kind", "status", "when", "text", "source"):
         t.add_column(col, overflow="fold")
     for r in recs:
-        t.add_row(r.id[:12], r.kind.value, r.status.value, r.event_time.date().isoformat(), r.index_text(), _cite(r))
+        t.add_row(
+            r.id[:12], r.kind.value, r.status.value, r.event_time.date().isoformat(), r.index_text(), _cite(r)
+        )
     _console().print(t)
 
 
 def hits(items: Sequence[Hit], as_json: bool = False) -> None:
     if as_json:
-        _json([{"score": h.score, "components": h.components, "record": h.record.model_dump(mode="json")} for h in items])
+        _json(
+            [
+                {"score": h.score, "components": h.components, "record": h.record.model_dump(mode="json")}
+                for h in items
+            ]
+        )
         return
     t = Table(title=f"{len(items)} hits")
     for col in ("score", "kind", "when", "text", "source"):

@@ -81,7 +81,9 @@ class MiniLMEmbedder:
                 so.log_severity_level = 3
                 if self.threads:
                     so.intra_op_num_threads = self.threads
-                self._session = ort.InferenceSession(str(model), sess_options=so, providers=["CPUExecutionProvider"])
+                self._session = ort.InferenceSession(
+                    str(model), sess_options=so, providers=["CPUExecutionProvider"]
+                )
                 self._tokenizer = tok
             except Exception as exc:
                 raise EmbeddingError(f"could not load the embedding model: {exc}") from exc

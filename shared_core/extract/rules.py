@@ -61,6 +61,10 @@ _NUM_WORDS = {
     "eleven": 11,
     "twelve": 12,
 }
+_SINGULAR_COUNTS = {
+    "kid": "children", "child": "children", "son": "sons", "daughter": "daughters", "sister": "sisters",
+    "brother": "brothers", "sibling": "siblings", "dog": "dogs", "cat": "cats", "pet": "pets",
+}  # fmt: skip
 _NUM = r"(?:\d{1,2}|no|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 
 _REL_NORMAL = {
@@ -187,23 +191,15 @@ _MENTAL = frozenset({
     "considered", "preferred", "enjoyed", "dreaded", "regretted", "got", "was", "were"
 })
 # fmt: on
-_MENTAL_ING = frozenset(
-    {
-        "thinking",
-        "feeling",
-        "wondering",
-        "meaning",
-        "trying",
-        "hoping",
-        "wanting",
-        "wishing",
-        "planning",
-        "guessing",
-        "going",
-        "getting",
-        "doing",
-    }
-)  # fmt: skip
+# fmt: off
+_MENTAL_ING = frozenset({
+    "thinking", "feeling", "wondering", "meaning", "trying", "hoping", "wanting", "wishing", "planning", "guessing",
+    "going", "getting", "doing", "kidding", "joking", "saying", "asking", "telling", "loving", "hating", "dying",
+    "talking", "messing", "freaking", "looking", "considering", "referring", "assuming", "imagining",
+    "leaving", "coming", "sitting", "standing", "having", "being", "sorry", "glad", "happy", "missing",
+    "hearing", "seeing", "waiting", "curious", "laughing", "crying", "screaming", "rooting", "cheering",
+})
+# fmt: on
 _FILLER_VERBS = re.compile(
     r"^(?:say|tell|ask|thank|mention|admit|add|bet|guess|confess|agree|wonder|hear|know|promise\s+you|"
     r"see\s+(?:you|what|if|how|about|for)|talk\s+(?:to\s+you|later|soon|again)|chat|catch\s+up|get\s+back|"
@@ -303,7 +299,7 @@ _DISCOURSE = re.compile(
     r"aww*|ah+|hmm+|speaking\s+of\s+which|funny\s+enough|to\s+be\s+honest|tbh|big\s+news|good\s+news|exciting\s+news|"
     r"news|update|plus|besides|these\s+days|now|currently|right\s+now|at\s+the\s+moment|personally|as\s+for\s+me|"
     r"for\s+me|me\s+too|same\s+here|same|true|indeed|sadly|unfortunately|luckily|fortunately|thankfully|"
-    r"hopefully|finally|anyhow|alright|all\s+right|dude|man|girl|haha|yay|woohoo|whoa|oops|ugh|sigh|"
+    r"finally|anyhow|alright|all\s+right|dude|man|girl|haha|yay|woohoo|whoa|oops|ugh|sigh|"
     r"(?:[A-Z][a-z]+)(?=\s*,\s*(?:i|we|my)\b))(?:[\s,!.:;-]+|$))+",
     re.IGNORECASE,
 )
@@ -316,7 +312,7 @@ _CONDITIONAL = re.compile(
     re.IGNORECASE,
 )
 _MODAL = re.compile(
-    r"\b(?:would|could|might|maybe|perhaps|possibly|wish|should|someday|one\s+day|probably\s+not|not\s+sure)\b"
+    r"\b(?:would|could|might|maybe|perhaps|possibly|hopefully|wish|should|someday|one\s+day|probably\s+not|not\s+sure)\b"
     r"|(?<!\bin\s)(?<!\bof\s)(?<!\bearly\s)(?<!\blate\s)(?<!\bmid\s)(?<!\bthis\s)(?<!\blast\s)(?<!\bnext\s)\bmay\b(?!\s+\d)",
 )
 _MODAL_CI = re.compile(_MODAL.pattern.replace(r"\bmay\b", r"\b(?!May)[Mm]ay\b"), re.IGNORECASE)
@@ -391,7 +387,8 @@ _CUT = re.compile(
     r"who|whom|whose|where|when|whenever|if|unless|and\s+then|and\s+i|and\s+we|as\s+well|too|lol|haha|now\s+that|"
     r"even\s+though|especially|these\s+days|right\s+now|at\s+the\s+moment|anymore|any\s+more|any\s+longer|with|"
     r"for\s+(?:a\s+while|years|months|ages|now|good|(?:a|an|one|two|three|four|five|six|several|many|a\s+few|a\s+couple\s+of|"
-    r"the\s+past|the\s+last|over\s+a|\d+)\s+\w+))\b",
+    r"the\s+past|the\s+last|over\s+a|\d+)\s+(?:long\s+)?(?:while|time|bit|minutes?|hours?|days?|nights?|weeks?|months?|"
+    r"years?|decades?)))\b",
     re.IGNORECASE,
 )
 _PLACE_CUT = re.compile(
@@ -401,7 +398,7 @@ _PLACE_CUT = re.compile(
 )
 _TRAIL = re.compile(
     r"(?:\s+(?:too|also|a\s+lot|so\s+much|very\s+much|lately|again|though|now|anymore|any\s+more|any\s+longer|"
-    r"originally|their|my|his|her|our|its|twice|once|again|"
+    r"originally|their|my|his|her|our|its|twice|once|again|here|there|"
     r"these\s+days|honestly|really|either|as\s+well|and|or|with|to|of|the|a|an|in|at|on|for))+$",
     re.IGNORECASE,
 )
@@ -696,6 +693,17 @@ def _m_work(c: _Clause) -> list[_Hit]:
     return []
 
 
+_R_TEACH = _rx(r"^" + _ADV + r"(?:teach|coach|tutor|instruct)\s+(?P<v>.+)")
+
+
+def _m_teach(c: _Clause) -> list[_Hit]:
+    m = _R_TEACH.match(c.body)
+    if m is None or _PRONOUN_OBJECTS.match(m.group("v")):
+        return []
+    v = _phrase(re.split(r"\s+(?:on|at|in|every|to)\s", m.group("v"))[0], 5)
+    return [_Hit(Kind.FACT, "teaches", v, 0.85, 0.6)] if v else []
+
+
 def _m_work_ended(c: _Clause) -> list[_Hit]:
     if c.plural:
         return []
@@ -803,6 +811,9 @@ def _m_family(c: _Clause) -> list[_Hit]:
         name = _name_value(m.group("name"))
         if name:
             return [_Hit(Kind.FACT, rel, name, 0.9, 0.7)]
+        plural = _SINGULAR_COUNTS.get(m.group("rel").lower())
+        if plural and re.match(r"^" + _ADV + r"(?:have|have\s+got|now\s+have)\s+one\b", b, re.IGNORECASE):
+            return [_Hit(Kind.FACT, f"number_of_{plural}", "1", 0.9, 0.7)]
         return [_Hit(Kind.FACT, "has", rel.replace("_", " "), 0.9, 0.6)]
     if m := _R_GOT_MARRIED.match(b):
         v = m.group("v").lower()
@@ -853,7 +864,7 @@ _R_LIKE = _rx(
 _R_PREFER = _rx(
     r"^" + _ADV + r"prefer\s+(?P<v>.+?)(?:\s+(?:over|to|rather\s+than|than|instead\s+of)\s+(?P<o>.+))?$"
 )
-_R_HABIT = _rx(r"^" + _ADV + r"(?P<freq>" + _FREQ_WORDS + r")\s+(?P<v>.+)")
+_R_HABIT = _rx(r"^" + _ADV + r"(?:have\s+|am\s+|are\s+)?(?P<freq>" + _FREQ_WORDS + r")\s+(?P<v>.+)")
 _R_EVERY = _rx(
     r"^"
     + _ADV
@@ -953,7 +964,7 @@ _R_PLAN = _rx(
 _TODO_FILLER = re.compile(
     r"^(?:go|run|leave|head|dash|bounce|sleep|pee|get\s+going|get\s+off|sign\s+off)\b", re.I
 )
-_R_PROGRESSIVE = _rx(r"^" + _ADV + r"(?:am|are)\s+(?P<v>[a-z]+ing\b.*)")
+_R_PROGRESSIVE = _rx(r"^" + _ADV + r"(?:am|are)\s+" + _ADV + r"(?P<v>[a-z]+ing\b.*)")
 _R_PRESENT = _rx(
     r"^" + _ADV + r"(?P<v>(?:start|begin|leave|fly|move|go|travel|head|visit|get|have|meet|see)\b.*)"
 )
@@ -961,7 +972,8 @@ _DETERMINER = re.compile(r"^(?:the|a|an|my|our|his|her|their|this|that|some|[A-Z
 
 
 def _is_future(c: _Clause, ref: datetime) -> bool:
-    return any(sp.start > ref for sp in c.spans)
+    """A present or progressive clause with a time expression that can be read as future."""
+    return any(sp.start > ref for sp in c.future_spans)
 
 
 def _m_plans(c: _Clause) -> list[_Hit]:
@@ -1145,6 +1157,12 @@ def _m_events(c: _Clause) -> list[_Hit]:
         if v is None and verb not in {"graduated", "retired"}:
             return []
         return [_event_hit(attr, v, verb, m.group("rest"))]
+    if m := _R_PROGRESSIVE.match(b):
+        verb = m.group("v").split()[0].lower()
+        if verb in _MENTAL_ING or len(m.group("v").split()) < 2 and verb not in {"training", "studying"}:
+            return []
+        v = _phrase(m.group("v"), max_words=8)
+        return [_Hit(Kind.EVENT, "activity", v, 0.8, 0.5, "event")] if v else []
     if c.spans and (m := _R_WAS_IN.match(b)):
         v = _phrase(m.group("rest"), max_words=8)
         return [_Hit(Kind.EVENT, "was_in", v, 0.8, 0.5, "event")] if v else []
@@ -1203,6 +1221,10 @@ _R_IS_MY_FAV = _rx(
     r"^(?P<v>[\w\s'&.-]{1,40}?)\s+(?:is|are)\s+(?:definitely\s+|probably\s+|still\s+|totally\s+)?my\s+"
     r"(?:all[-\s]time\s+|absolute\s+|new\s+)?favourite(?:\s+(?P<what>[a-z][a-z\s-]{0,30}))?\s*$"
 )
+_R_MY_GOAL = _rx(
+    r"^my\s+(?:(?:main|big|biggest|next|new)\s+)?(?P<what>goal|dream|plan|resolution|new\s+year's\s+resolution|"
+    r"aim|mission)\s+(?:for\s+\S+(?:\s+\S+)?\s+)?is\s+to\s+(?P<v>.+)"
+)
 _R_MY_BIRTHDAY = _rx(r"^my\s+(?:birthday|bday)\s+is\b")
 
 
@@ -1222,6 +1244,12 @@ def _my_hits(c: _Clause) -> list[_Hit]:
         v = _phrase(m.group("v"), 6)
         attr = f"favourite_{what}" if what else "favourite"
         return [_Hit(Kind.PREFERENCE, attr, v, 0.9, 0.6)] if v else []
+    if m := _R_MY_GOAL.match(p):
+        kind_attr = "plan" if m.group("what").lower().startswith("plan") else "goal"
+        v = _phrase(m.group("v"), 10)
+        if v and not _FILLER_VERBS.match(v):
+            return [_Hit(Kind.COMMITMENT, kind_attr, v, 0.9, 0.7, "plan")]
+        return []
     if _R_MY_BIRTHDAY.match(p) and c.spans:
         sp = c.spans[0]
         return [_Hit(Kind.FACT, "birthday", f"{sp.start.day} {sp._bare().split()[1]}", 0.9, 0.7)]
@@ -1264,7 +1292,17 @@ _NEGATABLE = {
 
 # specials run before negation handling: their own wording contains "not"/"cannot"
 _SPECIALS: list[_Matcher] = [_m_dislike, _m_work_ended]
-_POSITIVE: list[_Matcher] = [_m_age, _m_lives, _m_work, _m_study, _m_family, _m_prefs, _m_plans, _m_identity]
+_POSITIVE: list[_Matcher] = [
+    _m_age,
+    _m_lives,
+    _m_work,
+    _m_study,
+    _m_family,
+    _m_prefs,
+    _m_plans,
+    _m_identity,
+    _m_teach,
+]
 
 
 def _positive(c: _Clause) -> list[_Hit]:

@@ -34,12 +34,26 @@ def _default_pii() -> dict[PIIType, PIIAction]:
 class GovernancePolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    pii: dict[PIIType, PIIAction] = Field(default_factory=_default_pii, description="What to do with each PII type.")
-    hash_key: str = Field(default="memo-default-key", description="Secret for keyed hashing of PII (set your own).")
-    min_confidence_inferred: float = Field(default=0.6, ge=0, le=1, description="Inferred memories below go to review.")
-    drop_below_confidence: float = Field(default=0.2, ge=0, le=1, description="Inferred memories below are dropped.")
+    pii: dict[PIIType, PIIAction] = Field(
+        default_factory=_default_pii, description="What to do with each PII type."
+    )
+    hash_key: str = Field(
+        default="memo-default-key", description="Secret for keyed hashing of PII (set your own)."
+    )
+    min_confidence_inferred: float = Field(
+        default=0.6, ge=0, le=1, description="Inferred memories below go to review."
+    )
+    drop_below_confidence: float = Field(
+        default=0.2, ge=0, le=1, description="Inferred memories below are dropped."
+    )
     review_kinds: frozenset[Kind] = Field(default=frozenset(), description="Kinds that always need review.")
-    sensitive_topics_review: bool = Field(default=True, description="Inferred memories on sensitive topics go to review.")
-    ttl_days: dict[Kind, float] = Field(default_factory=dict, description="Age after which a memory expires, per kind.")
-    inactivity_days: dict[Kind, float] = Field(default_factory=dict, description="Expire when unused this long, per kind.")
+    sensitive_topics_review: bool = Field(
+        default=True, description="Inferred memories on sensitive topics go to review."
+    )
+    ttl_days: dict[Kind, float] = Field(
+        default_factory=dict, description="Age after which a memory expires, per kind."
+    )
+    inactivity_days: dict[Kind, float] = Field(
+        default_factory=dict, description="Expire when unused this long, per kind."
+    )
     capacity_per_scope: int | None = Field(default=None, gt=0)

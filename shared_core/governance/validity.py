@@ -30,10 +30,13 @@ def judge(record: MemoryRecord, policy: GovernancePolicy) -> Decision:
     inferred = record.provenance.origin is Origin.INFERRED
     if inferred and record.confidence < policy.drop_below_confidence:
         return Decision(
-            verdict="drop", reason=f"inferred with confidence {record.confidence:.2f} < {policy.drop_below_confidence}"
+            verdict="drop",
+            reason=f"inferred with confidence {record.confidence:.2f} < {policy.drop_below_confidence}",
         )
     if record.kind in policy.review_kinds:
-        return Decision(verdict="review", reason=f"kind {record.kind.value} always needs review", topics=topics)
+        return Decision(
+            verdict="review", reason=f"kind {record.kind.value} always needs review", topics=topics
+        )
     if inferred and record.confidence < policy.min_confidence_inferred:
         return Decision(
             verdict="review",
@@ -41,5 +44,9 @@ def judge(record: MemoryRecord, policy: GovernancePolicy) -> Decision:
             topics=topics,
         )
     if inferred and topics and policy.sensitive_topics_review:
-        return Decision(verdict="review", reason=f"inferred memory on sensitive topic: {', '.join(sorted(topics))}", topics=topics)
+        return Decision(
+            verdict="review",
+            reason=f"inferred memory on sensitive topic: {', '.join(sorted(topics))}",
+            topics=topics,
+        )
     return Decision(verdict="keep", reason="policy allows", topics=topics)

@@ -44,7 +44,9 @@ class ChromaAuditBackend:
     def try_append(self, event: AuditEvent) -> bool:
         sid = _seq_id(event.seq)
         with translate("store", "append audit"):
-            self._col.add(ids=[sid], embeddings=[_UNIT], documents=[event.action], metadatas=[self._meta(event)])
+            self._col.add(
+                ids=[sid], embeddings=[_UNIT], documents=[event.action], metadatas=[self._meta(event)]
+            )
             got = self._col.get(ids=[sid], include=["metadatas"])
         stored = self._parse(got)
         return bool(stored) and stored[0].hash == event.hash

@@ -66,7 +66,7 @@ class Store(Protocol):
         """Nearest records by cosine distance (0 = same direction), best first."""
         ...
 
-    def list(
+    def list_records(
         self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0
     ) -> list[MemoryRecord]:
         """Records of the scope, oldest first by creation time."""

@@ -76,7 +76,9 @@ def _parse_record(meta: dict[str, Any] | None) -> MemoryRecord:
 class ChromaStore:
     """Records in `<prefix>_records` (cosine HNSW), history in `<prefix>_history`, meta in `<prefix>_meta`."""
 
-    def __init__(self, client: Any, prefix: str = "memo", dim: int | None = None, embedder_name: str = "") -> None:
+    def __init__(
+        self, client: Any, prefix: str = "memo", dim: int | None = None, embedder_name: str = ""
+    ) -> None:
         if len(prefix) < 3:
             raise ConfigError("collection prefix needs at least 3 characters")
         self._client = client
@@ -160,12 +162,17 @@ class ChromaStore:
                 by_id[rec.id] = rec
         return [by_id[i] for i in ids if i in by_id]
 
-    def query(self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter) -> list[tuple[MemoryRecord, float]]:
+    def query(
+        self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter
+    ) -> list[tuple[MemoryRecord, float]]:
         require_readable(scope)
         q = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         with translate("store", "query"):
             res = self._records.query(
-                query_embeddings=q, n_results=max(1, k), where=_where(scope, flt), include=["metadatas", "distances"]
+                query_embeddings=q,
+                n_results=max(1, k),
+                where=_where(scope, flt),
+                include=["metadatas", "distances"],
             )
         metas = (res.get("metadatas") or [[]])[0] or []
         dists = (res.get("distances") or [[]])[0] or []
@@ -176,7 +183,9 @@ class ChromaStore:
                 out.append((rec, float(dist)))
         return out
 
-    def list(self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:
+    def list_records(
+        self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0
+    ) -> list[MemoryRecord]:
         require_readable(scope)
         with translate("store", "list"):
             got = self._records.get(where=_where(scope, flt), include=["metadatas"])
@@ -282,11 +291,14 @@ class ChromaStore:
         with translate("store", "dump"):
             return {
                 name: col.get(include=["documents", "metadatas"])
-                for name, col in (("records", self._records), ("history", self._history), ("meta", self._meta))
+                for name, col in (
+                    ("records", self._records),
+                    ("history", self._history),
+                    ("meta", self._meta),
+                )
             }
 
     def close(self) -> None:
         # PersistentClient has no close; dropping references lets the process release it
         self._records = self._history = self._meta = None
         self._client = None
-

@@ -56,7 +56,9 @@ class InMemoryStore:
                     out.append(r.model_copy(deep=True))
             return out
 
-    def query(self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter) -> list[tuple[MemoryRecord, float]]:
+    def query(
+        self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter
+    ) -> list[tuple[MemoryRecord, float]]:
         with self._lock:
             recs = self._visible(scope, flt)
             if not recs:
@@ -67,7 +69,9 @@ class InMemoryStore:
             order = np.argsort(dist, kind="stable")[:k]
             return [(recs[i].model_copy(deep=True), float(dist[i])) for i in order]
 
-    def list(self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:
+    def list_records(
+        self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0
+    ) -> list[MemoryRecord]:
         with self._lock:
             recs = sorted(self._visible(scope, flt), key=lambda r: (r.created_at, r.id))
             end = None if limit is None else offset + limit
@@ -141,7 +145,9 @@ class InMemoryStore:
                 },
                 "history": {
                     "documents": [e.snapshot.text if e.snapshot else "" for e in self._history],
-                    "metadatas": [{**e.scope.model_dump(), "json": e.model_dump_json()} for e in self._history],
+                    "metadatas": [
+                        {**e.scope.model_dump(), "json": e.model_dump_json()} for e in self._history
+                    ],
                 },
                 "meta": {"documents": list(self._meta.values()), "metadatas": [{} for _ in self._meta]},
             }

@@ -69,7 +69,9 @@ def test_write_in_one_process_read_in_another(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kill_after", [5, 40])
-def test_kill_9_loses_no_returned_write_and_leaves_nothing_half_visible(tmp_path: Path, kill_after: int) -> None:
+def test_kill_9_loses_no_returned_write_and_leaves_nothing_half_visible(
+    tmp_path: Path, kill_after: int
+) -> None:
     path = tmp_path / "store"
     p = run_writer(path, "loop")
     assert p.stdout is not None
@@ -83,7 +85,7 @@ def test_kill_9_loses_no_returned_write_and_leaves_nothing_half_visible(tmp_path
     p.wait(timeout=30)
     assert acknowledged >= kill_after
     mem = Memory.open(path, embedder=HashingEmbedder())  # the next open repairs interrupted writes
-    recs = mem.store.list(ALICE, ALL_STATUSES)
+    recs = mem.store.list_records(ALICE, ALL_STATUSES)
     texts = {r.text for r in recs}
     for i in range(acknowledged + 1):
         assert f"note number {i} about topic {i % 7}" in texts

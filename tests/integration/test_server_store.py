@@ -23,9 +23,13 @@ class TestChromaServerStore(StoreContract):
         s.close()
 
 
-def test_server_round_trip_and_second_client_sees_writes(server_mem: Memory, chroma_server: tuple[str, int]) -> None:
+def test_server_round_trip_and_second_client_sees_writes(
+    server_mem: Memory, chroma_server: tuple[str, int]
+) -> None:
     alice = Scope(tenant="acme", user="alice")
-    server_mem.add_messages([{"role": "user", "content": "Deploys fail at the OAuth step again"}], scope=alice, session_id="s1")
+    server_mem.add_messages(
+        [{"role": "user", "content": "Deploys fail at the OAuth step again"}], scope=alice, session_id="s1"
+    )
     server_mem.remember("Prefers strict typing and test-first patches", scope=alice, kind="preference")
     host, port = chroma_server
     other = Memory.connect(host, port, embedder=server_mem.engine.embedder, config=server_mem.config)

@@ -75,8 +75,8 @@ def test_extractor_from_chat_model_extracts_with_the_model(tmp_path: Path) -> No
 
 def test_a_failing_chat_model_is_an_llm_error(tmp_path: Path) -> None:
     extractor = extractor_from_chat_model(RecordingChatModel(messages=iter([])), fallback=None, max_retries=0)
-    with Memory.open(tmp_path / "s", embedder=HashingEmbedder(64), extractor=extractor) as mem:
-        with pytest.raises(LLMError):
-            mem.add_messages(
-                [{"role": "user", "content": "I have two beehives"}], Scope(tenant="acme", user="a")
-            )
+    with (
+        Memory.open(tmp_path / "s", embedder=HashingEmbedder(64), extractor=extractor) as mem,
+        pytest.raises(LLMError),
+    ):
+        mem.add_messages([{"role": "user", "content": "I have two beehives"}], Scope(tenant="acme", user="a"))

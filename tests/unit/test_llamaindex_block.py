@@ -15,7 +15,7 @@ from llama_index.core.memory import Memory as LIMemory
 
 from llamaindex_memo import MemoMemoryBlock
 from llamaindex_memo.testing import RecordingLLM
-from shared_core import InvalidInput, Kind, Memory, MemoError, Scope, ScopeError, Status
+from shared_core import InvalidInput, Kind, MemoError, Memory, Scope, ScopeError, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 

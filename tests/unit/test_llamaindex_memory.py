@@ -13,7 +13,7 @@ from llama_index.core.llms import ChatMessage, MessageRole
 
 from llamaindex_memo import MemoMemory, MemoRetriever
 from llamaindex_memo.testing import RecordingLLM
-from shared_core import InvalidInput, Kind, Memory, MemoError, Scope, ScopeError, Status
+from shared_core import InvalidInput, Kind, MemoError, Memory, Scope, ScopeError, Status
 from shared_core.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from llamaindex_memo import MemoRetriever, memory_tools
 from llamaindex_memo.testing import RecordingLLM
-from shared_core import InvalidInput, Memory, MemoError, Scope, ScopeError, Status
+from shared_core import InvalidInput, MemoError, Memory, Scope, ScopeError, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ from shared_core import (
     AsyncMemory,
     InvalidInput,
     Kind,
-    Memory,
     MemoError,
+    Memory,
     NotFound,
     Scope,
     ScopeError,
@@ -23,7 +23,7 @@ from shared_core.store.base import ALL_STATUSES
 
 
 def count_all(mem: Memory, scope: Scope) -> int:
-    return len(mem.store.list(scope, ALL_STATUSES))
+    return len(mem.store.list_records(scope, ALL_STATUSES))
 
 
 def test_remember_then_search_with_provenance(mem: Memory, alice: Scope) -> None:
