@@ -23,13 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from langchain.agents import create_agent  # noqa: E402
 from langchain.agents.middleware import wrap_model_call  # noqa: E402
 from langchain_core.language_models import BaseChatModel  # noqa: E402
+from langchain_core.messages import HumanMessage  # noqa: E402
+from langchain_core.runnables import RunnableConfig  # noqa: E402
 
 from langchain_memo import MemoMiddleware  # noqa: E402
 from langchain_memo.testing import RecordingChatModel, scripted  # noqa: E402
 from shared_core import Memory  # noqa: E402
 
 FACT = "I'm allergic to peanuts"
-RUN = {"configurable": {"user_id": "alice", "tenant": "acme"}}
 
 
 def chat_model(*fake_replies: str) -> BaseChatModel:
@@ -62,8 +63,11 @@ def run(path: str, number: int) -> None:
     agent = create_agent(
         model, system_prompt="You are a helpful assistant.", middleware=[MemoMiddleware(mem), show_prompt]
     )
-    config = {"configurable": {**RUN["configurable"], "thread_id": f"run-{number}"}}
-    answer = agent.invoke({"messages": [("user", question)]}, config)["messages"][-1].text
+    # whose memory: the user from the run's config; the thread is the session the turns are tagged with
+    config: RunnableConfig = {
+        "configurable": {"user_id": "alice", "tenant": "acme", "thread_id": f"run-{number}"}
+    }
+    answer = agent.invoke({"messages": [HumanMessage(question)]}, config)["messages"][-1].text
     print(f"[run {number}] user: {question}\n[run {number}] agent: {answer}")
     print(f"[run {number}] system prompt the model saw:\n{prompts[-1]}\n")
     if number == 2:

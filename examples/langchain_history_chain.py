@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from langchain_core.language_models import BaseChatModel  # noqa: E402
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder  # noqa: E402
+from langchain_core.runnables import RunnableConfig  # noqa: E402
 from langchain_core.runnables.history import RunnableWithMessageHistory  # noqa: E402
 
 from langchain_memo import MemoChatMessageHistory  # noqa: E402
@@ -61,7 +62,7 @@ def main() -> int:
     warnings.simplefilter("ignore", DeprecationWarning)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.path or str(Path(tmp) / "memo_data")
-        session = {"configurable": {"session_id": "s1"}}
+        session: RunnableConfig = {"configurable": {"session_id": "s1"}}
 
         mem = Memory.open(path)
         model = chat_model("Nice to meet you, Alice!", "Your name is Alice and you are learning the violin.")

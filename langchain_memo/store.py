@@ -6,15 +6,19 @@ plus the item key are kept on the record, so every item round-trips. With `MemoS
 a namespace is `(user, *rest)` in that one tenant. Shorter namespaces raise `ScopeError`: every read and
 write names a user, so two users never see each other's items.
 
-**Values** are dicts: stored as JSON in the record's metadata, so `get` returns exactly the dict that was
-`put` (anything JSON can hold; at most `limits.max_text_chars` characters of JSON). The searchable text
-is the fields named by `index=` (in `put`), else the value's `"text"` / `"content"` fields, else its JSON.
-`put(value=None)` (`delete`) deletes. `search(prefix, query=...)` is the core's semantic search (the best
-`limits.max_k` memories, then narrowed to the prefix and `filter`); without `query`, items come oldest
-first. `filter` matches value fields: equality or `{"$eq"|"$ne"|"$gt"|"$gte"|"$lt"|"$lte": x}`.
+**Values** are dicts, stored as JSON in the record's metadata: `get` returns exactly the dict that was
+`put` (anything JSON can hold, at most `limits.max_text_chars` characters of JSON), except that string
+values first go through the governance PII policy, like all text MeMo stores (an e-mail becomes
+`[EMAIL]`). The searchable text is the fields named by `index=` (in `put`), else the value's `"text"` /
+`"content"` fields, else its JSON. `put(value=None)` (`delete`) deletes.
+
+**Search.** `search(prefix, query=...)` is the core's semantic search (its best `limits.max_k` memories
+of the user, then narrowed to the prefix and `filter`); without `query`, items come oldest first.
+`filter` matches value fields: equality or `{"$eq"|"$ne"|"$gt"|"$gte"|"$lt"|"$lte": x}`.
 `list_namespaces` needs the tenant: the store's `tenant`, or a prefix whose first label is concrete.
-Items are ordinary memories (kind `fact`) of the user, so the core's `context()` may recall them too.
-TTL is not supported.
+Items are memories of the user (kind `fact`, pinned: decay and sweeps never expire them), so the core's
+`context()` recalls them too; a pending-review item is hidden like any pending memory. Lookups by key list
+the user's items (fine for thousands of items per user). LangGraph TTLs are not supported.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from langgraph.store.base import (
 )
 
 from shared_core import InvalidInput, Kind, MemoryRecord, Scope, ScopeError, validate
+from shared_core.governance import pii
+from shared_core.governance.policy import GovernancePolicy
 
 from ._convert import MemoryLike, sync_memory
 
@@ -68,6 +74,17 @@ def _matches_path(namespace: tuple[str, ...], match_type: str, path: tuple[str, 
         return False
     part = namespace[: len(path)] if match_type == "prefix" else namespace[len(namespace) - len(path) :]
     return all(p == "*" or p == n for p, n in zip(path, part, strict=True))
+
+
+def _redacted(value: Any, policy: GovernancePolicy) -> Any:
+    """String leaves go through the core's PII policy, as every text MeMo stores does."""
+    if isinstance(value, str):
+        return pii.apply(value, policy).text
+    if isinstance(value, Mapping):
+        return {k: _redacted(v, policy) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(v, policy) for v in value]
+    return value
 
 
 def _text(value: Mapping[str, Any], index: list[str] | None) -> str:
@@ -128,13 +145,14 @@ class MemoStore(BaseStore):
             if rec is not None:
                 self.memory.delete([rec.id], scope)
             return
+        value = _redacted(op.value, self.memory.config.policy)
         try:
-            meta = {_NS: ns, _KEY: op.key, _VALUE: json.dumps(op.value, ensure_ascii=False)}
+            meta = {_NS: ns, _KEY: op.key, _VALUE: json.dumps(value, ensure_ascii=False)}
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"store values must be JSON-serialisable dicts: {exc}") from None
-        text = _text(op.value, op.index or None)
+        text = _text(value, op.index or None)
         if rec is None:
-            self.memory.remember(text, scope, metadata=meta, consolidate=False)
+            self.memory.remember(text, scope, metadata=meta, consolidate=False, pinned=True)
         else:
             self.memory.update(rec.id, scope, text=text, metadata=meta)
 

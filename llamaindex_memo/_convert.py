@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
@@ -48,7 +48,9 @@ def as_scope(scope: Scope | Mapping[str, Any] | None) -> Scope:
 
 
 def session_id_for(scope: Scope, session_id: str | None) -> str:
-    return validate.identifier(session_id or scope.session or uuid.uuid4().hex, "session_id")
+    if session_id is None:
+        session_id = scope.session or uuid.uuid4().hex
+    return validate.identifier(session_id, "session_id")
 
 
 def _is_scratchpad(msg: ChatMessage) -> bool:
@@ -78,8 +80,14 @@ def to_turn(msg: ChatMessage) -> dict[str, Any] | None:
     return turn
 
 
-def to_turns(messages: Iterable[ChatMessage]) -> list[dict[str, Any]]:
-    return [t for t in (to_turn(m) for m in messages) if t is not None]
+def to_turns(messages: Iterable[ChatMessage], now: datetime) -> list[dict[str, Any]]:
+    """Turn dicts for one `add_messages` call. Turns without a timestamp get `now` plus their
+    position in microseconds: the core stamps a whole batch with one time, and would otherwise
+    return the turns of one batch in arbitrary order from `recent_turns`."""
+    turns = [t for t in (to_turn(m) for m in messages) if t is not None]
+    for i, t in enumerate(turns):
+        t.setdefault("timestamp", now + timedelta(microseconds=i))
+    return turns
 
 
 def to_message(record: MemoryRecord) -> ChatMessage:

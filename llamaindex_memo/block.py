@@ -75,7 +75,7 @@ class MemoMemoryBlock(BaseMemoryBlock[str]):
 
     async def _aput(self, messages: list[ChatMessage]) -> None:
         """Messages flushed from the short-term buffer: stored as turns, long-term memories extracted."""
-        turns = to_turns(messages)
+        turns = to_turns(messages, self.memory.clock.now())
         if not turns:
             return
         sid = next((s for m in messages if (s := m.additional_kwargs.get("session_id"))), self.session_id)

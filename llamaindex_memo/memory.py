@@ -140,13 +140,15 @@ class MemoMemory(BaseMemory):
 
     def put_messages(self, messages: list[ChatMessage]) -> None:
         """Store several turns in one write (extraction sees them together)."""
-        turns = to_turns(messages)
+        turns = to_turns(messages, self.memory.clock.now())
         if turns:
             self._memory.add_messages(turns, self.scope, session_id=self.session_id)
 
     def set(self, messages: list[ChatMessage]) -> None:
         """Replace the session's turns with `messages`. Long-term memories stay."""
-        turns = to_turns(messages)  # convert first: a bad message fails before anything is cleared
+        turns = to_turns(
+            messages, self.memory.clock.now()
+        )  # convert first: a bad message fails before anything is cleared
         self._memory.clear_session(self.scope, self.session_id)
         if turns:
             self._memory.add_messages(turns, self.scope, session_id=self.session_id)

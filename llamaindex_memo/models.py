@@ -11,6 +11,7 @@ Neither reads LlamaIndex's global `Settings`: pass the models explicitly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
@@ -24,28 +25,34 @@ from shared_core.extract.llm import LLMExtractor
 def embedder_from_llamaindex(
     embed_model: BaseEmbedding, *, dim: int | None = None, name: str | None = None
 ) -> Embedder:
-    """Wrap a LlamaIndex embedding model. `dim` is probed with one embedding when not given.
+    """Wrap a LlamaIndex embedding model; its errors surface as `EmbeddingError`.
 
-    `name` is recorded in the store: keep it stable for a store (default: class and model name).
+    `dim` is probed with one embedding when not given. `name` is recorded in the store, so keep it
+    stable for a store (default: class and model name). Queries and memories are embedded alike
+    (`get_text_embedding_batch`): MeMo's embedder port has no query/document distinction.
     """
 
     def embed(texts: list[str]) -> Sequence[Sequence[float]]:
-        with translate("embedding", embed_model.class_name()):
+        with translate("embedding", type(embed_model).__name__):
             return embed_model.get_text_embedding_batch(texts)
 
     if dim is None:
         dim = len(embed(["dimension probe"])[0])
     return FunctionEmbedder(
-        embed, dim, name or f"llamaindex:{embed_model.class_name()}:{embed_model.model_name}"
+        embed, dim, name or f"llamaindex:{type(embed_model).__name__}:{embed_model.model_name}"
     )
 
 
-def extractor_from_llm(llm: LLM) -> LLMExtractor:
-    """MeMo's LLM extractor, calling `llm.chat` with the extractor's messages (dicts -> ChatMessage)."""
+def extractor_from_llm(llm: LLM, **kwargs: Any) -> LLMExtractor:
+    """MeMo's LLM extractor calling `llm.chat` (dict messages -> ChatMessage, reply text back).
+
+    `kwargs` go to `LLMExtractor` (`fallback`, `max_retries`, `name`, `version`). A failing or
+    unparseable model falls back to the rule extractor unless `fallback=None`.
+    """
 
     def chat(messages: list[dict[str, str]]) -> str:
-        msgs = [ChatMessage(role=MessageRole(m["role"]), content=m["content"]) for m in messages]
-        with translate("llm", llm.class_name()):
-            return llm.chat(msgs).message.content or ""
+        reply = llm.chat([ChatMessage(role=MessageRole(m["role"]), content=m["content"]) for m in messages])
+        return reply.message.content or ""
 
-    return LLMExtractor(chat)
+    kwargs.setdefault("name", f"llamaindex:{llm.metadata.model_name}")
+    return LLMExtractor(chat, **kwargs)

@@ -204,10 +204,11 @@ def _conflicts(a: MemoryRecord, b: MemoryRecord) -> bool:
     return not _time_compatible(a, b)
 
 
-def _unique(items: Sequence[str]) -> list[str]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for x in items:
+def _union(first: Sequence[str], second: Sequence[str]) -> list[str]:
+    """`first` as it is, then the items of `second` it lacks (in order, once each)."""
+    seen = set(first)
+    out = list(first)
+    for x in second:
         if x not in seen:
             seen.add(x)
             out.append(x)
@@ -219,17 +220,19 @@ def merge_records(a: MemoryRecord, b: MemoryRecord, *, now: datetime | None = No
 
     Keeps `a`'s id, text, kind, scope and creation time. Unions source message ids, turn
     timestamps and `supersedes`; takes the max of confidence, importance and access count, the
-    latest access, `pinned` if either is; fills missing subject/attribute/value/validity/session/
-    speaker from `b`; an ACTIVE `b` makes a PENDING_REVIEW `a` ACTIVE; STATED beats INFERRED.
+    latest access, `pinned` if either is; fills a missing subject, validity, session and speaker
+    from `b`, and the attribute+value pair when `a` has neither; an ACTIVE `b` makes a
+    PENDING_REVIEW `a` ACTIVE; STATED beats INFERRED.
     When something changed: `version + 1` and `updated_at = now` (default: the later
     `updated_at` of the two). Idempotent: `merge_records(merge_records(a, b), b)` equals
     `merge_records(a, b)`.
     """
     pa, pb = a.provenance, b.provenance
-    stamps = sorted({ensure_utc(t) for t in [*pa.turn_timestamps, *pb.turn_timestamps]})
+    known = set(pa.turn_timestamps)
+    stamps = [*pa.turn_timestamps, *sorted({t for t in pb.turn_timestamps if t not in known})]
     provenance = pa.model_copy(
         update={
-            "source_message_ids": _unique([*pa.source_message_ids, *pb.source_message_ids]),
+            "source_message_ids": _union(pa.source_message_ids, pb.source_message_ids),
             "turn_timestamps": stamps,
             "session_id": pa.session_id if pa.session_id is not None else pb.session_id,
             "speaker": pa.speaker if pa.speaker is not None else pb.speaker,
@@ -243,6 +246,7 @@ def merge_records(a: MemoryRecord, b: MemoryRecord, *, now: datetime | None = No
     if valid_from is not None and valid_to is not None and valid_to < valid_from:
         valid_to = a.valid_to if a.valid_to is not None and a.valid_to >= valid_from else None
     accessed = [t for t in (a.last_accessed_at, b.last_accessed_at) if t is not None]
+    bare = a.attribute is None and a.value is None
     status = a.status
     if a.status is Status.PENDING_REVIEW and b.status is Status.ACTIVE:
         status = Status.ACTIVE
@@ -254,11 +258,12 @@ def merge_records(a: MemoryRecord, b: MemoryRecord, *, now: datetime | None = No
         "access_count": max(a.access_count, b.access_count),
         "last_accessed_at": max(accessed) if accessed else None,
         "subject": a.subject if a.subject is not None else b.subject,
-        "attribute": a.attribute if a.attribute is not None else b.attribute,
-        "value": a.value if a.value is not None else b.value,
+        # the attribute and value travel together: never pair a's value with b's attribute
+        "attribute": b.attribute if bare else a.attribute,
+        "value": b.value if bare else a.value,
         "valid_from": valid_from,
         "valid_to": valid_to,
-        "supersedes": _unique([*a.supersedes, *b.supersedes]),
+        "supersedes": _union(a.supersedes, b.supersedes),
         "metadata": {**b.metadata, **a.metadata},
         "status": status,
     }
@@ -288,7 +293,7 @@ def supersede_records(
             "updated_at": max(now, old.updated_at),
         }
     )
-    linked = new.model_copy(update={"supersedes": _unique([*new.supersedes, old.id])})
+    linked = new.model_copy(update={"supersedes": _union(new.supersedes, [old.id])})
     return closed, linked
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import score as scoring
@@ -113,26 +114,38 @@ class Engine:
         actor: str,
     ) -> None:
         """History first (it carries full snapshots, so `repair` can finish an interrupted write),
-        then the records, then the revision token (readers rebuild lexical indexes), then audit."""
+        then the records (the store changes the tenant's revision token), then one audit segment.
+        Each step is one store call, whatever the number of records."""
         if not writes:
             return
-        self.store.append_history(history)
+        if history:
+            self.store.append_history(history)
         with_vec = [(r, v) for r, v in writes if v is not None]
         without = [r for r, v in writes if v is None]
         if with_vec:
-            import numpy as np
-
             self.store.upsert([r for r, _ in with_vec], np.stack([v for _, v in with_vec]))
         if without:
             self.store.upsert(without, None)
-        for tenant in {r.scope.tenant for r, _ in writes}:
-            self.store.bump_revision(tenant)
-        if self.audit is not None:
-            for action, rec, decision, reason in audit:
-                self.audit.append(
-                    actor=actor, action=action, scope=rec.scope, record_id=rec.id, decision=decision,
-                    reason=reason, payload={"kind": rec.kind.value, "status": rec.status.value, "version": rec.version},
-                )  # fmt: skip
+        self._audit(
+            [(action, rec.scope, rec.id, decision, reason, rec) for action, rec, decision, reason in audit],
+            actor,
+        )
+
+    def _audit(
+        self, items: Sequence[tuple[str, Scope, str, str, str, MemoryRecord | None]], actor: str
+    ) -> None:
+        if self.audit is None or not items:
+            return
+        self.audit.append_many(
+            [
+                {
+                    "actor": actor, "action": action, "scope": scope, "record_id": rid, "decision": decision,
+                    "reason": reason,
+                    "payload": {"kind": rec.kind.value, "status": rec.status.value, "version": rec.version} if rec else {},
+                }
+                for action, scope, rid, decision, reason, rec in items
+            ]
+        )  # fmt: skip
 
     # ------------------------------------------------------------------------------- write
     def add_messages(
@@ -160,11 +173,9 @@ class Engine:
         with self._write_lock:
             episodes = [self._episode(t, clean, sc, sid, now, i) for i, (t, clean) in enumerate(redacted)]
             vecs = self._embed([e.index_text() for e in episodes])
+            # raw turns: one write; their history begins at their first change (the record is its own snapshot)
             self._commit(
-                list(zip(episodes, vecs)),
-                [self._history(e, "add", actor, "raw turn") for e in episodes],
-                [("write", e, "keep", "raw turn") for e in episodes],
-                actor,
+                list(zip(episodes, vecs)), [], [("write", e, "keep", "raw turn") for e in episodes], actor
             )
             result.episodes = episodes
             if extract if extract is not None else cfg.extraction.extract:
@@ -400,9 +411,17 @@ class Engine:
         sc = validate.scope(scope)
         rid = validate.identifier(record_id, "record id")
         entries = self.store.history(sc, rid)
-        if not entries and not self.store.get(sc, [rid]):
-            raise NotFound(f"no memory {rid!r} in this scope")
+        if not entries:
+            found = self.store.get(sc, [rid])
+            if not found:
+                raise NotFound(f"no memory {rid!r} in this scope")
+            # a raw turn never changed since it was written: the record is its own first snapshot
+            entries = [self._first_entry(found[0])]
         return entries
+
+    def _first_entry(self, rec: MemoryRecord) -> HistoryEntry:
+        return HistoryEntry(record_id=rec.id, scope=rec.scope, version=rec.version, op="add", at=rec.created_at,
+                            actor=SYSTEM, reason="raw turn", snapshot=rec)  # fmt: skip
 
     def update(
         self, record_id: str, scope: Any, *, text: str | None = None, importance: float | None = None,
@@ -463,12 +482,8 @@ class Engine:
             else:
                 self.store.append_history(tomb)
             self.store.delete(sc, [r.id for r in found])
-            for tenant in {r.scope.tenant for r in found}:
-                self.store.bump_revision(tenant)
-            if self.audit is not None:
-                for r in found:
-                    self.audit.append(actor=actor, action="delete", scope=r.scope, record_id=r.id, decision="delete",
-                                      reason="purged" if purge_history else "deleted", payload={"kind": r.kind.value})  # fmt: skip
+            reason = "purged" if purge_history else "deleted"
+            self._audit([("delete", r.scope, r.id, "delete", reason, r) for r in found], actor)
         return [r.id for r in found]
 
     def recent_turns(self, scope: Any, session_id: str | None = None, limit: int = 20) -> list[MemoryRecord]:
@@ -576,7 +591,7 @@ class Engine:
             r.model_copy(update={"access_count": r.access_count + 1, "last_accessed_at": now})
             for r in records
         ]
-        self.store.upsert(updated, None)
+        self.store.upsert(updated, None, bump=False)
 
     # ------------------------------------------------------------------------------ repair
     def repair(self, since: datetime) -> int:
@@ -596,7 +611,4 @@ class Engine:
             vec = self._embed([snap.index_text()])
             self.store.upsert([snap], vec)
             fixed += 1
-        if fixed:
-            for tenant in {e.scope.tenant for e in latest.values()}:
-                self.store.bump_revision(tenant)
         return fixed

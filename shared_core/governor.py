@@ -186,7 +186,6 @@ class Governor:
         self.store.set_meta(_erasure_key(sc), json.dumps(prints))
         self.store.delete_history(sc)
         self.store.delete(sc, [r.id for r in records])
-        self.store.bump_revision(sc.tenant)
         redacted = self.engine.audit.redact_scope(sc) if self.engine.audit is not None else 0
         self._audit(
             principal,

@@ -181,7 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="export a scope's records as JSONL")
     _add_scope_args(s)
     s.add_argument("--out", "-o", default="-")
-    s.add_argument("--subject", action="store_true", help="everything held about the subject: records, history, audit")
+    s.add_argument(
+        "--subject", action="store_true", help="everything held about the subject: records, history, audit"
+    )
     s.add_argument("--actor", default=os.environ.get("MEMO_ACTOR", "cli"))
     s.add_argument("--role", default=os.environ.get("MEMO_ROLE", "admin"))
     s.set_defaults(func=cmd_export)

@@ -382,12 +382,14 @@ def _season_year_containing(d: date, first_month: int) -> int:
 
 def _r_season(m: re.Match[str], ctx: _Ctx) -> Resolved:
     first = _SEASONS[m.group("season").lower()]
+    if not (m.group("year") or m.group("which") or m.group("prep")):
+        return None  # "my favourite season is autumn": a season, not a time
     if m.group("year"):
         return _season_span(int(m.group("year")), first, ctx.tz)
     today = ctx.today
     if today is None:
         return None
-    which = (m.group("which") or "").lower()
+    which = (m.group("which") or "").lower().replace("past", "last")
     y0 = _season_year_containing(today, first)  # latest season started on or before today
     s0, e0, _ = _season_span(y0, first, ctx.tz)
     inside = s0.date() <= today < e0.date()
@@ -639,7 +641,7 @@ _rule(_PREP + _MONTH_RE + r"\s+(?:the\s+)?" + _DAYNUM_RE + r",?\s+" + _YEAR_RE, 
 _rule(_PREP + _MONTH_RE + r",?\s+(?:of\s+)?" + _YEAR_RE, _r_my, False)
 _rule(
     _PREP
-    + r"(?P<which>last|this|next|coming)?\s*(?P<season>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?"
+    + r"(?:the\s+)?(?P<which>last|this|next|coming|past)?\s*(?P<season>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?"
     + _YEAR_RE
     + ")?(?![a-z])",
     _r_season,
@@ -758,6 +760,7 @@ def find_time_expressions(
             if resolved is None:
                 continue
             start, end, gran = resolved
+            has_year = "year" in m.re.groupindex and m.group("year") is not None
             taken.append((s, e))
             found.append(
                 TimeSpan(
@@ -766,7 +769,7 @@ def find_time_expressions(
                     granularity=gran,
                     expression=text[s:e],
                     prep=prep,
-                    relative=relative,
+                    relative=relative and not has_year,
                     char_start=s,
                     char_end=e,
                 )

@@ -188,7 +188,7 @@ _MENTAL = frozenset({
     "mentioned", "asked", "thought", "knew", "felt", "heard", "said", "told", "meant", "forgot",
     "understood", "expected", "seemed", "appreciated", "agreed", "disagreed", "missed", "worried",
     "doubted", "decided", "replied", "answered", "admitted", "explained", "suggested", "reckoned",
-    "considered", "preferred", "enjoyed", "dreaded", "regretted", "got", "was", "were"
+    "considered", "preferred", "enjoyed", "dreaded", "regretted", "was", "were"
 })
 # fmt: on
 # fmt: off
@@ -312,10 +312,11 @@ _CONDITIONAL = re.compile(
     re.IGNORECASE,
 )
 _MODAL = re.compile(
-    r"\b(?:would|could|might|maybe|perhaps|possibly|hopefully|wish|should|someday|one\s+day|probably\s+not|not\s+sure)\b"
-    r"|(?<!\bin\s)(?<!\bof\s)(?<!\bearly\s)(?<!\blate\s)(?<!\bmid\s)(?<!\bthis\s)(?<!\blast\s)(?<!\bnext\s)\bmay\b(?!\s+\d)",
+    r"(?i:\b(?:would|could|might|maybe|perhaps|possibly|hopefully|wish|should|someday|one\s+day|probably\s+not|"
+    r"not\s+sure)\b)"
+    # the modal "may" (lower case), not the month: "I may go" but not "in may", "may 5"
+    r"|(?<![Ii]n\s)(?<![Oo]f\s)(?<!early\s)(?<!late\s)(?<!mid\s)(?<!this\s)(?<!last\s)(?<!next\s)\bmay\b(?!\s+\d)"
 )
-_MODAL_CI = re.compile(_MODAL.pattern.replace(r"\bmay\b", r"\b(?!May)[Mm]ay\b"), re.IGNORECASE)
 _QUESTION_START = re.compile(
     r"^(?:what|where|when|why|how|who|whom|which|whose|do|does|did|are|is|was|were|can|could|would|will|should|"
     r"have|has|shall|any|anyone|isn't|aren't|don't|didn't)\b",
@@ -604,11 +605,8 @@ _R_WORK_AT = _rx(
     r"^"
     + _ADV
     + r"(?:work|am\s+working|are\s+working|have\s+been\s+working|have\s+worked|work\s+full[-\s]time|"
-    r"work\s+part[-\s]time|am\s+employed|am\s+interning|intern)\s+(?P<prep>at|for|with)\s+"
-    + _ORG
-    + r"(?:\s+as\s+"
-    + _JOB_TAIL
-    + r")?\s*$"
+    r"work\s+part[-\s]time|am\s+employed|am\s+interning|intern)(?:\s+(?:remotely|from\s+home|full[-\s]time|part[-\s]time|"
+    r"freelance|there|now))?\s+(?P<prep>at|for|with)\s+" + _ORG + r"(?:\s+as\s+" + _JOB_TAIL + r")?\s*$"
 )
 _R_WORK_AS = _rx(
     r"^"
@@ -773,7 +771,7 @@ _R_HAVE_A = _rx(
 _R_STATUS = _rx(
     r"^"
     + _ADV
-    + r"(?:am|are)\s+(?:happily\s+|newly\s+|recently\s+|still\s+|now\s+)?(?P<v>married|single|divorced|"
+    + r"(?:am|are|have\s+been)\s+(?:happily\s+|newly\s+|recently\s+|still\s+|now\s+)?(?P<v>married|single|divorced|"
     r"engaged|widowed|separated|in\s+a\s+relationship|dating\s+someone|seeing\s+someone)\b"
 )
 _R_GOT_MARRIED = _rx(
@@ -956,10 +954,16 @@ _PLAN_AUX = {
     "commitment": r"promised\s+to|promise\s+to|have\s+promised\s+to|am\s+committed\s+to|committed\s+to",
     "goal": r"want\s+to|hope\s+to|am\s+hoping\s+to|are\s+hoping\s+to|aim\s+to|am\s+aiming\s+to|am\s+determined\s+to|"
     r"have\s+always\s+wanted\s+to|dream\s+of",
-    "todo": r"have\s+to|need\s+to|must|have\s+got\s+to|got\s+to",
+    "todo": r"have\s+to|need\s+to|must|have\s+got\s+to",
 }
 _R_PLAN = _rx(
-    r"^" + _ADV + r"(?P<aux>" + "|".join(f"(?P<{k}>{v})" for k, v in _PLAN_AUX.items()) + r")\s+(?P<v>.+)"
+    r"^"
+    + _ADV
+    + r"(?P<aux>"
+    + "|".join(f"(?P<{k}>{v})" for k, v in _PLAN_AUX.items())
+    + r")\s+"
+    + _ADV
+    + r"(?P<v>.+)"
 )
 _TODO_FILLER = re.compile(
     r"^(?:go|run|leave|head|dash|bounce|sleep|pee|get\s+going|get\s+off|sign\s+off)\b", re.I
@@ -1024,7 +1028,9 @@ def _m_future(c: _Clause) -> list[_Hit]:
         return []
     if re.match(r"^(?:going|getting|doing|feeling|thinking|trying)\b", m.group("v"), re.IGNORECASE):
         return []
-    v = _phrase(m.group("v"), max_words=10)
+    v = _phrase(
+        re.sub(r"^planning\s+(?=(?:a|an|the|our|my|some)\b)", "", m.group("v"), flags=re.IGNORECASE), 10
+    )
     return [_Hit(Kind.COMMITMENT, "plan", v, 0.85, 0.7, "plan")] if v else []
 
 
@@ -1059,7 +1065,7 @@ def _m_identity(c: _Clause) -> list[_Hit]:
     if c.plural:
         return []
     b = c.body
-    if m := _R_IDENTITY_ADJ.match(b):
+    if not re.match(r"^" + _ADV + r"am\s+an?\s", b, re.IGNORECASE) and (m := _R_IDENTITY_ADJ.match(b)):
         v = m.group("v").lower()
         if v in {"retired", "unemployed", "self-employed"}:
             return [_Hit(Kind.FACT, "job", v, 0.9, 0.8, "start")]
@@ -1104,7 +1110,7 @@ _R_PERFECT = _rx(r"^" + _ADV + r"have\s+" + _ADV + r"(?P<verb>[a-z]+)\b(?P<rest>
 _R_WAS_IN = _rx(r"^" + _ADV + r"(?:was|were)\s+(?P<rest>(?:in|at|on)\s+.+)$")
 _R_BEEN_ING = _rx(r"^" + _ADV + r"have\s+been\s+" + _ADV + r"(?P<verb>[a-z]+ing)\b(?P<rest>.*)$")
 _TRIVIAL_OBJECTS = re.compile(
-    r"^(?:to\s+bed|to\s+sleep|home|back|out|up|down|off|it|that|this|there|here)\b", re.I
+    r"^(?:to\s+bed|to\s+sleep|home|back|out|up|down|off|it|that|this|there|here)\s*$", re.I
 )
 
 
@@ -1492,10 +1498,17 @@ def _head_rewrite(marked: str, sp: _Speaker, plural_with: str | None, singular: 
     return sp.display + _pronouns(" ".join(words), None)
 
 
-def _render(marked: str, spans: list[TimeSpan], *, capitalise: bool = True) -> str:
+def _render(marked: str, spans: list[TimeSpan], *, capitalise: bool = True, verbatim: bool = False) -> str:
+    """The text with its time markers written out: absolute ("on 7 May 2023"), or as said (`verbatim`)."""
+
     def sub(m: re.Match[str]) -> str:
         i = int(m.group(1))
-        return spans[i].describe() if i < len(spans) else ""
+        if i >= len(spans):
+            return ""
+        if not verbatim:
+            return spans[i].describe()
+        words = spans[i].expression
+        return words if m.start() == 0 else words[:1].lower() + words[1:]
 
     text = _MARK.sub(sub, marked)
     text = " ".join(text.split())
@@ -1559,7 +1572,7 @@ def _candidates_from_sentence(sentence: str, turn: ExtractInput, sp: _Speaker) -
         return out
     greeted = bool(_GREETING.match(stmt))
     for raw in _clauses(stmt):
-        if _MODAL_CI.search(raw) and not re.search(r"\bwould\s+rather\b", raw, re.IGNORECASE):
+        if _MODAL.search(raw) and not re.search(r"\bwould\s+rather\b", raw, re.IGNORECASE):
             continue
         out.extend(_candidates_from_clause(raw, turn, sp, greeted))
     return out
@@ -1621,7 +1634,9 @@ def _build(hit: _Hit, c: _Clause, turn: ExtractInput, sp: _Speaker) -> Candidate
                 plural_with = f"their {w.lower()}"
             elif c.subj.group("w3"):
                 plural_with = c.subj.group("w3")
-        text = _render(_head_rewrite(c.marked, sp, plural_with, not c.plural), spans)
+        # a time in a preference or an identity is habitual ("in the summer I swim"): keep its words
+        verbatim = hit.time_role == "none"
+        text = _render(_head_rewrite(c.marked, sp, plural_with, not c.plural), spans, verbatim=verbatim)
         if hit.kind in {Kind.EVENT, Kind.COMMITMENT} and span is None:
             text += f" (said on {_day(turn.timestamp)})"
     return _candidate(

@@ -592,6 +592,52 @@ class AuditLog:
                 return event
         raise AuditAppendConflict(f"could not append to the audit log after {self.max_retries} attempts")
 
+    def append_many(self, items: Sequence[dict[str, Any]]) -> list[AuditEvent]:
+        """Append several events (each a dict of `append`'s keyword arguments) as one chain segment.
+
+        Backends with `try_append_batch(events) -> int` (how many, from the start, were stored)
+        write the segment in one call; others append event by event. Lost races are retried
+        from the first event that was not stored.
+        """
+        at = self.clock.now()
+        pending = list(items)
+        done: list[AuditEvent] = []
+        batch = getattr(self.backend, "try_append_batch", None)
+        for _ in range(self.max_retries):
+            if not pending:
+                return done
+            prev = self.backend.last()
+            events = []
+            for item in pending:
+                fields = {
+                    "scope": None,
+                    "record_id": None,
+                    "decision": "",
+                    "reason": "",
+                    "payload": None,
+                    **item,
+                }
+                prev = build_event(
+                    seq=0 if prev is None else prev.seq + 1,
+                    at=at,
+                    prev_hash=GENESIS if prev is None else prev.hash,
+                    **fields,
+                )
+                events.append(prev)
+            if batch is not None:
+                n = int(batch(events))
+            else:
+                n = 0
+                for event in events:
+                    if not self.backend.try_append(event):
+                        break
+                    n += 1
+            done.extend(events[:n])
+            pending = pending[n:]
+        if pending:
+            raise AuditAppendConflict(f"could not append to the audit log after {self.max_retries} attempts")
+        return done
+
     def events(self, start_seq: int = 0) -> list[AuditEvent]:
         return self.backend.read(start_seq)
 

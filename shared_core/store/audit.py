@@ -51,6 +51,34 @@ class ChromaAuditBackend:
         stored = self._parse(got)
         return bool(stored) and stored[0].hash == event.hash
 
+    def try_append_batch(self, events: list[AuditEvent]) -> int:
+        """Add a chain segment in one write; returns how many events, from the first, are ours.
+
+        Chroma's `add` skips ids that exist, so after a lost race the stored segment is ours up to
+        the first foreign event; our events stored after that point link to nothing and are
+        removed again before the caller retries the rest.
+        """
+        if not events:
+            return 0
+        ids = [_seq_id(e.seq) for e in events]
+        with translate("store", "append audit"):
+            self._col.add(
+                ids=ids,
+                embeddings=[_UNIT for _ in events],
+                documents=[e.action for e in events],
+                metadatas=[self._meta(e) for e in events],
+            )
+            stored = {e.seq: e.hash for e in self._parse(self._col.get(ids=ids, include=["metadatas"]))}
+            ours = 0
+            for e in events:
+                if stored.get(e.seq) != e.hash:
+                    break
+                ours += 1
+            dangling = [_seq_id(e.seq) for e in events[ours:] if stored.get(e.seq) == e.hash]
+            if dangling:
+                self._col.delete(ids=dangling)
+        return ours
+
     @staticmethod
     def _meta(event: AuditEvent) -> dict[str, Any]:
         scope = event.scope.model_dump() if event.scope is not None else {}

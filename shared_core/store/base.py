@@ -54,8 +54,11 @@ class Store(Protocol):
 
     dim: int | None
 
-    def upsert(self, records: Sequence[MemoryRecord], vectors: Vectors | None) -> None:
-        """Insert or replace records. `vectors=None` keeps each record's stored vector."""
+    def upsert(self, records: Sequence[MemoryRecord], vectors: Vectors | None, *, bump: bool = True) -> None:
+        """Insert or replace records. `vectors=None` keeps each record's stored vector.
+
+        Changes the tenant's revision token unless `bump=False` (only for changes that do not
+        alter what is searchable, such as access counts)."""
         ...
 
     def get(self, scope: Scope, ids: Sequence[str]) -> list[MemoryRecord]: ...
@@ -75,7 +78,7 @@ class Store(Protocol):
     def vectors(self, scope: Scope, ids: Sequence[str]) -> dict[str, Vectors]: ...
 
     def delete(self, scope: Scope, ids: Sequence[str]) -> None:
-        """Remove records and their vectors for good."""
+        """Remove records and their vectors for good (and change the tenant's revision token)."""
         ...
 
     def scopes(self, tenant: str) -> list[Scope]:

@@ -126,7 +126,7 @@ class ChromaStore:
     def _chunks(self, n: int) -> range:
         return range(0, n, self._max_batch)
 
-    def upsert(self, records: Sequence[MemoryRecord], vectors: Vectors | None) -> None:
+    def upsert(self, records: Sequence[MemoryRecord], vectors: Vectors | None, *, bump: bool = True) -> None:
         if not records:
             return
         if vectors is None:  # metadata-only change of existing records (same text): keep their vectors
@@ -134,6 +134,8 @@ class ChromaStore:
                 for s in self._chunks(len(records)):
                     part = records[s : s + self._max_batch]
                     self._records.update(ids=[r.id for r in part], metadatas=[_record_meta(r) for r in part])
+            if bump:  # after the write: a reader that sees the new token also sees the new data
+                self._bump_many({r.scope.tenant for r in records})
             return
         if len(vectors) != len(records):
             raise InvalidInput("one vector per record is required")
@@ -148,6 +150,8 @@ class ChromaStore:
                     documents=[r.index_text() for r in part],
                     metadatas=[_record_meta(r) for r in part],
                 )
+        if bump:
+            self._bump_many({r.scope.tenant for r in records})
 
     def get(self, scope: Scope, ids: Sequence[str]) -> list[MemoryRecord]:
         require_readable(scope)
@@ -211,6 +215,7 @@ class ChromaStore:
         if visible:
             with translate("store", "delete"):
                 self._records.delete(ids=visible)
+            self.bump_revision(scope.tenant)
 
     def scopes(self, tenant: str) -> list[Scope]:
         with translate("store", "list scopes"):
@@ -282,9 +287,19 @@ class ChromaStore:
         return self.get_meta(f"rev:{tenant}") or "0"
 
     def bump_revision(self, tenant: str) -> str:
-        token = uuid.uuid4().hex
-        self.set_meta(f"rev:{tenant}", token)
-        return token
+        return self._bump_many({tenant})[tenant]
+
+    def _bump_many(self, tenants: set[str]) -> dict[str, str]:
+        """New revision tokens for tenants, in one write (any change of a tenant's records bumps it)."""
+        tokens = {t: uuid.uuid4().hex for t in sorted(tenants)}
+        with translate("store", "write revision"):
+            self._meta.upsert(
+                ids=[f"rev:{t}" for t in tokens],
+                embeddings=[_UNIT for _ in tokens],
+                documents=list(tokens.values()),
+                metadatas=[{"kind": "revision"} for _ in tokens],
+            )
+        return tokens
 
     def raw_dump(self) -> dict[str, Any]:
         """Everything Chroma holds, as stored (documents and metadata): for erasure proofs and tests."""

@@ -26,7 +26,7 @@ class InMemoryStore:
         self._meta: dict[str, str] = {}
         self._lock = threading.RLock()
 
-    def upsert(self, records: Sequence[MemoryRecord], vectors: Vectors | None) -> None:
+    def upsert(self, records: Sequence[MemoryRecord], vectors: Vectors | None, *, bump: bool = True) -> None:
         with self._lock:
             if vectors is not None:
                 if len(vectors) != len(records):
@@ -41,6 +41,9 @@ class InMemoryStore:
                 self._records[rec.id] = rec.model_copy(deep=True)
                 if vectors is not None:
                     self._vectors[rec.id] = np.asarray(vectors[i], dtype=np.float32).copy()
+            if bump:
+                for tenant in {r.scope.tenant for r in records}:
+                    self.bump_revision(tenant)
 
     def _visible(self, scope: Scope, flt: RecordFilter) -> list[MemoryRecord]:
         require_readable(scope)
@@ -83,9 +86,12 @@ class InMemoryStore:
 
     def delete(self, scope: Scope, ids: Sequence[str]) -> None:
         with self._lock:
-            for r in self.get(scope, ids):
+            found = self.get(scope, ids)
+            for r in found:
                 self._records.pop(r.id, None)
                 self._vectors.pop(r.id, None)
+            if found:
+                self.bump_revision(scope.tenant)
 
     def scopes(self, tenant: str) -> list[Scope]:
         with self._lock:

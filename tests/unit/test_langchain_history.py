@@ -100,13 +100,13 @@ class TestMemoChatMessageHistory(ChatHistoryContract):
         mem.update(pin.id, alice, status=Status.PENDING_REVIEW)
         assert [m.text for m in h.messages] == ["ok"]
 
-    def test_turns_feed_long_term_memory(self, mem: Memory, alice: Scope) -> None:
+    def test_turns_feed_long_term_memory_and_clear_keeps_it(self, mem: Memory, alice: Scope) -> None:
         MemoChatMessageHistory(mem, alice, "s1").add_user_message("I live in Lisbon")
         MemoChatMessageHistory(mem, alice, "s1").clear()
-        assert MemoChatMessageHistory(mem, alice, "s1").messages == []
-        # the raw turn is gone; whatever the extractor drew from it is still recalled elsewhere
-        assert all(h.record.provenance.session_id != "s1" or h.record.kind.value != "episode"
-                   for h in mem.search("Lisbon", alice))  # fmt: skip
+        assert MemoChatMessageHistory(mem, alice, "s1").messages == [] and mem.recent_turns(alice) == []
+        recalled = [h.record for h in mem.search("Where does the user live?", alice)]
+        assert recalled and all(r.kind.value != "episode" for r in recalled)
+        assert any("Lisbon" in r.text and r.provenance.session_id == "s1" for r in recalled)
 
     def test_max_messages(self, mem: Memory, alice: Scope) -> None:
         h = MemoChatMessageHistory(mem, alice, "s1", max_messages=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from langchain.agents import create_agent
@@ -11,7 +12,9 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langchain_memo import MemoMiddleware, create_memory_tools
 from langchain_memo.testing import RecordingChatModel, scripted
-from shared_core import MemoError, Memory, Scope, ScopeError, Status
+from shared_core import Kind, MemoConfig, MemoError, Memory, Scope, ScopeError, Status
+from shared_core.embed import HashingEmbedder
+from shared_core.governance.policy import GovernancePolicy
 
 ALICE_RUN = {"configurable": {"user_id": "alice", "tenant": "acme", "thread_id": "t1"}}
 BOB_RUN = {"configurable": {"user_id": "bob", "tenant": "acme", "thread_id": "t2"}}
@@ -94,6 +97,22 @@ def test_pending_review_memory_is_never_injected(mem: Memory, alice: Scope) -> N
     agent.invoke(ask("What is Alice's passport number? And her suitcase?"), ALICE_RUN)  # type: ignore[attr-defined]
     assert "blue suitcase" in model.last_system_prompt
     assert "X1234567" not in model.last_system_prompt
+
+
+def test_policy_review_and_redaction_apply_to_what_is_injected(tmp_path: Path, alice: Scope) -> None:
+    """Preferences need review by policy: the extracted one is stored pending and never injected; PII is
+    redacted before anything is stored, so it never reaches a prompt either."""
+    cfg = MemoConfig(policy=GovernancePolicy(review_kinds=frozenset({Kind.PREFERENCE})))
+    with Memory.open(tmp_path / "s", embedder=HashingEmbedder(256), config=cfg) as mem:
+        agent, _ = agent_for(mem, "Noted.")
+        agent.invoke(ask("I love spicy food. My email is alice@example.com"), ALICE_RUN)  # type: ignore[attr-defined]
+        pending = mem.list(alice, statuses=[Status.PENDING_REVIEW])
+        assert [r.kind for r in pending] == [Kind.PREFERENCE]
+        agent2, model2 = agent_for(mem)
+        agent2.invoke(ask("What food do I love? What is my email?"), ALICE_RUN)  # type: ignore[attr-defined]
+        system = model2.last_system_prompt
+        assert "<memories>" in system and pending[0].text not in system
+        assert "alice@example.com" not in system and "[EMAIL]" in system
 
 
 def test_memory_text_cannot_break_out_of_the_block(mem: Memory, alice: Scope) -> None:

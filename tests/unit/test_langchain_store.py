@@ -3,6 +3,7 @@ search, the namespace -> scope mapping, isolation, review, a graph, async and er
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -159,6 +160,18 @@ class TestMemoStore(LangGraphStoreContract):
         assert mem.list(alice)[0].scope == alice
         assert store.list_namespaces() == [("alice", "notes")]
         assert MemoStore(mem).get(NOTES, "k").value == {"text": "x"}  # type: ignore[union-attr]
+
+    def test_pii_in_values_follows_the_policy(self, mem: Memory, alice: Scope) -> None:
+        store = MemoStore(mem)
+        store.put(
+            NOTES, "k", {"text": "Mail alice@example.com", "contacts": [{"email": "bob@example.com"}], "n": 1}
+        )
+        assert store.get(NOTES, "k").value == {
+            "text": "Mail [EMAIL]",
+            "contacts": [{"email": "[EMAIL]"}],
+            "n": 1,
+        }  # type: ignore[union-attr]
+        assert "example.com" not in json.dumps([r.model_dump(mode="json") for r in mem.list(alice)])
 
     def test_pending_review_item_is_hidden(self, mem: Memory, alice: Scope) -> None:
         store = MemoStore(mem)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,18 @@ from shared_core import InvalidInput, Kind, MemoError, Memory, Scope, ScopeError
 from shared_core.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class TickingClock(ManualClock):
+    """Time moves 1 ms per reading, like a real clock between two chat turns."""
+
+    def now(self) -> datetime:
+        return self.advance(milliseconds=1)
+
+
+@pytest.fixture
+def clock() -> ManualClock:  # overrides conftest's frozen clock; conftest's `mem` uses it
+    return TickingClock()
 
 
 def user(text: str) -> ChatMessage:
@@ -269,3 +282,42 @@ def test_memory_survives_a_new_process(tmp_path: Path) -> None:
     assert len(got["alice"]) == 1 and "oolong" in got["alice"][0]
     assert got["bob"] == []
     assert got["turns"] == ["My favourite tea is oolong.", "Oolong is lovely."]
+
+
+# ------------------------------------------------------------------------------------ agents
+async def test_function_agent_with_memo_memory_and_memory_tools(mem: Memory, alice: Scope) -> None:
+    from llama_index.core.agent.workflow import FunctionAgent
+    from llama_index.core.base.llms.types import ToolCallBlock
+    from llama_index.core.llms.mock import MockFunctionCallingLLM
+
+    from llamaindex_memo import memory_tools
+
+    seen: list[list[ChatMessage]] = []
+
+    def script(messages: list[ChatMessage], **kwargs: object) -> ChatMessage:
+        seen.append(list(messages))
+        if messages[-1].role == MessageRole.TOOL:
+            return assistant("Saved it.")
+        if "remember" in (messages[-1].content or ""):
+            call = ToolCallBlock(
+                tool_call_id="c1", tool_name="save_memory", tool_kwargs={"text": "Alice studies Japanese"}
+            )
+            return ChatMessage(role=MessageRole.ASSISTANT, blocks=[call])
+        return assistant("Ganbatte!")
+
+    agent = FunctionAgent(
+        tools=memory_tools(mem, alice), llm=MockFunctionCallingLLM(response_generator=script)
+    )
+    first = MemoMemory(mem, scope=alice, session_id="monday")
+    assert str(await agent.run(user_msg="Please remember that I study Japanese", memory=first)) == "Saved it."
+    assert [r.text for r in mem.list(alice, kinds=[Kind.FACT])] == ["Alice studies Japanese"]
+    assert texts(first.get_all()) == [
+        "Please remember that I study Japanese",
+        "Saved it.",
+    ]  # no tool scratchpad
+
+    assert str(
+        await agent.run(user_msg="Which language?", memory=MemoMemory(mem, scope=alice, session_id="tue"))
+    ) == ("Ganbatte!")
+    block = next(m.content or "" for m in seen[-1] if m.role == MessageRole.SYSTEM)
+    assert "<memories>" in block and "Alice studies Japanese" in block
