@@ -22,7 +22,11 @@ from pathlib import Path
 from typing import Any
 
 USER = "priya"
-RUN_1 = ["Hi! My name is Priya and I live in Lisbon.", "I'm allergic to peanuts, so I always check labels."]
+RUN_1 = [
+    "Hi! My name is Priya.",
+    "I live in Lisbon with my dog.",
+    "I'm allergic to peanuts, so I always check labels.",
+]
 RUN_2 = "Can you suggest a snack for my hike tomorrow?"
 
 
@@ -72,7 +76,9 @@ def child(run: int, path: str) -> None:
         mem = Memory.open(path, embedder=HashingEmbedder(dim=256))
     seen = capture_llm_inputs()
     memory = MemoMemory(mem, scope=Scope(tenant="demo", user=USER), session_id=f"run-{run}")
-    engine = SimpleChatEngine.from_defaults(llm=llm, memory=memory, system_prompt="You are a helpful assistant.")
+    engine = SimpleChatEngine.from_defaults(
+        llm=llm, memory=memory, system_prompt="You are a helpful assistant."
+    )
 
     if run == 1:
         for text in RUN_1:

@@ -109,7 +109,8 @@ def query_text(messages: Iterable[ChatMessage] | None) -> str:
 
 
 def to_node(hit: Hit) -> NodeWithScore:
-    """A hit as a node; provenance travels in the metadata, the LLM sees kind, date and session only."""
+    """A hit as a node: a raw turn reads "speaker: text"; provenance is in the metadata, of which the
+    LLM sees kind, date and session only."""
     rec, prov = hit.record, hit.record.provenance
     metadata: dict[str, Any] = {
         "memo_id": rec.id,
@@ -126,7 +127,7 @@ def to_node(hit: Hit) -> NodeWithScore:
     hidden = [k for k in metadata if k not in _LLM_KEYS]
     node = TextNode(
         id_=rec.id,
-        text=rec.text,
+        text=rec.index_text(),  # raw turns as "speaker: text"
         metadata=metadata,
         excluded_llm_metadata_keys=hidden,
         excluded_embed_metadata_keys=list(metadata),

@@ -220,9 +220,9 @@ def merge_records(a: MemoryRecord, b: MemoryRecord, *, now: datetime | None = No
 
     Keeps `a`'s id, text, kind, scope and creation time. Unions source message ids, turn
     timestamps and `supersedes`; takes the max of confidence, importance and access count, the
-    latest access, `pinned` if either is; fills a missing subject, validity, session and speaker
-    from `b`, and the attribute+value pair when `a` has neither; an ACTIVE `b` makes a
-    PENDING_REVIEW `a` ACTIVE; STATED beats INFERRED.
+    latest access, `pinned` if either is; fills missing validity, session and speaker from `b`,
+    and takes `b`'s subject/attribute/value only when `a` has no attribute and no value (the
+    handle is never mixed); an ACTIVE `b` makes a PENDING_REVIEW `a` ACTIVE; STATED beats INFERRED.
     When something changed: `version + 1` and `updated_at = now` (default: the later
     `updated_at` of the two). Idempotent: `merge_records(merge_records(a, b), b)` equals
     `merge_records(a, b)`.
@@ -246,7 +246,7 @@ def merge_records(a: MemoryRecord, b: MemoryRecord, *, now: datetime | None = No
     if valid_from is not None and valid_to is not None and valid_to < valid_from:
         valid_to = a.valid_to if a.valid_to is not None and a.valid_to >= valid_from else None
     accessed = [t for t in (a.last_accessed_at, b.last_accessed_at) if t is not None]
-    bare = a.attribute is None and a.value is None
+    bare = a.attribute is None and a.value is None and a.subject in (None, b.subject)
     status = a.status
     if a.status is Status.PENDING_REVIEW and b.status is Status.ACTIVE:
         status = Status.ACTIVE
@@ -257,8 +257,8 @@ def merge_records(a: MemoryRecord, b: MemoryRecord, *, now: datetime | None = No
         "pinned": a.pinned or b.pinned,
         "access_count": max(a.access_count, b.access_count),
         "last_accessed_at": max(accessed) if accessed else None,
-        "subject": a.subject if a.subject is not None else b.subject,
-        # the attribute and value travel together: never pair a's value with b's attribute
+        # the structured handle travels as one: never pair a's value with b's attribute or subject
+        "subject": b.subject if bare else a.subject,
         "attribute": b.attribute if bare else a.attribute,
         "value": b.value if bare else a.value,
         "valid_from": valid_from,
@@ -387,7 +387,12 @@ def decide(
             if not is_negated(r)
             and r.kind is not Kind.EPISODE
             and (
-                (is_single_valued(attr) and _same_subject_attribute(r, new) and not _same_key(r, new))
+                (
+                    is_single_valued(attr)
+                    and r.value is not None
+                    and _same_subject_attribute(r, new)
+                    and not _same_key(r, new)
+                )
                 or (
                     opposite is not None
                     and _norm(r.subject) == _norm(new.subject)

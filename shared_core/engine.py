@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ from .models import (
     Hit,
     Kind,
     MemoryRecord,
+    MetaValue,
     Origin,
     Provenance,
     Scope,
@@ -99,6 +100,10 @@ class Engine:
     def _redact(self, text: str) -> tuple[str, int]:
         result = pii.apply(text, self.config.policy)
         return result.text, len(result.matches)
+
+    def _redact_meta(self, meta: dict[str, MetaValue]) -> dict[str, MetaValue]:
+        """String metadata values are redacted one by one, like text (numbers are left alone)."""
+        return {k: self._redact(v)[0] if isinstance(v, str) and v else v for k, v in meta.items()}
 
     def _history(self, rec: MemoryRecord, op: HistoryOp, actor: str, reason: str = "") -> HistoryEntry:
         return HistoryEntry(
@@ -197,10 +202,11 @@ class Engine:
 
     def _episode(self, t: Turn, text: str, sc: Scope, sid: str | None, now: datetime, i: int) -> MemoryRecord:
         mid = t.id or f"m{int(now.timestamp() * 1000)}-{i}"
-        when = t.timestamp or now
+        created = now + timedelta(microseconds=i)  # keeps the order of turns given in one call
+        when = t.timestamp or created
         return MemoryRecord(
             id=episode_id(sc, sid, t.id) if t.id else new_id(),
-            scope=sc, kind=Kind.EPISODE, text=text, created_at=now, updated_at=now, valid_from=when,
+            scope=sc, kind=Kind.EPISODE, text=text, created_at=created, updated_at=created, valid_from=when,
             importance=0.3,
             provenance=Provenance(
                 source_message_ids=[mid], session_id=sid, turn_timestamps=[when], speaker=t.name or t.role,
@@ -333,7 +339,7 @@ class Engine:
             raise InvalidInput("importance must be within [0, 1]")
         if isinstance(texts, str):
             raise InvalidInput("texts must be a list of strings")
-        meta = validate.metadata(metadata, cfg.limits)
+        meta = self._redact_meta(validate.metadata(metadata, cfg.limits))
         sid = validate.identifier(session_id, "session_id") if session_id is not None else None
         srcs = validate.ids(source_message_ids, "source message id")
         cleaned = [self._redact(validate.text(t, cfg.limits))[0] for t in texts]
@@ -444,7 +450,10 @@ class Engine:
         if valid_to is not None:
             changes["valid_to"] = ensure_utc(valid_to)
         if metadata is not None:
-            changes["metadata"] = {**rec.metadata, **validate.metadata(metadata, self.config.limits)}
+            changes["metadata"] = {
+                **rec.metadata,
+                **self._redact_meta(validate.metadata(metadata, self.config.limits)),
+            }
         if not changes:
             return rec
         new = rec.model_copy(update={**changes, "version": rec.version + 1, "updated_at": self.clock.now()})

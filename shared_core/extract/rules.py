@@ -27,7 +27,7 @@ from datetime import datetime
 
 from ..models import Kind
 from .base import Candidate, ExtractInput, normalise_subject
-from .dates import TimeSpan, find_time_expressions
+from .dates import MONTH_NAMES, TimeSpan, find_time_expressions
 
 __all__ = ["RuleExtractor", "split_sentences"]
 
@@ -211,9 +211,12 @@ _FILLER_VERBS = re.compile(
     re.IGNORECASE,
 )
 _PRONOUN_OBJECTS = re.compile(
-    r"^(?:it|that|this|them|you|him|her|those|these|there|here|so|too|one|some|any|all|both|the\s+same|no\s+idea|"
+    r"^(?:(?:it|them|you|him|her|there|here|so|too|one|some|any|all|both|the\s+same|no\s+idea|"
     r"what|how|when|why|where|who|which|whatever|everything|something|anything|nothing|yours|ya|u|"
-    r"it\s+when|that\s+you|how\s+you|the\s+way|to\s+(?:hear|see|know|read|think|say|tell))(?:\W|$)",
+    r"it\s+when|that\s+you|this\s+you|how\s+you|the\s+way|to\s+(?:hear|see|know|read|think|say|tell))(?:\W|$)"
+    # "that", "this", "these", "those" are pronouns alone, determiners before a noun ("that lake")
+    r"|(?:that|this|these|those)(?:\s+(?:one|ones|too|so\s+much|a\s+lot|very\s+much|as\s+well|again|now|is|was|"
+    r"you|i|we))?\s*[.!?,]*$)",
     re.IGNORECASE,
 )
 _MAJOR_EVENT = re.compile(
@@ -386,6 +389,7 @@ def _conj3(verb: str) -> str:
 _CUT = re.compile(
     r"[,;:!?()\[\]\"]|\.(?:\s|$)|\s[-—–]+\s|\s+(?:because|since|cause|cuz|so\s+that|so|but|although|though|while|which|"
     r"who|whom|whose|where|when|whenever|if|unless|and\s+then|and\s+i|and\s+we|as\s+well|too|lol|haha|now\s+that|"
+    r"and\s+(?:it|that|this|they|he|she|you|so|now|then|there)|"
     r"even\s+though|especially|these\s+days|right\s+now|at\s+the\s+moment|anymore|any\s+more|any\s+longer|with|"
     r"for\s+(?:a\s+while|years|months|ages|now|good|(?:a|an|one|two|three|four|five|six|several|many|a\s+few|a\s+couple\s+of|"
     r"the\s+past|the\s+last|over\s+a|\d+)\s+(?:long\s+)?(?:while|time|bit|minutes?|hours?|days?|nights?|weeks?|months?|"
@@ -399,7 +403,7 @@ _PLACE_CUT = re.compile(
 )
 _TRAIL = re.compile(
     r"(?:\s+(?:too|also|a\s+lot|so\s+much|very\s+much|lately|again|though|now|anymore|any\s+more|any\s+longer|"
-    r"originally|their|my|his|her|our|its|twice|once|again|here|there|"
+    r"originally|their|my|his|her|our|its|twice|once|again|here|there|about|"
     r"these\s+days|honestly|really|either|as\s+well|and|or|with|to|of|the|a|an|in|at|on|for))+$",
     re.IGNORECASE,
 )
@@ -700,6 +704,12 @@ def _m_teach(c: _Clause) -> list[_Hit]:
         return []
     v = _phrase(re.split(r"\s+(?:on|at|in|every|to)\s", m.group("v"))[0], 5)
     return [_Hit(Kind.FACT, "teaches", v, 0.85, 0.6)] if v else []
+
+
+def _m_moved_out(c: _Clause) -> list[_Hit]:
+    m = _R_MOVED_OUT.match(c.body)
+    v = _place(m.group("v")) if m else None
+    return [_Hit(Kind.FACT, "lives_in", v, 0.9, 0.8, "start", negated=True)] if v else []
 
 
 def _m_work_ended(c: _Clause) -> list[_Hit]:
@@ -1140,6 +1150,11 @@ def _event_value(verb: str, rest: str) -> tuple[str, str | None]:
         attr, rest = f"{verb}{back}_{m.group(1).lower()}", rest[m.end() :]
     elif re.match(r"^back\s+from\s", rest, re.IGNORECASE):
         attr, rest = f"{verb}_back_from", rest[10:]
+    elif pm := re.match(r"^(up|out|off|down|over|away|back|in)\b\s*", rest, re.IGNORECASE):
+        # a phrasal verb: "broke up", "gave up smoking", "signed up for a class"
+        attr, rest = f"{verb}_{pm.group(1).lower()}", rest[pm.end() :]
+        if not rest or re.match(r"^(?:with|for|on|at|from|to)?\s*$", rest):
+            return attr, f"{verb} {pm.group(1).lower()}"
     return attr, _phrase(rest, max_words=8)
 
 
@@ -1297,7 +1312,7 @@ _NEGATABLE = {
 }
 
 # specials run before negation handling: their own wording contains "not"/"cannot"
-_SPECIALS: list[_Matcher] = [_m_dislike, _m_work_ended]
+_SPECIALS: list[_Matcher] = [_m_dislike, _m_work_ended, _m_moved_out]
 _POSITIVE: list[_Matcher] = [
     _m_age,
     _m_lives,
@@ -1579,8 +1594,6 @@ def _candidates_from_sentence(sentence: str, turn: ExtractInput, sp: _Speaker) -
 
 
 def _day(ts: datetime) -> str:
-    from .dates import MONTH_NAMES
-
     return f"{ts.day} {MONTH_NAMES[ts.month - 1]} {ts.year}"
 
 

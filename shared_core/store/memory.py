@@ -146,16 +146,22 @@ class InMemoryStore:
             recs = list(self._records.values())
             return {
                 "records": {
+                    "ids": [r.id for r in recs],
                     "documents": [r.index_text() for r in recs],
                     "metadatas": [{**r.scope.model_dump(), "json": r.model_dump_json()} for r in recs],
                 },
                 "history": {
+                    "ids": [e.id for e in self._history],
                     "documents": [e.snapshot.text if e.snapshot else "" for e in self._history],
                     "metadatas": [
                         {**e.scope.model_dump(), "json": e.model_dump_json()} for e in self._history
                     ],
                 },
-                "meta": {"documents": list(self._meta.values()), "metadatas": [{} for _ in self._meta]},
+                "meta": {
+                    "ids": list(self._meta),
+                    "documents": list(self._meta.values()),
+                    "metadatas": [{} for _ in self._meta],
+                },
             }
 
     def close(self) -> None:

@@ -49,8 +49,11 @@ def test_nodes_carry_score_and_provenance(mem: Memory, alice: Scope) -> None:
 
 
 def test_kinds_and_token_budget(mem: Memory, alice: Scope) -> None:
-    for i in range(30):
-        mem.remember(f"Alice read book number {i} about sailing the Baltic sea", alice)
+    mem.remember_many(
+        [f"Alice read book number {i} about sailing the Baltic sea" for i in range(30)],
+        alice,
+        consolidate=False,
+    )
     mem.remember("Alice prefers sailing in the Baltic sea", alice, kind="preference")
     prefs = MemoRetriever(mem, alice, kinds=["preference"]).retrieve("Baltic sailing")
     assert [n.node.metadata["kind"] for n in prefs] == ["preference"]
@@ -139,30 +142,27 @@ async def test_tools_save_search_forget(mem: Memory, alice: Scope) -> None:
     assert again["kind"] == "fact"
 
 
-READ = """
-import json, sys
+WRITE = """
+import sys
 from shared_core import Memory, Scope
 from shared_core.embed import HashingEmbedder
-from llamaindex_memo import MemoRetriever, memory_tools
+from llamaindex_memo import memory_tools
 mem = Memory.open(sys.argv[1], embedder=HashingEmbedder(dim=256))
-if sys.argv[2] == "write":
-    save = memory_tools(mem, Scope(tenant="acme", user="alice"))[1]
-    print(save.call(text="Alice keeps bees on her roof"))
-else:
-    out = {u: [n.node.get_content() for n in MemoRetriever(mem, Scope(tenant="acme", user=u)).retrieve("bees")]
-           for u in ("alice", "bob")}
-    print(json.dumps(out))
+print(memory_tools(mem, Scope(tenant="acme", user="alice"))[1].call(text="Alice keeps bees on her roof"))
 mem.close()
 """
 
 
 def test_memory_survives_a_new_process(tmp_path: Path) -> None:
+    """A subprocess saves through the tool; this process retrieves from the store afresh."""
+    from shared_core.embed import HashingEmbedder
+
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    outs = []
-    for mode in ("write", "read"):
-        done = subprocess.run([sys.executable, "-c", READ, str(tmp_path / "store"), mode], capture_output=True,
-                              text=True, env=env, cwd=ROOT, timeout=120)  # fmt: skip
-        assert done.returncode == 0, done.stderr[-3000:]
-        outs.append(done.stdout.strip().splitlines()[-1])
-    got = json.loads(outs[1])
+    done = subprocess.run([sys.executable, "-c", WRITE, str(tmp_path / "store")], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    mem = Memory.open(tmp_path / "store", embedder=HashingEmbedder(dim=256))
+    got = {u: [n.node.get_content() for n in MemoRetriever(mem, Scope(tenant="acme", user=u)).retrieve("bees")]
+           for u in ("alice", "bob")}  # fmt: skip
     assert got == {"alice": ["Alice keeps bees on her roof"], "bob": []}
+    mem.close()

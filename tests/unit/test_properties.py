@@ -19,7 +19,9 @@ from shared_core.models import Kind, MemoryRecord, Origin, Provenance, Scope, St
 
 T0 = datetime(2023, 1, 1, tzinfo=timezone.utc)
 SCOPE = Scope(user="u")
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 offsets = st.floats(min_value=-3000, max_value=3000, allow_nan=False)
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
@@ -262,7 +264,7 @@ texts = st.text(max_size=300) | st.lists(
 ).map(" ".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(texts, offsets)
 def test_rule_extractor_never_fails(text: str, t: float) -> None:
     turn = ExtractInput(message_id="m", speaker="Ana", text=text, timestamp=at(t))
@@ -272,7 +274,7 @@ def test_rule_extractor_never_fails(text: str, t: float) -> None:
         assert c.valid_from is None or c.valid_to is None or c.valid_from <= c.valid_to
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(texts, st.none() | offsets)
 def test_time_expressions_are_well_formed(text: str, t: float | None) -> None:
     ref = None if t is None else at(t)

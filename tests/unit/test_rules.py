@@ -174,6 +174,9 @@ POSITIVES: list[Item] = [
     _i("I'm not a teacher anymore.", Exp(F, "job", "teacher", negated=True)),
     _i("I no longer work at Google.", Exp(F, "works_at", "Google", negated=True)),
     _i("I quit my job at the bank last month.", Exp(F, "works_at", "bank", "2023-04-01", negated=True)),
+    _i("I moved out of Paris last year.", Exp(F, "lives_in", "Paris", "2022-01-01", negated=True)),
+    _i("We broke up last month.", Exp(E, "broke_up", "broke up", "2023-04-01")),
+    _i("Yeah, I painted that lake sunrise last year!", Exp(E, "painted", "that lake sunrise", "2022-01-01")),
 ]
 
 # Written without running the extractor, then scored once before any rule was changed:
