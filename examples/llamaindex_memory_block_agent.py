@@ -78,7 +78,7 @@ async def run(path: str) -> None:
         mem = Memory.open(path, embedder=HashingEmbedder(dim=256))
     scope = Scope(tenant="demo", user="sam")
     agent = FunctionAgent(
-        tools=memory_tools(mem, scope),
+        tools=[*memory_tools(mem, scope)],
         llm=llm,
         system_prompt="You are a helpful assistant. Save lasting facts about the user with save_memory.",
     )

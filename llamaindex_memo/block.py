@@ -56,7 +56,7 @@ class MemoMemoryBlock(BaseMemoryBlock[str]):
     ) -> None:
         mem = as_memory(memory)
         sc = as_scope(scope)
-        super().__init__(scope=sc, session_id=session_id_for(sc, session_id), **kwargs)
+        super().__init__(**{"scope": sc, "session_id": session_id_for(sc, session_id), **kwargs})
         self._amemory = AsyncMemory(mem)
 
     @property

@@ -23,7 +23,7 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory.types import BaseMemory
 
-from shared_core import AsyncMemory, InvalidInput, Kind, Memory, Scope
+from shared_core import AsyncMemory, InvalidInput, Kind, Memory, Scope, validate
 
 from ._convert import (
     as_memory,
@@ -70,7 +70,7 @@ class MemoMemory(BaseMemory):
     ) -> None:
         mem = as_memory(memory)
         sc = as_scope(scope)
-        super().__init__(scope=sc, session_id=session_id_for(sc, session_id), **kwargs)
+        super().__init__(**{"scope": sc, "session_id": session_id_for(sc, session_id), **kwargs})
         self._memory = mem
 
     @classmethod
@@ -146,9 +146,9 @@ class MemoMemory(BaseMemory):
 
     def set(self, messages: list[ChatMessage]) -> None:
         """Replace the session's turns with `messages`. Long-term memories stay."""
-        turns = to_turns(
-            messages, self.memory.clock.now()
-        )  # convert first: a bad message fails before anything is cleared
+        turns = to_turns(messages, self.memory.clock.now())
+        if turns:  # validated first: bad input fails before anything is cleared
+            validate.turns(turns, self._memory.config.limits)
         self._memory.clear_session(self.scope, self.session_id)
         if turns:
             self._memory.add_messages(turns, self.scope, session_id=self.session_id)

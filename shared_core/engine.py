@@ -215,25 +215,15 @@ class Engine:
             metadata={"role": t.role},
         )  # fmt: skip
 
-    def _to_record(self, c: ExtractCandidate, sc: Scope, sid: str | None, now: datetime) -> MemoryRecord:
-        return MemoryRecord(
-            scope=sc, kind=c.kind, text=c.text, created_at=now, updated_at=now, valid_from=c.valid_from,
-            valid_to=c.valid_to, importance=c.importance, confidence=c.confidence, subject=c.subject,
-            attribute=c.attribute, value=c.value,
-            provenance=Provenance(
-                source_message_ids=list(c.source_message_ids), session_id=sid, speaker=c.speaker,
-                turn_timestamps=[], extractor=self.extractor.name, extractor_version=self.extractor.version,
-                origin=c.origin,
-            ),
-        )  # fmt: skip
-
     def _store_candidates(
         self, candidates: Sequence[ExtractCandidate], sc: Scope, sid: str | None, now: datetime, actor: str,
         result: AddResult,
     ) -> None:  # fmt: skip
         kept: list[tuple[MemoryRecord, Status, str]] = []
         for c in candidates:
-            rec = self._to_record(c, sc, sid, now)
+            rec = c.to_record(
+                sc, now=now, extractor=self.extractor.name, extractor_version=self.extractor.version
+            )
             verdict = judge(rec, self.config.policy)
             if verdict.verdict == "drop":
                 result.dropped.append(rec.text)
@@ -380,7 +370,9 @@ class Engine:
                 found = self.store.query(sc, vec, cfg.extraction.neighbours, flt)
                 nb = [(r, scoring.similarity(d)) for r, d in found]
                 d = decide(rec, nb, now=now, duplicate_threshold=cfg.extraction.duplicate_threshold)
-                if isinstance(d, Merge):
+                if isinstance(d, Skip):
+                    out.append(self.get(d.duplicate_of, sc) if d.duplicate_of else rec)
+                elif isinstance(d, Merge):
                     self._commit([(d.target, None)], [self._history(d.target, "merge", actor, "remembered again")],
                                  [("update", d.target, "merge", "duplicate merged")], actor)  # fmt: skip
                     out.append(d.target)
