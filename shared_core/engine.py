@@ -220,7 +220,12 @@ class Engine:
         result: AddResult,
     ) -> None:  # fmt: skip
         kept: list[tuple[MemoryRecord, Status, str]] = []
+        seen: set[str] = set()
         for c in candidates:
+            key = " ".join(c.text.lower().split())
+            if key in seen:  # one statement read two ways (job and employer): keep the first reading
+                continue
+            seen.add(key)
             rec = c.to_record(
                 sc, now=now, extractor=self.extractor.name, extractor_version=self.extractor.version
             )

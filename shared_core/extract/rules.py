@@ -291,8 +291,18 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of a turn (abbreviations like "Dr." do not end one)."""
     protected = _ABBREV.sub(lambda m: m.group(0)[:-1] + _DOT, text)
     protected = re.sub(r"(\d)\.(\d)", lambda m: m.group(1) + _DOT + m.group(2), protected)
-    parts = _SENT_END.split(protected)
+    parts = [c for p in _SENT_END.split(protected) if p for c in _CLAUSE.split(p)]
     return [p.replace(_DOT, ".").strip() for p in parts if p and p.strip()]
+
+
+# independent clauses that start over with a first-person subject: "I live in Paris, and next week I'm ..."
+_CLAUSE = re.compile(
+    r"(?:\s*[;,]\s*(?:and|but|so|plus)\s+|\s*;\s*|\s+but\s+|\s+and\s+(?=i\s+(?:live|work|am|have|love|like|"
+    r"hate|prefer|moved|will|just|also|really|recently|started|went|got)\b))"
+    r"(?=(?:(?:next|last|this)\s+\w+\s+|tomorrow\s+|yesterday\s+|today\s+|tonight\s+|now\s+)?"
+    r"(?:i|i'm|i've|i'll|i'd|my|we|we're|we've|we'll|our)\b)",
+    re.IGNORECASE,
+)
 
 
 _DISCOURSE = re.compile(
