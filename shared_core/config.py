@@ -30,6 +30,12 @@ class ScoringConfig(_Frozen):
     lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 rank in fusion.")
     rrf_k: int = Field(default=60, gt=0, description="Reciprocal-rank-fusion constant.")
     candidates: int = Field(default=60, gt=0, description="Candidates fetched from each retriever.")
+    similarity_weight: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of relevance from cosine similarity; the rest is rank fusion.",
+    )
     relevance_weight: float = Field(default=1.0, ge=0)
     recency_weight: float = Field(default=0.05, ge=0, description="Bonus for recent event time / access.")
     importance_weight: float = Field(default=0.05, ge=0)

@@ -243,14 +243,16 @@ class Engine:
         history: list[HistoryEntry] = []
         audit: list[tuple[str, MemoryRecord, str, str]] = []
         batch: list[tuple[MemoryRecord, Vectors]] = []  # records written in this call, for intra-batch dedup
-        for (rec, status, reason), vec in zip(kept, vecs):
+        near: list[list[tuple[MemoryRecord, float]]] = [[] for _ in kept]
+        if ext.consolidate:  # one query for the whole batch
+            flt = RecordFilter(
+                kinds=frozenset(k for k in Kind if k is not Kind.EPISODE),
+                statuses=frozenset({Status.ACTIVE, Status.PENDING_REVIEW}),
+            )
+            near = self.store.query_many(sc, vecs, ext.neighbours, flt)
+        for (rec, status, reason), vec, found in zip(kept, vecs, near):
             neighbours: list[tuple[MemoryRecord, float]] = []
             if ext.consolidate:
-                flt = RecordFilter(
-                    kinds=frozenset(k for k in Kind if k is not Kind.EPISODE),
-                    statuses=frozenset({Status.ACTIVE, Status.PENDING_REVIEW}),
-                )
-                found = self.store.query(sc, vec, ext.neighbours, flt)
                 pending = {r.id: (r, float(vec @ v)) for r, v in batch}
                 neighbours = [
                     (pending.pop(r.id)[0] if r.id in pending else r, scoring.similarity(d)) for r, d in found
@@ -551,37 +553,39 @@ class Engine:
         sw = cfg.scoring
         n = max(sw.candidates, k)
         vec = self._embed([q])[0]
-        cands: dict[str, scoring.Candidate] = {}
-        for rank, (rec, dist) in enumerate(self.store.query(sc, vec, n, flt)):
-            cands[rec.id] = scoring.Candidate(
-                record=rec, dense_rank=rank, similarity=scoring.similarity(dist)
-            )
+        dense = {rec.id: rank for rank, (rec, _) in enumerate(self.store.query(sc, vec, n, flt))}
+        lexical: dict[str, int] = {}
         if sw.lexical_enabled:
             index = self._lexical.get(
                 sc.key() + "|" + flt.model_dump_json(),
                 self.store.revision(sc.tenant),
                 lambda: [(r.id, r.index_text()) for r in self.store.list_records(sc, flt)],
             )
-            lex = index.search(q, n)
-            missing = [rid for rid, _ in lex if rid not in cands]
-            fetched = {r.id: r for r in self.store.get(sc, missing)} if missing else {}
-            for rank, (rid, _) in enumerate(lex):
-                if rid in cands:
-                    cands[rid].lexical_rank = rank
-                elif rid in fetched and flt.matches(fetched[rid]):
-                    cands[rid] = scoring.Candidate(record=fetched[rid], lexical_rank=rank)
+            lexical = {rid: rank for rank, (rid, _) in enumerate(index.search(q, n))}
+        # one read for every candidate: the records, and their vectors for similarity and MMR
+        ids = list(dict.fromkeys([*dense, *lexical]))
+        fetched = self.store.fetch(sc, ids) if ids else {}
+        cands: list[scoring.Candidate] = []
+        for rid in ids:
+            got = fetched.get(rid)
+            if got is None or not flt.matches(got[0]):
+                continue  # deleted or changed since the lexical index was built
+            rec, v = got
+            cands.append(
+                scoring.Candidate(
+                    record=rec, vector=v, dense_rank=dense.get(rid), lexical_rank=lexical.get(rid),
+                    similarity=scoring.similarity(1.0 - float(v @ vec)),
+                )
+            )  # fmt: skip
         if sw.time_aware:
             span = query_time_range(q, now)
             if span is not None:
-                for c in cands.values():
-                    t = c.record.event_time
-                    c.time_match = span.start <= t <= span.end
-        ranked = scoring.score_candidates(list(cands.values()), now, sw)
+                for c in cands:
+                    c.time_match = span.start <= c.record.event_time <= span.end
+        ranked = scoring.score_candidates(cands, now, sw)
         ranked = [c for c in ranked if c.score >= sw.min_score]
         if sw.mmr_enabled and len(ranked) > 1:
-            pool, rest = ranked[: max(2 * k, 20)], ranked[max(2 * k, 20) :]
-            vectors = self.store.vectors(sc, [c.record.id for c in pool])
-            ranked = scoring.mmr(pool, vectors, len(pool), sw.mmr_lambda) + rest
+            ranked = scoring.mmr(ranked, sw.mmr_lambda)
         hits = [Hit(record=c.record, score=round(c.score, 6), components=c.components) for c in ranked[:k]]
         ctx: Context | None = None
         if token_budget is not None:

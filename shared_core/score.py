@@ -5,7 +5,7 @@ use, time-aware boosts and MMR diversity. Pure functions over records; the clock
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,6 +30,7 @@ class Candidate:
     lexical_rank: int | None = None
     similarity: float = 0.0
     time_match: bool = False
+    vector: Vectors | None = None
     components: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
 
@@ -59,7 +60,8 @@ def score_candidates(candidates: Sequence[Candidate], now: datetime, cfg: Scorin
     weights = cfg.relevance_weight + cfg.recency_weight + cfg.importance_weight + cfg.use_weight
     for c in candidates:
         fused = wd * rrf(c.dense_rank, cfg.rrf_k) + wl * rrf(c.lexical_rank, cfg.rrf_k)
-        relevance = fused / best_possible
+        a = cfg.similarity_weight
+        relevance = (1.0 - a) * fused / best_possible + a * c.similarity
         if c.time_match:
             relevance = min(1.0, relevance * 1.25 + 0.05)
         comp = {
@@ -80,26 +82,22 @@ def score_candidates(candidates: Sequence[Candidate], now: datetime, cfg: Scorin
     return sorted(candidates, key=lambda c: (-c.score, c.record.id))
 
 
-def mmr(ranked: Sequence[Candidate], vectors: Mapping[str, Vectors], k: int, lam: float) -> list[Candidate]:
-    """Maximal marginal relevance: trade a little score for not repeating what is chosen."""
-    if lam >= 1.0 or len(ranked) <= 1:
-        return list(ranked[:k])
-    pool = list(ranked)
-    chosen: list[Candidate] = []
-    chosen_vecs: list[Vectors] = []
-    while pool and len(chosen) < k:
-        best_i, best_val = 0, -math.inf
-        for i, c in enumerate(pool):
-            v = vectors.get(c.record.id)
-            redundancy = 0.0
-            if v is not None and chosen_vecs:
-                redundancy = float(np.max(np.stack(chosen_vecs) @ v))
-            val = lam * c.score - (1.0 - lam) * redundancy
-            if val > best_val:
-                best_i, best_val = i, val
-        c = pool.pop(best_i)
-        chosen.append(c)
-        v = vectors.get(c.record.id)
-        if v is not None:
-            chosen_vecs.append(v)
-    return chosen
+def mmr(ranked: Sequence[Candidate], lam: float) -> list[Candidate]:
+    """Maximal marginal relevance over the whole ranked list: each pick trades a little score
+    for not repeating what was already picked (cosine of the candidates' vectors)."""
+    if lam >= 1.0 or len(ranked) <= 1 or any(c.vector is None for c in ranked):
+        return list(ranked)
+    vecs = np.stack([np.asarray(c.vector, dtype=np.float32) for c in ranked])
+    sims = vecs @ vecs.T
+    scores = np.array([c.score for c in ranked], dtype=np.float32)
+    redundancy = np.full(len(ranked), -np.inf, dtype=np.float32)
+    left = np.ones(len(ranked), dtype=bool)
+    order: list[int] = []
+    for _ in range(len(ranked)):
+        red = np.where(np.isfinite(redundancy), redundancy, 0.0)
+        value = np.where(left, lam * scores - (1.0 - lam) * red, -np.inf)
+        i = int(np.argmax(value))
+        order.append(i)
+        left[i] = False
+        redundancy = np.maximum(redundancy, sims[i])
+    return [ranked[i] for i in order]

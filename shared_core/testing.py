@@ -157,10 +157,11 @@ class StoreContract:
     def test_vectors_and_delete(self, store: Store) -> None:
         r = make_record(self.alice, "to delete")
         self._put(store, [r])
-        v = store.vectors(self.alice, [r.id])[r.id]
-        assert np.allclose(v, self.embedder.embed(["to delete"])[0], atol=1e-5)
+        rec, v = store.fetch(self.alice, [r.id])[r.id]
+        assert rec.id == r.id and np.allclose(v, self.embedder.embed(["to delete"])[0], atol=1e-5)
+        assert store.fetch(self.bob, [r.id]) == {}
         store.delete(self.alice, [r.id])
-        assert store.get(self.alice, [r.id]) == [] and store.vectors(self.alice, [r.id]) == {}
+        assert store.get(self.alice, [r.id]) == [] and store.fetch(self.alice, [r.id]) == {}
 
     def test_meta(self, store: Store) -> None:
         assert store.get_meta("k") is None

@@ -63,6 +63,10 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
     }
     try:
+        info["loadavg_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
+    try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 info["cpu"] = line.split(":", 1)[1].strip()
@@ -162,6 +166,7 @@ def cmd_locomo(args: argparse.Namespace) -> int:
     embedder = make_embedder(args.embedder) if spec.uses_embedder else None
     factory, sys_cfg = system_factory(args.system, embedder)
     started = datetime.now(timezone.utc)
+    machine = machine_info()
     t0 = time.perf_counter()
     report = run_locomo(conversations, factory, system_name=args.system, show_progress=not args.no_progress)
     out: dict[str, Any] = {
@@ -176,7 +181,8 @@ def cmd_locomo(args: argparse.Namespace) -> int:
             "embedder": args.embedder if spec.uses_embedder else None,
         },
         "git_sha": git_sha(),
-        "machine": machine_info(),
+        "machine": machine,
+        "loadavg_at_end": machine_info().get("loadavg_1_5_15"),
         "command": _command(args),
         "started_at": started.isoformat(timespec="seconds"),
         "elapsed_s": round(time.perf_counter() - t0, 2),
@@ -200,7 +206,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
     sizes = [int(x.replace("_", "")) for x in str(args.n).split(",") if x.strip()]
     argv = ["--n", ",".join(map(str, sizes)), "--out", str(args.out), "--system", args.system]
     argv += ["--embedder", args.embedder, "--queries", str(args.queries), "--seed", str(args.seed)]
-    argv += ["--timeout", str(args.timeout)]
+    argv += ["--timeout", str(args.timeout), "--memo-consolidate", args.memo_consolidate]
     if args.no_progress:
         argv.append("--no-progress")
     code = _check_system(args.system, "scale", argv, args)
@@ -208,6 +214,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
         return code
     from .scale import run_scale
 
+    machine = machine_info()
     t0 = time.perf_counter()
     report = run_scale(
         args.system,
@@ -217,11 +224,13 @@ def cmd_scale(args: argparse.Namespace) -> int:
         seed=args.seed,
         show_progress=not args.no_progress,
         timeout_s=args.timeout,
+        consolidate=args.memo_consolidate == "on",
     )
     out = {
         **report,
         "git_sha": git_sha(),
-        "machine": machine_info(),
+        "machine": machine,
+        "loadavg_at_end": machine_info().get("loadavg_1_5_15"),
         "command": _command(args),
         "elapsed_s": round(time.perf_counter() - t0, 2),
     }
@@ -281,6 +290,12 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--queries", type=int, default=200, help="timed searches per size")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per size before it is abandoned")
+    p.add_argument(
+        "--memo-consolidate",
+        choices=["on", "off"],
+        default="on",
+        help="memo only: remember_many with consolidation (MeMo's default) or without",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_scale)
@@ -292,6 +307,7 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--dir", required=True)
+    p.add_argument("--memo-consolidate", choices=["on", "off"], default="on")
     p.add_argument("--out", required=True)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_scale_worker)

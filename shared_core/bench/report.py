@@ -20,6 +20,10 @@ from .locomo import BUDGETS, CATEGORIES, K_VALUES
 SYSTEM_ORDER = ["memo", "fused-turns", "bm25-turns", "dense-turns", "mem0", "langchain-legacy", "llamaindex"]
 
 
+def label(r: dict[str, Any]) -> str:
+    return f"{r['system']} ({r['variant']})" if r.get("variant") else str(r["system"])
+
+
 def _order(name: str) -> tuple[int, str]:
     return (SYSTEM_ORDER.index(name) if name in SYSTEM_ORDER else len(SYSTEM_ORDER), name)
 
@@ -43,12 +47,18 @@ def load_results(results_dir: Path) -> tuple[dict[str, list[dict[str, Any]]], li
             scale.append(obj)
     for runs in locomo.values():
         runs.sort(key=lambda r: _order(r["system"]))
-    scale.sort(key=lambda r: _order(r["system"]))
+    scale.sort(key=lambda r: (_order(r["system"]), r.get("variant") or ""))
     return dict(locomo), scale
 
 
 def _f(x: Any, digits: int = 3) -> str:
     return f"{x:.{digits}f}" if isinstance(x, (int, float)) else "–"
+
+
+def _load(r: dict[str, Any]) -> str:
+    start = ((r.get("machine") or {}).get("loadavg_1_5_15") or [None])[0]
+    end = (r.get("loadavg_at_end") or [None])[0]
+    return f"load {_f(start, 1)} -> {_f(end, 1)}"
 
 
 def _machine(runs: Sequence[dict[str, Any]]) -> list[str]:
@@ -120,7 +130,7 @@ def locomo_markdown(stem: str, runs: Sequence[dict[str, Any]]) -> str:
     for r in runs:
         lines.append(
             f"- **{r['system']}**: `{r.get('command', '?')}` (git {str(r.get('git_sha') or '?')[:12]}, "
-            f"{r.get('started_at', '?')}, {_f(r.get('elapsed_s'), 0)} s, file `{r.get('_file')}`)"
+            f"{r.get('started_at', '?')}, {_f(r.get('elapsed_s'), 0)} s, {_load(r)}, file `{r.get('_file')}`)"
         )
     lines += ["", "Machine: " + "; ".join(_machine(runs)), ""]
     lines.append(f"Plot: `{stem}-budget.png` (recall against token budget).")
@@ -148,7 +158,7 @@ def scale_markdown(runs: Sequence[dict[str, Any]]) -> str:
             sm = row.get("search_ms") or {}
             disk = _mib(row.get("disk_bytes")) if row.get("persistent", True) else "in memory"
             lines.append(
-                f"| {r['system']} | {row.get('n')} | {row.get('users', '–')} | {_f(row.get('ingest_per_s'), 0)} | "
+                f"| {label(r)} | {row.get('n')} | {row.get('users', '–')} | {_f(row.get('ingest_per_s'), 0)} | "
                 f"{_f(sm.get('p50'), 1)} | {_f(sm.get('p95'), 1)} | {_f(row.get('target_in_top10'), 2)} | "
                 f"{_mib(row.get('peak_rss_bytes'))} | {disk} | {row.get('status', 'ok')} |"
             )
@@ -156,7 +166,7 @@ def scale_markdown(runs: Sequence[dict[str, Any]]) -> str:
     for r in runs:
         lines.append(
             f"- **{r['system']}**: `{r.get('command', '?')}` (git {str(r.get('git_sha') or '?')[:12]}, "
-            f"{_f(r.get('elapsed_s'), 0)} s, file `{r.get('_file')}`)"
+            f"{_f(r.get('elapsed_s'), 0)} s, {_load(r)}, file `{r.get('_file')}`)"
         )
     lines += ["", "Machine: " + "; ".join(_machine(runs)), ""]
     lines.append(
@@ -206,16 +216,14 @@ def plot_scale(runs: Sequence[dict[str, Any]], latency_path: Path, ingest_path: 
             continue
         ns = [x["n"] for x in rows]
         color = f"C{i % 10}"
-        ax.plot(
-            ns, [x["search_ms"]["p50"] for x in rows], marker="o", color=color, label=f"{r['system']} p50"
-        )
+        ax.plot(ns, [x["search_ms"]["p50"] for x in rows], marker="o", color=color, label=f"{label(r)} p50")
         ax.plot(
             ns,
             [x["search_ms"]["p95"] for x in rows],
             marker="x",
             color=color,
             linestyle="--",
-            label=f"{r['system']} p95",
+            label=f"{label(r)} p95",
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -237,7 +245,7 @@ def plot_scale(runs: Sequence[dict[str, Any]], latency_path: Path, ingest_path: 
                 [x["ingest_per_s"] for x in rows],
                 marker="o",
                 color=f"C{i % 10}",
-                label=r["system"],
+                label=label(r),
             )
     ax.set_xscale("log")
     ax.set_yscale("log")

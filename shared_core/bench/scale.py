@@ -155,13 +155,16 @@ class ScaleSystem(Protocol):
 
 
 class MemoScale:
+    """MeMo: `remember_many` once per user and kind; `consolidate` is MeMo's default (on)."""
+
     name = "memo"
     persistent = True
 
-    def __init__(self, path: Path, embedder: Any) -> None:
+    def __init__(self, path: Path, embedder: Any, consolidate: bool = True) -> None:
         from shared_core import MemoConfig, Memory, Scope
 
         self._scope = Scope
+        self.consolidate = consolidate
         self.mem = Memory.open(str(path), embedder=embedder, config=MemoConfig())
 
     def add(self, user: str, memories: Sequence[SynthMemory]) -> None:
@@ -170,7 +173,10 @@ class MemoScale:
         for m in memories:
             by_kind[m.kind].append(m.text)
         for kind, texts in by_kind.items():
-            self.mem.remember_many(texts, scope=scope, kind=kind)
+            if self.consolidate:
+                self.mem.remember_many(texts, scope=scope, kind=kind)
+            else:
+                self.mem.remember_many(texts, scope=scope, kind=kind, consolidate=False)
 
     def search(self, user: str, query: str, k: int) -> list[str]:
         hits = self.mem.search(query, scope=self._scope(tenant="bench", user=user), k=k)
@@ -210,9 +216,9 @@ class TurnScale:
         self._users.clear()
 
 
-def make_scale_system(name: str, path: Path, embedder: Any) -> ScaleSystem:
+def make_scale_system(name: str, path: Path, embedder: Any, consolidate: bool = True) -> ScaleSystem:
     if name == "memo":
-        return MemoScale(path, embedder)
+        return MemoScale(path, embedder, consolidate)
     if name in ("bm25-turns", "dense-turns", "fused-turns"):
         return TurnScale(name.split("-")[0], embedder)
     import importlib
@@ -253,6 +259,7 @@ def measure(
     queries: int = 200,
     seed: int = 7,
     show_progress: bool = True,
+    consolidate: bool = True,
 ) -> dict[str, Any]:
     """One size, in this process: generate, ingest (timed), search (timed), RSS, disk."""
     from tqdm import tqdm
@@ -266,7 +273,7 @@ def measure(
     embedder = make_embedder(embedder_name)
     store = workdir / "store"
     store.mkdir(parents=True, exist_ok=True)
-    system = make_scale_system(system_name, store, embedder)
+    system = make_scale_system(system_name, store, embedder, consolidate)
     rss_before = peak_rss_bytes()
     bar = tqdm(
         total=n, desc=f"scale {system_name} N={n}", unit="mem", disable=not show_progress, dynamic_ncols=True
@@ -321,6 +328,7 @@ def worker_main(args: Any) -> int:
         queries=args.queries,
         seed=args.seed,
         show_progress=not args.no_progress,
+        consolidate=args.memo_consolidate == "on",
     )
     Path(args.out).write_text(json.dumps(row), encoding="utf-8")
     return 0
@@ -336,6 +344,7 @@ def run_scale(
     show_progress: bool = True,
     timeout_s: float | None = 1800.0,
     runner: Callable[[list[str], float | None], int] | None = None,
+    consolidate: bool = True,
 ) -> dict[str, Any]:
     """Every size in its own subprocess (so peak RSS is per size); a size over `timeout_s` is recorded
     as `timeout` and the larger sizes are skipped."""
@@ -360,7 +369,14 @@ def run_scale(
                 str(n),
             ]
             cmd += ["--embedder", embedder, "--queries", str(queries), "--seed", str(seed)]
-            cmd += ["--dir", str(tmp / "work"), "--out", str(out)]
+            cmd += [
+                "--dir",
+                str(tmp / "work"),
+                "--out",
+                str(out),
+                "--memo-consolidate",
+                "on" if consolidate else "off",
+            ]
             if not show_progress:
                 cmd.append("--no-progress")
             code = run(cmd, timeout_s)
@@ -373,10 +389,13 @@ def run_scale(
                 rows.append({"n": n, "status": f"failed (exit {code})"})
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    variant = None if system_name != "memo" or consolidate else "no consolidation"
     return {
         "system": system_name,
+        "variant": variant,
         "sizes": rows,
         "config": {
+            "memo_consolidate": consolidate if system_name == "memo" else None,
             "memories_per_user": MEMORIES_PER_USER,
             "search_k": SEARCH_K,
             "queries": queries,

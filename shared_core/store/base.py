@@ -69,13 +69,21 @@ class Store(Protocol):
         """Nearest records by cosine distance (0 = same direction), best first."""
         ...
 
+    def query_many(
+        self, scope: Scope, vectors: Vectors, k: int, flt: RecordFilter
+    ) -> list[list[tuple[MemoryRecord, float]]]:
+        """`query` for several vectors in one call (consolidation compares a batch at once)."""
+        ...
+
     def list_records(
         self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0
     ) -> list[MemoryRecord]:
         """Records of the scope, oldest first by creation time."""
         ...
 
-    def vectors(self, scope: Scope, ids: Sequence[str]) -> dict[str, Vectors]: ...
+    def fetch(self, scope: Scope, ids: Sequence[str]) -> dict[str, tuple[MemoryRecord, Vectors]]:
+        """Records with their vectors, by id, in one read (ids outside the scope are absent)."""
+        ...
 
     def delete(self, scope: Scope, ids: Sequence[str]) -> None:
         """Remove records and their vectors for good (and change the tenant's revision token)."""

@@ -169,8 +169,15 @@ class ChromaStore:
     def query(
         self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter
     ) -> list[tuple[MemoryRecord, float]]:
+        return self.query_many(scope, np.asarray(vector, dtype=np.float32).reshape(1, -1), k, flt)[0]
+
+    def query_many(
+        self, scope: Scope, vectors: Vectors, k: int, flt: RecordFilter
+    ) -> list[list[tuple[MemoryRecord, float]]]:
         require_readable(scope)
-        q = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        q = np.asarray(vectors, dtype=np.float32)
+        if len(q) == 0:
+            return []
         with translate("store", "query"):
             res = self._records.query(
                 query_embeddings=q,
@@ -178,14 +185,15 @@ class ChromaStore:
                 where=_where(scope, flt),
                 include=["metadatas", "distances"],
             )
-        metas = (res.get("metadatas") or [[]])[0] or []
-        dists = (res.get("distances") or [[]])[0] or []
-        out = []
-        for meta, dist in zip(metas, dists):
-            rec = _parse_record(meta)
-            if scope.contains(rec.scope):  # defence in depth: the filter already did this
-                out.append((rec, float(dist)))
-        return out
+        out: list[list[tuple[MemoryRecord, float]]] = []
+        for metas, dists in zip(res.get("metadatas") or [], res.get("distances") or []):
+            row = []
+            for meta, dist in zip(metas or [], dists or []):
+                rec = _parse_record(meta)
+                if scope.contains(rec.scope):  # defence in depth: the filter already did this
+                    row.append((rec, float(dist)))
+            out.append(row)
+        return out + [[] for _ in range(len(q) - len(out))]
 
     def list_records(
         self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0
@@ -198,16 +206,17 @@ class ChromaStore:
         end = None if limit is None else offset + limit
         return recs[offset:end]
 
-    def vectors(self, scope: Scope, ids: Sequence[str]) -> dict[str, Vectors]:
+    def fetch(self, scope: Scope, ids: Sequence[str]) -> dict[str, tuple[MemoryRecord, Vectors]]:
         require_readable(scope)
         if not ids:
             return {}
-        with translate("store", "read vectors"):
+        with translate("store", "fetch"):
             got = self._records.get(ids=list(ids), include=["embeddings", "metadatas"])
-        out: dict[str, Vectors] = {}
+        out: dict[str, tuple[MemoryRecord, Vectors]] = {}
         for rid, emb, meta in zip(got["ids"], got["embeddings"], got["metadatas"]):
-            if scope.contains(_parse_record(meta).scope):
-                out[rid] = np.asarray(emb, dtype=np.float32)
+            rec = _parse_record(meta)
+            if scope.contains(rec.scope):
+                out[rid] = (rec, np.asarray(emb, dtype=np.float32))
         return out
 
     def delete(self, scope: Scope, ids: Sequence[str]) -> None:

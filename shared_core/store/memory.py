@@ -72,6 +72,11 @@ class InMemoryStore:
             order = np.argsort(dist, kind="stable")[:k]
             return [(recs[i].model_copy(deep=True), float(dist[i])) for i in order]
 
+    def query_many(
+        self, scope: Scope, vectors: Vectors, k: int, flt: RecordFilter
+    ) -> list[list[tuple[MemoryRecord, float]]]:
+        return [self.query(scope, v, k, flt) for v in vectors]
+
     def list_records(
         self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0
     ) -> list[MemoryRecord]:
@@ -80,9 +85,9 @@ class InMemoryStore:
             end = None if limit is None else offset + limit
             return [r.model_copy(deep=True) for r in recs[offset:end]]
 
-    def vectors(self, scope: Scope, ids: Sequence[str]) -> dict[str, Vectors]:
+    def fetch(self, scope: Scope, ids: Sequence[str]) -> dict[str, tuple[MemoryRecord, Vectors]]:
         with self._lock:
-            return {r.id: self._vectors[r.id].copy() for r in self.get(scope, ids)}
+            return {r.id: (r, self._vectors[r.id].copy()) for r in self.get(scope, ids)}
 
     def delete(self, scope: Scope, ids: Sequence[str]) -> None:
         with self._lock:

@@ -90,7 +90,7 @@ def test_kill_9_loses_no_returned_write_and_leaves_nothing_half_visible(
     for i in range(acknowledged + 1):
         assert f"note number {i} about topic {i % 7}" in texts
     # every record is whole (parses, has its vector) and every history entry has its record
-    vectors = mem.store.vectors(ALICE, [r.id for r in recs])
+    vectors = mem.store.fetch(ALICE, [r.id for r in recs])
     assert set(vectors) == {r.id for r in recs}
     for entry in mem.store.history(ALICE):
         assert mem.store.get(ALICE, [entry.record_id]), f"history without record {entry.record_id}"
