@@ -45,6 +45,12 @@ class ScoringConfig(_Frozen):
         default=0.8, ge=0, le=1, description="1.0 = pure relevance, lower = more diverse."
     )
     mmr_enabled: bool = True
+    speaker_boost: float = Field(
+        default=0.15, ge=0, description="Relevance bonus for memories of a person the query names."
+    )
+    collapse_sources: bool = Field(
+        default=True, description="Keep one memory per identical set of source messages."
+    )
     lexical_enabled: bool = True
     time_aware: bool = True
     min_score: float = Field(default=0.0, ge=0, le=1)

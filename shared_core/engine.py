@@ -582,7 +582,11 @@ class Engine:
             if span is not None:
                 for c in cands:
                     c.time_match = span.start <= c.record.event_time <= span.end
+        if sw.speaker_boost > 0:
+            scoring.names_in(q, cands)
         ranked = scoring.score_candidates(cands, now, sw)
+        if sw.collapse_sources:
+            ranked = scoring.collapse_sources(ranked)
         ranked = [c for c in ranked if c.score >= sw.min_score]
         if sw.mmr_enabled and len(ranked) > 1:
             ranked = scoring.mmr(ranked, sw.mmr_lambda)

@@ -5,6 +5,7 @@ use, time-aware boosts and MMR diversity. Pure functions over records; the clock
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,8 @@ import numpy as np
 from .config import ScoringConfig
 from .embed.base import Vectors
 from .models import MemoryRecord
+
+_WORD = re.compile(r"[a-z0-9']+")
 
 
 def similarity(distance: float) -> float:
@@ -30,6 +33,7 @@ class Candidate:
     lexical_rank: int | None = None
     similarity: float = 0.0
     time_match: bool = False
+    about_match: bool = False  # said by, or about, a person the query names
     vector: Vectors | None = None
     components: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
@@ -62,6 +66,8 @@ def score_candidates(candidates: Sequence[Candidate], now: datetime, cfg: Scorin
         fused = wd * rrf(c.dense_rank, cfg.rrf_k) + wl * rrf(c.lexical_rank, cfg.rrf_k)
         a = cfg.similarity_weight
         relevance = (1.0 - a) * fused / best_possible + a * c.similarity
+        if c.about_match:
+            relevance = min(1.0, relevance * (1.0 + cfg.speaker_boost))
         if c.time_match:
             relevance = min(1.0, relevance * 1.25 + 0.05)
         comp = {
@@ -80,6 +86,28 @@ def score_candidates(candidates: Sequence[Candidate], now: datetime, cfg: Scorin
         c.components = comp
         c.score = min(1.0, max(0.0, total / weights)) if weights > 0 else 0.0
     return sorted(candidates, key=lambda c: (-c.score, c.record.id))
+
+
+def names_in(query: str, candidates: Sequence[Candidate]) -> None:
+    """Mark candidates said by or about someone the query names ("What did Caroline paint?")."""
+    words = set(_WORD.findall(query.lower()))
+    for c in candidates:
+        who = (c.record.provenance.speaker or c.record.subject or "").lower()
+        c.about_match = bool(who) and who in words
+
+
+def collapse_sources(ranked: Sequence[Candidate]) -> list[Candidate]:
+    """Keep the best of several memories drawn from the very same source messages
+    (a raw turn and the fact read from it): the second adds no evidence, only tokens."""
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for c in ranked:
+        key = tuple(sorted(c.record.provenance.source_message_ids))
+        if key and key in seen:
+            continue
+        seen.add(key)
+        out.append(c)
+    return out
 
 
 def mmr(ranked: Sequence[Candidate], lam: float) -> list[Candidate]:
