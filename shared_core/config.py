@@ -52,6 +52,7 @@ class ScoringConfig(_Frozen):
         default=True, description="Keep one memory per identical set of source messages."
     )
     lexical_enabled: bool = True
+    lexical_context: bool = Field(default=True, description="BM25 also sees the turn before each raw turn.")
     time_aware: bool = True
     min_score: float = Field(default=0.0, ge=0, le=1)
 

@@ -67,6 +67,22 @@ class AddResult(BaseModel):
     redactions: int = 0
 
 
+def lexical_documents(records: Sequence[MemoryRecord], with_context: bool) -> list[tuple[str, str]]:
+    """What the BM25 index sees: each memory's text, and for a raw turn also the turn before it in
+    its session (an answer such as "A sunset!" is found by the question that prompted it)."""
+    docs = []
+    previous: dict[str | None, str] = {}
+    for r in records:  # oldest first
+        text = r.index_text()
+        if with_context and r.kind is Kind.EPISODE:
+            session = r.provenance.session_id
+            docs.append((r.id, f"{text} {previous.get(session, '')}"))
+            previous[session] = r.text
+        else:
+            docs.append((r.id, text))
+    return docs
+
+
 def episode_id(scope: Scope, session_id: str | None, message_id: str) -> str:
     """Deterministic id of a raw turn: re-adding the same message replaces, never duplicates."""
     raw = "\x1f".join([scope.key(), session_id or "", message_id])
@@ -559,7 +575,7 @@ class Engine:
             index = self._lexical.get(
                 sc.key() + "|" + flt.model_dump_json(),
                 self.store.revision(sc.tenant),
-                lambda: [(r.id, r.index_text()) for r in self.store.list_records(sc, flt)],
+                lambda: lexical_documents(self.store.list_records(sc, flt), sw.lexical_context),
             )
             lexical = {rid: rank for rank, (rid, _) in enumerate(index.search(q, n))}
         # one read for every candidate: the records, and their vectors for similarity and MMR
@@ -588,8 +604,9 @@ class Engine:
         if sw.collapse_sources:
             ranked = scoring.collapse_sources(ranked)
         ranked = [c for c in ranked if c.score >= sw.min_score]
-        if sw.mmr_enabled and len(ranked) > 1:
-            ranked = scoring.mmr(ranked, sw.mmr_lambda)
+        if sw.mmr_enabled and len(ranked) > 1:  # diversify the head; the tail only matters for big budgets
+            head = max(3 * k, 30) if token_budget is None else max(3 * k, 90)
+            ranked = scoring.mmr(ranked[:head], sw.mmr_lambda) + ranked[head:]
         hits = [Hit(record=c.record, score=round(c.score, 6), components=c.components) for c in ranked[:k]]
         ctx: Context | None = None
         if token_budget is not None:

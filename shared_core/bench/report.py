@@ -187,9 +187,22 @@ def _pyplot() -> Any:
 def plot_budget(stem: str, runs: Sequence[dict[str, Any]], path: Path) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=120)
-    for r in runs:
+    markers = "osD^vP*Xh<>"
+    drawn: list[tuple[str, list[Any]]] = []
+    for i, r in enumerate(runs):
         ys = [r["overall"].get(f"budget@{b}") for b in BUDGETS]
-        ax.plot(BUDGETS, ys, marker="o", label=r["system"], linewidth=2.4 if r["system"] == "memo" else 1.4)
+        same = next((name for name, prev in drawn if prev == ys), None)
+        name = r["system"] if same is None else f"{r['system']} (= {same})"
+        drawn.append((r["system"], ys))
+        ax.plot(
+            BUDGETS,
+            ys,
+            marker=markers[i % len(markers)],
+            markersize=9 - 1.5 * min(i, 4) if same else 6,
+            linestyle=":" if same else "-",
+            label=name,
+            linewidth=2.6 if r["system"] == "memo" else 1.4,
+        )
     full = runs[0].get("full_context_tokens_mean") if runs else None
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(BUDGETS), [str(b) for b in BUDGETS])
