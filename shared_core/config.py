@@ -27,8 +27,8 @@ class ScoringConfig(_Frozen):
     dense_weight: float = Field(
         default=1.0, ge=0, description="Weight of the dense (embedding) rank in fusion."
     )
-    lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 rank in fusion.")
-    rrf_k: int = Field(default=60, gt=0, description="Reciprocal-rank-fusion constant.")
+    lexical_weight: float = Field(default=1.3, ge=0, description="Weight of the BM25 rank in fusion.")
+    rrf_k: int = Field(default=30, gt=0, description="Reciprocal-rank-fusion constant.")
     candidates: int = Field(default=60, gt=0, description="Candidates fetched from each retriever.")
     similarity_weight: float = Field(
         default=0.5,
