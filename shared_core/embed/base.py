@@ -40,4 +40,12 @@ class FunctionEmbedder:
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise(self._fn(list(texts)))
+        from .._boundary import translate
+
+        with translate("embedding", self.name):
+            rows = normalise(self._fn(list(texts)))
+        if rows.shape != (len(texts), self.dim):
+            from ..errors import EmbeddingError
+
+            raise EmbeddingError(f"{self.name} returned shape {rows.shape}, expected ({len(texts)}, {self.dim})")
+        return rows
