@@ -47,5 +47,7 @@ class FunctionEmbedder:
         if rows.shape != (len(texts), self.dim):
             from ..errors import EmbeddingError
 
-            raise EmbeddingError(f"{self.name} returned shape {rows.shape}, expected ({len(texts)}, {self.dim})")
+            raise EmbeddingError(
+                f"{self.name} returned shape {rows.shape}, expected ({len(texts)}, {self.dim})"
+            )
         return rows

@@ -27,7 +27,7 @@ from datetime import datetime
 
 from ..models import Kind
 from .base import Candidate, ExtractInput, normalise_subject
-from .dates import MONTH_NAMES, TimeSpan, find_time_expressions
+from .dates import MONTH_NAMES, NUMBER_WORDS, TimeSpan, find_time_expressions
 
 __all__ = ["RuleExtractor", "split_sentences"]
 
@@ -46,21 +46,7 @@ _REWRITE_ADV = {w for w in _ADV_WORDS.replace("\\s+", " ").split("|") if " " not
     _FREQ_WORDS.split("|")
 )
 
-_NUM_WORDS = {
-    "no": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-}
+_NUM_WORDS = {"no": 0, **NUMBER_WORDS}
 _SINGULAR_COUNTS = {
     "kid": "children", "child": "children", "son": "sons", "daughter": "daughters", "sister": "sisters",
     "brother": "brothers", "sibling": "siblings", "dog": "dogs", "cat": "cats", "pet": "pets",
