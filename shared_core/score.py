@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import ScoringConfig
 from .embed.base import Vectors
-from .models import MemoryRecord
+from .models import Kind, MemoryRecord
 
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -97,15 +97,17 @@ def names_in(query: str, candidates: Sequence[Candidate]) -> None:
 
 
 def collapse_sources(ranked: Sequence[Candidate]) -> list[Candidate]:
-    """Keep the best of several memories drawn from the very same source messages
-    (a raw turn and the fact read from it): the second adds no evidence, only tokens."""
-    seen: set[tuple[str, ...]] = set()
+    """Drop a memory read from raw turns that are already in the list above it: the turn holds
+    everything the memory says, so it would add tokens but no evidence. Raw turns always stay,
+    and two different memories read from one turn both stay."""
+    turns: set[str] = set()
     out = []
     for c in ranked:
-        key = tuple(sorted(c.record.provenance.source_message_ids))
-        if key and key in seen:
+        sources = c.record.provenance.source_message_ids
+        if c.record.kind is Kind.EPISODE:
+            turns.update(sources)
+        elif sources and turns.issuperset(sources):
             continue
-        seen.add(key)
         out.append(c)
     return out
 
