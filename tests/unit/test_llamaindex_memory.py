@@ -57,7 +57,7 @@ def test_put_get_returns_turns_and_cited_long_term_block(memory: MemoMemory, clo
     assert out[0].role == MessageRole.SYSTEM
     block = out[0].content or ""
     assert block.startswith("<memories>") and block.endswith("</memories>") and "oolong" in block
-    assert "(s1" in block  # cited: session id of the source turn
+    assert "(m" in block  # cited: the id of the source message
     assert [(m.role, m.content) for m in out[1:]] == [
         (MessageRole.USER, "I live in Berlin and my favourite tea is oolong."),
         (MessageRole.ASSISTANT, "Good to know!"),

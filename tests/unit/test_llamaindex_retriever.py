@@ -30,10 +30,12 @@ def test_nodes_carry_score_and_provenance(mem: Memory, alice: Scope) -> None:
         session_id="s7",
     )
     mem.remember("Alice likes jazz", alice, kind="preference")
-    nodes = MemoRetriever(mem, alice, k=5).retrieve("where does Alice live? Berlin")
+    # long-term kinds only: with raw turns allowed, the turn "I live in Berlin." would stand for the fact
+    kinds = ["fact", "preference"]
+    nodes = MemoRetriever(mem, alice, k=5, kinds=kinds).retrieve("where does Alice live? Berlin")
     assert nodes and all(0.0 <= (n.score or 0.0) <= 1.0 for n in nodes)
     assert [n.node.node_id for n in nodes] == [
-        h.id for h in mem.search("where does Alice live? Berlin", alice, k=5)
+        h.id for h in mem.search("where does Alice live? Berlin", alice, k=5, kinds=kinds)
     ]
     berlin = next(n for n in nodes if "Berlin" in n.node.get_content() and n.node.metadata["kind"] == "fact")
     meta = berlin.node.metadata
