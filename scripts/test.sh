@@ -10,7 +10,7 @@ PY="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[all,dev,bench]"
 export ANONYMIZED_TELEMETRY=False ORT_DISABLE_TELEMETRY=1 MEM0_TELEMETRY=False HF_HUB_OFFLINE=1
 
-echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
+echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check shared_core langchain_memo llamaindex_memo tests examples
 echo "== mypy"; .venv/bin/mypy shared_core
 echo "== examples (offline)"; bash scripts/run_examples.sh
 echo "== tests"
