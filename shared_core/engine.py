@@ -133,20 +133,26 @@ class Engine:
         history: Sequence[HistoryEntry],
         audit: Sequence[tuple[str, MemoryRecord, str, str]],
         actor: str,
+        deferred: list[tuple[str, MemoryRecord, str, str]] | None = None,
     ) -> None:
         """History first (it carries full snapshots, so `repair` can finish an interrupted write),
         then the records (the store changes the tenant's revision token), then one audit segment.
-        Each step is one store call, whatever the number of records."""
+        Each step is one store call, whatever the number of records. With `deferred`, the revision
+        and the audit are left to the caller, who does both once for a whole `add_messages`."""
         if not writes:
             return
         if history:
             self.store.append_history(history)
+        bump = deferred is None
         with_vec = [(r, v) for r, v in writes if v is not None]
         without = [r for r, v in writes if v is None]
         if with_vec:
-            self.store.upsert([r for r, _ in with_vec], np.stack([v for _, v in with_vec]))
+            self.store.upsert([r for r, _ in with_vec], np.stack([v for _, v in with_vec]), bump=bump)
         if without:
-            self.store.upsert(without, None)
+            self.store.upsert(without, None, bump=bump)
+        if deferred is not None:
+            deferred.extend(audit)
+            return
         self._audit(
             [(action, rec.scope, rec.id, decision, reason, rec) for action, rec, decision, reason in audit],
             actor,
@@ -191,29 +197,39 @@ class Engine:
             n_redacted += n
             redacted.append((t, clean))
         result = AddResult(redactions=n_redacted)
+        done: list[tuple[str, MemoryRecord, str, str]] = []  # audit items, written once at the end
         with self._write_lock:
-            episodes = [self._episode(t, clean, sc, sid, now, i) for i, (t, clean) in enumerate(redacted)]
-            vecs = self._embed([e.index_text() for e in episodes])
-            # raw turns: one write; their history begins at their first change (the record is its own snapshot)
-            self._commit(
-                list(zip(episodes, vecs)), [], [("write", e, "keep", "raw turn") for e in episodes], actor
-            )
-            result.episodes = episodes
-            if extract if extract is not None else cfg.extraction.extract:
-                inputs = [
-                    ExtractInput(
-                        message_id=e.provenance.source_message_ids[0],
-                        role=t.role,
-                        speaker=e.provenance.speaker,
-                        text=e.text,
-                        timestamp=e.event_time,
-                        session_id=sid,
-                    )  # fmt: skip
-                    for e, (t, _) in zip(episodes, redacted)
-                    if t.role in ("user", "assistant")
-                ]
-                candidates = self.extractor.extract(inputs, now=now) if inputs else []
-                self._store_candidates(candidates, sc, sid, now, actor, result)
+            try:
+                episodes = [self._episode(t, clean, sc, sid, now, i) for i, (t, clean) in enumerate(redacted)]
+                vecs = self._embed([e.index_text() for e in episodes])
+                # raw turns: one write; their history begins at their first change (the record is its own snapshot)
+                self._commit(
+                    list(zip(episodes, vecs)),
+                    [],
+                    [("write", e, "keep", "raw turn") for e in episodes],
+                    actor,
+                    done,
+                )
+                result.episodes = episodes
+                if extract if extract is not None else cfg.extraction.extract:
+                    inputs = [
+                        ExtractInput(
+                            message_id=e.provenance.source_message_ids[0],
+                            role=t.role,
+                            speaker=e.provenance.speaker,
+                            text=e.text,
+                            timestamp=e.event_time,
+                            session_id=sid,
+                        )  # fmt: skip
+                        for e, (t, _) in zip(episodes, redacted)
+                        if t.role in ("user", "assistant")
+                    ]
+                    candidates = self.extractor.extract(inputs, now=now) if inputs else []
+                    self._store_candidates(candidates, sc, sid, now, actor, result, done)
+            finally:  # whatever was written is announced: one revision token, one audit segment
+                if done:
+                    self.store.bump_revision(sc.tenant)
+                    self._audit([(a, r.scope, r.id, d, why, r) for a, r, d, why in done], actor)
         return result
 
     def _episode(self, t: Turn, text: str, sc: Scope, sid: str | None, now: datetime, i: int) -> MemoryRecord:
@@ -233,7 +249,7 @@ class Engine:
 
     def _store_candidates(
         self, candidates: Sequence[ExtractCandidate], sc: Scope, sid: str | None, now: datetime, actor: str,
-        result: AddResult,
+        result: AddResult, deferred: list[tuple[str, MemoryRecord, str, str]] | None = None,
     ) -> None:  # fmt: skip
         kept: list[tuple[MemoryRecord, Status, str]] = []
         seen: set[str] = set()
@@ -314,7 +330,7 @@ class Engine:
         for r, v in writes:
             prev = last.get(r.id)
             last[r.id] = (r, v if v is not None else (prev[1] if prev else None))
-        self._commit(list(last.values()), history, audit, actor)
+        self._commit(list(last.values()), history, audit, actor, deferred)
 
     @staticmethod
     def _vec_of(batch: Sequence[tuple[MemoryRecord, Vectors]], rid: str) -> Vectors | None:
