@@ -3,7 +3,7 @@
 from .base import Embedder, FunctionEmbedder
 from .hashing import HashingEmbedder
 
-__all__ = ["Embedder", "FunctionEmbedder", "HashingEmbedder", "default_embedder"]
+__all__ = ["Embedder", "FunctionEmbedder", "HashingEmbedder", "default_embedder", "embedder_by_name"]
 
 
 def default_embedder() -> Embedder:
@@ -11,3 +11,10 @@ def default_embedder() -> Embedder:
     from .onnx import MiniLMEmbedder
 
     return MiniLMEmbedder()
+
+
+def embedder_by_name(name: str | None) -> Embedder:
+    """A built-in embedder from the name a store recorded (`hashing-256`, the MiniLM name); default otherwise."""
+    if name and name.startswith("hashing-") and name[8:].isdigit():
+        return HashingEmbedder(dim=int(name[8:]))
+    return default_embedder()

@@ -112,6 +112,17 @@ class ChromaStore:
             client = chromadb.PersistentClient(path=str(path), settings=_settings())
         return cls(client, **kw)
 
+    @staticmethod
+    def recorded_embedder(client: Any, prefix: str = "memo") -> str | None:
+        """The embedder name a store was written with (None for a new store)."""
+        with translate("store", "read store metadata"):
+            names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+            if f"{prefix}_records" not in names:
+                return None
+            meta = client.get_collection(f"{prefix}_records").metadata or {}
+        name = meta.get("embedder")
+        return str(name) if name else None
+
     @classmethod
     def server(cls, host: str, port: int, **kw: Any) -> ChromaStore:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
