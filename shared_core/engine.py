@@ -270,17 +270,25 @@ class Engine:
         if not kept:
             return
         vecs = self._embed([r.index_text() for r, _, _ in kept])
+        kinds = frozenset(k for k in Kind if k is not Kind.EPISODE)
+        self._consolidate(kept, vecs, sc, now, actor, result, kinds, deferred)
+
+    def _consolidate(
+        self, kept: Sequence[tuple[MemoryRecord, Status, str]], vecs: Vectors, sc: Scope, now: datetime,
+        actor: str, result: AddResult, kinds: frozenset[Kind],
+        deferred: list[tuple[str, MemoryRecord, str, str]] | None = None,
+    ) -> list[MemoryRecord]:  # fmt: skip
+        """Compare a batch of new memories with their neighbours (one query), decide add / merge /
+        supersede / skip for each, and commit the batch. Returns the record standing for each input."""
         ext = self.config.extraction
+        standing: list[MemoryRecord] = []
         writes: list[tuple[MemoryRecord, Vectors | None]] = []
         history: list[HistoryEntry] = []
         audit: list[tuple[str, MemoryRecord, str, str]] = []
         batch: list[tuple[MemoryRecord, Vectors]] = []  # records written in this call, for intra-batch dedup
         near: list[list[tuple[MemoryRecord, float]]] = [[] for _ in kept]
         if ext.consolidate:  # one query for the whole batch
-            flt = RecordFilter(
-                kinds=frozenset(k for k in Kind if k is not Kind.EPISODE),
-                statuses=frozenset({Status.ACTIVE, Status.PENDING_REVIEW}),
-            )
+            flt = RecordFilter(kinds=kinds, statuses=frozenset({Status.ACTIVE, Status.PENDING_REVIEW}))
             near = self.store.query_many(sc, vecs, ext.neighbours, flt)
         for (rec, status, reason), vec, found in zip(kept, vecs, near):
             neighbours: list[tuple[MemoryRecord, float]] = []
@@ -297,7 +305,10 @@ class Engine:
             )
             if isinstance(d, Skip):
                 result.dropped.append(rec.text)
+                twin = [r for r, _ in neighbours if r.id == d.duplicate_of]
+                standing.append(twin[0] if twin else rec)
             elif isinstance(d, Add):
+                standing.append(d.record)
                 writes.append((d.record, vec))
                 batch.append((d.record, vec))
                 history.append(self._history(d.record, "add", actor, reason))
@@ -306,6 +317,7 @@ class Engine:
                 )
                 (result.pending_review if status is Status.PENDING_REVIEW else result.added).append(d.record)
             elif isinstance(d, Merge):
+                standing.append(d.target)
                 writes.append((d.target, self._vec_of(batch, d.target.id)))
                 history.append(
                     self._history(d.target, "merge", actor, f"same as new memory: {rec.text[:80]}")
@@ -313,6 +325,7 @@ class Engine:
                 audit.append(("update", d.target, "merge", "duplicate merged"))
                 result.merged.append(d.target)
             elif isinstance(d, Supersede):
+                standing.append(d.new)
                 old_vec = self._vec_of(batch, d.old.id)
                 writes.append((d.old, old_vec))
                 writes.append((d.new, vec))
@@ -331,6 +344,7 @@ class Engine:
             prev = last.get(r.id)
             last[r.id] = (r, v if v is not None else (prev[1] if prev else None))
         self._commit(list(last.values()), history, audit, actor, deferred)
+        return standing
 
     @staticmethod
     def _vec_of(batch: Sequence[tuple[MemoryRecord, Vectors]], rid: str) -> Vectors | None:
@@ -373,7 +387,6 @@ class Engine:
         srcs = validate.ids(source_message_ids, "source message id")
         cleaned = [self._redact(validate.text(t, cfg.limits))[0] for t in texts]
         now = self.clock.now()
-        out: list[MemoryRecord] = []
         with self._write_lock:
             recs = []
             for t in cleaned:
@@ -404,30 +417,8 @@ class Engine:
                     [("write", r, "keep", "remembered") for r in recs], actor,
                 )  # fmt: skip
                 return recs
-            for rec, vec in zip(recs, vecs):
-                flt = RecordFilter(kinds=frozenset({knd}))
-                found = self.store.query(sc, vec, cfg.extraction.neighbours, flt)
-                nb = [(r, scoring.similarity(d)) for r, d in found]
-                d = decide(rec, nb, now=now, duplicate_threshold=cfg.extraction.duplicate_threshold)
-                if isinstance(d, Skip):
-                    out.append(self.get(d.duplicate_of, sc) if d.duplicate_of else rec)
-                elif isinstance(d, Merge):
-                    self._commit([(d.target, None)], [self._history(d.target, "merge", actor, "remembered again")],
-                                 [("update", d.target, "merge", "duplicate merged")], actor)  # fmt: skip
-                    out.append(d.target)
-                elif isinstance(d, Supersede):
-                    self._commit(
-                        [(d.old, None), (d.new, vec)],
-                        [self._history(d.old, "superseded", actor, f"superseded by {d.new.id}"),
-                         self._history(d.new, "supersede", actor, f"supersedes {d.old.id}")],
-                        [("supersede", d.old, "superseded", f"replaced by {d.new.id}"), ("write", d.new, "keep", "remembered")],
-                        actor,
-                    )  # fmt: skip
-                    out.append(d.new)
-                else:
-                    self._commit([(rec, vec)], [self._history(rec, "add", actor, "remembered")],
-                                 [("write", rec, "keep", "remembered")], actor)  # fmt: skip
-                    out.append(rec)
+            kept = [(r, Status.ACTIVE, "remembered") for r in recs]
+            out = self._consolidate(kept, vecs, sc, now, actor, AddResult(), frozenset({knd}))
         return out
 
     # ------------------------------------------------------------------------- read / CRUD
