@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from shared_core.bench import scale
 
 
@@ -64,7 +62,6 @@ def test_scale_report_table(tmp_path: Path) -> None:
     md = scale_markdown([{"system": "memo", "sizes": rows, "command": "memo bench scale"}])
     assert "| memo | 1000 | 20 | 500 | 2.0 | 3.0 | 0.90 | 300 | 6 | ok |" in md
     assert "timeout" in md
-    pytest.importorskip("matplotlib")
     from shared_core.bench.report import plot_scale
 
     plot_scale([{"system": "memo", "sizes": rows}], tmp_path / "lat.png", tmp_path / "ing.png")
