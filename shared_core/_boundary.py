@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from .errors import (
     EmbeddingError,
+    ExtractionError,
     InvalidInput,
     LLMError,
     MemoError,
@@ -18,7 +19,12 @@ from .errors import (
     StoreUnavailable,
 )
 
-_FOREIGN = {"store": StoreUnavailable, "embedding": EmbeddingError, "llm": LLMError}
+_FOREIGN = {
+    "store": StoreUnavailable,
+    "embedding": EmbeddingError,
+    "llm": LLMError,
+    "extraction": ExtractionError,
+}
 
 
 def _is_connection_error(exc: BaseException) -> bool:

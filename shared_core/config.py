@@ -109,4 +109,3 @@ class MemoConfig(_Frozen):
     render: RenderConfig = Field(default_factory=RenderConfig)
     policy: GovernancePolicy = Field(default_factory=GovernancePolicy)
     default_token_budget: int = Field(default=1024, gt=0)
-    embed_batch_size: int = Field(default=32, gt=0)

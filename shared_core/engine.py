@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import score as scoring
 from . import validate
+from ._boundary import translate
 from .clock import Clock, SystemClock, ensure_utc
 from .config import MemoConfig
 from .consolidate import Add, Merge, Skip, Supersede, decide
@@ -198,34 +199,32 @@ class Engine:
             redacted.append((t, clean))
         result = AddResult(redactions=n_redacted)
         done: list[tuple[str, MemoryRecord, str, str]] = []  # audit items, written once at the end
+        do_extract = extract if extract is not None else cfg.extraction.extract
         with self._write_lock:
+            episodes = [self._episode(t, clean, sc, sid, now, i) for i, (t, clean) in enumerate(redacted)]
+            result.episodes = episodes
+            raw: list[tuple[MemoryRecord, Vectors]] = []
             try:
-                episodes = [self._episode(t, clean, sc, sid, now, i) for i, (t, clean) in enumerate(redacted)]
-                vecs = self._embed([e.index_text() for e in episodes])
-                # raw turns: one write; their history begins at their first change (the record is its own snapshot)
-                self._commit(
-                    list(zip(episodes, vecs)),
-                    [],
-                    [("write", e, "keep", "raw turn") for e in episodes],
-                    actor,
-                    done,
-                )
-                result.episodes = episodes
-                if extract if extract is not None else cfg.extraction.extract:
-                    inputs = [
-                        ExtractInput(
-                            message_id=e.provenance.source_message_ids[0],
-                            role=t.role,
-                            speaker=e.provenance.speaker,
-                            text=e.text,
-                            timestamp=e.event_time,
-                            session_id=sid,
-                        )  # fmt: skip
-                        for e, (t, _) in zip(episodes, redacted)
-                        if t.role in ("user", "assistant")
-                    ]
-                    candidates = self.extractor.extract(inputs, now=now) if inputs else []
-                    self._store_candidates(candidates, sc, sid, now, actor, result, done)
+                kept: list[tuple[MemoryRecord, Status, str]] = []
+                try:
+                    if do_extract:
+                        kept = self._screen(
+                            self._extract(episodes, [t for t, _ in redacted], sid, now), sc, now, result
+                        )
+                finally:  # raw turns and their memories are embedded together (one sorted batch)
+                    vecs = self._embed(
+                        [e.index_text() for e in episodes] + [r.index_text() for r, _, _ in kept]
+                    )
+                    raw = list(zip(episodes, vecs[: len(episodes)]))
+                kinds = frozenset(k for k in Kind if k is not Kind.EPISODE)
+                self._consolidate(kept, vecs[len(episodes) :], sc, now, actor, result, kinds, done, raw)
+            except BaseException:
+                if raw and not done:  # whatever failed, the raw turns are kept (rewriting them is idempotent)
+                    try:
+                        self._commit(raw, [], [("write", e, "keep", "raw turn") for e, _ in raw], actor, done)
+                    except Exception:  # the store itself is failing: the first error is the one to report
+                        pass
+                raise
             finally:  # whatever was written is announced: one revision token, one audit segment
                 if done:
                     self.store.bump_revision(sc.tenant)
@@ -247,10 +246,30 @@ class Engine:
             metadata={"role": t.role},
         )  # fmt: skip
 
-    def _store_candidates(
-        self, candidates: Sequence[ExtractCandidate], sc: Scope, sid: str | None, now: datetime, actor: str,
-        result: AddResult, deferred: list[tuple[str, MemoryRecord, str, str]] | None = None,
-    ) -> None:  # fmt: skip
+    def _extract(
+        self, episodes: Sequence[MemoryRecord], turns: Sequence[Turn], sid: str | None, now: datetime
+    ) -> list[ExtractCandidate]:
+        inputs = [
+            ExtractInput(
+                message_id=e.provenance.source_message_ids[0],
+                role=t.role,
+                speaker=e.provenance.speaker,
+                text=e.text,
+                timestamp=e.event_time,
+                session_id=sid,
+            )  # fmt: skip
+            for e, t in zip(episodes, turns)
+            if t.role in ("user", "assistant")
+        ]
+        if not inputs:
+            return []
+        with translate("extraction", self.extractor.name):  # a custom extractor's bug is an ExtractionError
+            return self.extractor.extract(inputs, now=now)
+
+    def _screen(
+        self, candidates: Sequence[ExtractCandidate], sc: Scope, now: datetime, result: AddResult
+    ) -> list[tuple[MemoryRecord, Status, str]]:
+        """Candidates as records, each with the policy's verdict: kept, held for review, or dropped."""
         kept: list[tuple[MemoryRecord, Status, str]] = []
         seen: set[str] = set()
         for c in candidates:
@@ -267,27 +286,25 @@ class Engine:
                 continue
             status = Status.PENDING_REVIEW if verdict.verdict == "review" else Status.ACTIVE
             kept.append((rec.model_copy(update={"status": status}), status, verdict.reason))
-        if not kept:
-            return
-        vecs = self._embed([r.index_text() for r, _, _ in kept])
-        kinds = frozenset(k for k in Kind if k is not Kind.EPISODE)
-        self._consolidate(kept, vecs, sc, now, actor, result, kinds, deferred)
+        return kept
 
     def _consolidate(
         self, kept: Sequence[tuple[MemoryRecord, Status, str]], vecs: Vectors, sc: Scope, now: datetime,
         actor: str, result: AddResult, kinds: frozenset[Kind],
         deferred: list[tuple[str, MemoryRecord, str, str]] | None = None,
+        raw: Sequence[tuple[MemoryRecord, Vectors]] = (),
     ) -> list[MemoryRecord]:  # fmt: skip
         """Compare a batch of new memories with their neighbours (one query), decide add / merge /
-        supersede / skip for each, and commit the batch. Returns the record standing for each input."""
+        supersede / skip for each, and commit the batch, with the `raw` turns they came from, in
+        one write. Returns the record standing for each input."""
         ext = self.config.extraction
         standing: list[MemoryRecord] = []
-        writes: list[tuple[MemoryRecord, Vectors | None]] = []
+        writes: list[tuple[MemoryRecord, Vectors | None]] = list(raw)  # raw turns have no history yet
         history: list[HistoryEntry] = []
-        audit: list[tuple[str, MemoryRecord, str, str]] = []
+        audit: list[tuple[str, MemoryRecord, str, str]] = [("write", e, "keep", "raw turn") for e, _ in raw]
         batch: list[tuple[MemoryRecord, Vectors]] = []  # records written in this call, for intra-batch dedup
         near: list[list[tuple[MemoryRecord, float]]] = [[] for _ in kept]
-        if ext.consolidate:  # one query for the whole batch
+        if ext.consolidate and kept:  # one query for the whole batch
             flt = RecordFilter(kinds=kinds, statuses=frozenset({Status.ACTIVE, Status.PENDING_REVIEW}))
             near = self.store.query_many(sc, vecs, ext.neighbours, flt)
         for (rec, status, reason), vec, found in zip(kept, vecs, near):

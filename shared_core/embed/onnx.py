@@ -45,12 +45,13 @@ def model_files() -> tuple[pathlib.Path, pathlib.Path]:
 
 
 class MiniLMEmbedder:
-    """384-d sentence embeddings; batches are sorted by length so padding stays small."""
+    """384-d sentence embeddings; texts are sorted by length and run in small batches, so padding
+    stays small (on 2 cores, batches of 4 embed LoCoMo turns about 1.7x faster than batches of 32)."""
 
     name = "all-MiniLM-L6-v2-int8"
     dim = 384
 
-    def __init__(self, batch_size: int = 32, max_tokens: int = 256, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 4, max_tokens: int = 256, threads: int | None = None) -> None:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.threads = threads

@@ -245,3 +245,33 @@ async def test_async_parity(tmp_path: object, clock: ManualClock) -> None:
         await amem.add_messages([{"role": "user", "content": ""}], scope=scope)
     await amem.aclose()
     sync.close()
+
+
+class BrokenExtractor:
+    """An extractor with a bug: the raw turns must be kept all the same."""
+
+    name = "broken"
+    version = "0"
+
+    def extract(self, turns: object, *, now: datetime) -> list[object]:
+        raise RuntimeError("extractor bug")
+
+
+def test_a_failing_extractor_keeps_the_raw_turns(tmp_path: object, clock: ManualClock, alice: Scope) -> None:
+    from pathlib import Path
+
+    from shared_core import ExtractionError
+
+    path = Path(str(tmp_path)) / "store"
+    broken = Memory.open(path, embedder=HashingEmbedder(dim=256), clock=clock, extractor=BrokenExtractor())
+    with broken, pytest.raises(ExtractionError, match="extractor bug"):
+        broken.add_messages(
+            [{"role": "user", "content": "I moved to Lisbon in March", "id": "t1"}], scope=alice
+        )
+    with Memory.open(path, embedder=HashingEmbedder(dim=256), clock=clock) as m:  # a new process, in effect
+        (ep,) = m.list(alice)
+        assert ep.kind is Kind.EPISODE and ep.provenance.source_message_ids == ["t1"]
+        assert m.search("Lisbon", scope=alice, k=1)[0].record.id == ep.id
+        audit = m.engine.audit
+        assert audit is not None and audit.verify().ok
+        assert [(e.action, e.record_id) for e in audit.events()] == [("write", ep.id)]
