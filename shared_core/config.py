@@ -19,6 +19,12 @@ class Limits(_Frozen):
     )
     max_k: int = Field(default=200, gt=0, description="Largest k a search may ask for.")
     max_metadata_keys: int = Field(default=32, gt=0)
+    search_cache_records: int = Field(
+        default=200_000,
+        gt=0,
+        description="Records (with their vectors) kept in the per-scope search indexes of one process; "
+        "least recently used scopes are dropped beyond it (the scope being searched always stays).",
+    )
 
 
 class ScoringConfig(_Frozen):

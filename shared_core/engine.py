@@ -49,7 +49,7 @@ from .models import (
 )
 from .render import Context, pack
 from .store.base import RecordFilter, Store
-from .store.lexical import LexicalCache
+from .store.search_index import IndexCache, ScopeIndex
 
 SYSTEM = "system"
 
@@ -107,7 +107,7 @@ class Engine:
         self.clock = clock or SystemClock()
         self.extractor: Extractor = extractor or RuleExtractor()
         self.audit = audit
-        self._lexical = LexicalCache()
+        self._indexes = IndexCache(max_records=self.config.limits.search_cache_records)
         self._write_lock = threading.RLock()
 
     # ----------------------------------------------------------------------------- helpers
@@ -208,9 +208,8 @@ class Engine:
                 kept: list[tuple[MemoryRecord, Status, str]] = []
                 try:
                     if do_extract:
-                        kept = self._screen(
-                            self._extract(episodes, [t for t, _ in redacted], sid, now), sc, now, result
-                        )
+                        found = self._extract(episodes, [t for t, _ in redacted], sid, now)
+                        kept = self._screen(found, sc, now, result, len(episodes))
                 finally:  # raw turns and their memories are embedded together (one sorted batch)
                     vecs = self._embed(
                         [e.index_text() for e in episodes] + [r.index_text() for r, _, _ in kept]
@@ -227,7 +226,7 @@ class Engine:
                 raise
             finally:  # whatever was written is announced: one revision token, one audit segment
                 if done:
-                    self.store.bump_revision(sc.tenant)
+                    self.store.bump_revision([sc])
                     self._audit([(a, r.scope, r.id, d, why, r) for a, r, d, why in done], actor)
         return result
 
@@ -267,7 +266,7 @@ class Engine:
             return self.extractor.extract(inputs, now=now)
 
     def _screen(
-        self, candidates: Sequence[ExtractCandidate], sc: Scope, now: datetime, result: AddResult
+        self, candidates: Sequence[ExtractCandidate], sc: Scope, now: datetime, result: AddResult, first: int
     ) -> list[tuple[MemoryRecord, Status, str]]:
         """Candidates as records, each with the policy's verdict: kept, held for review, or dropped."""
         kept: list[tuple[MemoryRecord, Status, str]] = []
@@ -277,9 +276,10 @@ class Engine:
             if key in seen:  # one statement read two ways (job and employer): keep the first reading
                 continue
             seen.add(key)
-            rec = c.to_record(
-                sc, now=now, extractor=self.extractor.name, extractor_version=self.extractor.version
-            )
+            rec = c.to_record(  # created after the turns, in extraction order (a stable tie-break)
+                sc, now=now + timedelta(microseconds=first + len(seen)), extractor=self.extractor.name,
+                extractor_version=self.extractor.version,
+            )  # fmt: skip
             verdict = judge(rec, self.config.policy)
             if verdict.verdict == "drop":
                 result.dropped.append(rec.text)
@@ -406,15 +406,16 @@ class Engine:
         now = self.clock.now()
         with self._write_lock:
             recs = []
-            for t in cleaned:
+            for i, t in enumerate(cleaned):
+                created = now + timedelta(microseconds=i)  # keeps the order given (a stable tie-break)
                 try:
                     recs.append(
                         MemoryRecord(
                             scope=sc,
                             kind=knd,
                             text=t,
-                            created_at=now,
-                            updated_at=now,
+                            created_at=created,
+                            updated_at=created,
                             valid_from=valid_from,
                             valid_to=valid_to,
                             importance=importance,
@@ -593,28 +594,19 @@ class Engine:
         sw = cfg.scoring
         n = max(sw.candidates, k)
         vec = self._embed([q])[0]
-        dense = {rec.id: rank for rank, (rec, _) in enumerate(self.store.query(sc, vec, n, flt))}
-        lexical: dict[str, int] = {}
-        if sw.lexical_enabled:
-            index = self._lexical.get(
-                sc.key() + "|" + flt.model_dump_json(),
-                self.store.revision(sc.tenant),
-                lambda: lexical_documents(self.store.list_records(sc, flt), sw.lexical_context),
-            )
-            lexical = {rid: rank for rank, (rid, _) in enumerate(index.search(q, n))}
-        # one read for every candidate: the records, and their vectors for similarity and MMR
-        ids = list(dict.fromkeys([*dense, *lexical]))
-        fetched = self.store.fetch(sc, ids) if ids else {}
+        index = self._index(sc, flt)
+        dense = index.dense(vec, n)
+        lexical = index.lexical_ranks(q, n) if sw.lexical_enabled else []
+        rank_d = {pos: rank for rank, (pos, _) in enumerate(dense)}
+        rank_l = {pos: rank for rank, pos in enumerate(lexical)}
+        sims = dict(dense)
         cands: list[scoring.Candidate] = []
-        for rid in ids:
-            got = fetched.get(rid)
-            if got is None or not flt.matches(got[0]):
-                continue  # deleted or changed since the lexical index was built
-            rec, v = got
+        for pos in dict.fromkeys([*rank_d, *rank_l]):
+            v = index.vectors[pos]
             cands.append(
                 scoring.Candidate(
-                    record=rec, vector=v, dense_rank=dense.get(rid), lexical_rank=lexical.get(rid),
-                    similarity=scoring.similarity(1.0 - float(v @ vec)),
+                    record=index.records[pos], vector=v, dense_rank=rank_d.get(pos), lexical_rank=rank_l.get(pos),
+                    similarity=scoring.similarity(1.0 - sims.get(pos, float(v @ vec))),
                 )
             )  # fmt: skip
         if sw.time_aware:
@@ -640,13 +632,26 @@ class Engine:
             self._touch([h.record for h in hits], now)
         return hits, ctx
 
+    def _index(self, sc: Scope, flt: RecordFilter) -> ScopeIndex:
+        """The search index of a scope and filter, current with the store (any process's writes)."""
+
+        def build() -> ScopeIndex:
+            records, vectors = self.store.snapshot(sc, flt)
+            docs = lexical_documents(records, self.config.scoring.lexical_context)
+            return ScopeIndex(records, vectors, docs)
+
+        return self._indexes.get(sc.key() + "|" + flt.model_dump_json(), self.store.revision(sc), build)
+
     def _touch(self, records: Sequence[MemoryRecord], now: datetime) -> None:
-        """Reinforce memories that were used: access count and time (no history entry, no revision)."""
+        """Reinforce memories that were used: access count and time (no history entry, no revision:
+        this process's cached indexes are refreshed in place, other processes see it at their next reload)."""
         updated = [
             r.model_copy(update={"access_count": r.access_count + 1, "last_accessed_at": now})
             for r in records
         ]
         self.store.upsert(updated, None, bump=False)
+        for index in self._indexes.cached():
+            index.refresh(updated)
 
     # ------------------------------------------------------------------------------ repair
     def repair(self, since: datetime) -> int:

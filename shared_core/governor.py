@@ -263,9 +263,8 @@ class Governor:
         checks.append(
             Check(name="review_queue", passed=not pending, detail=f"{len(pending)} review items remain")
         )
-        index = self.engine._lexical.get(f"verify|{sc.key()}|{id(self)}", self.store.revision(sc.tenant),
-                                         lambda: [(r.id, r.index_text()) for r in self._all(sc)])  # fmt: skip
-        stale = [i for i in index.ids if record_ids is None or i in record_ids]
+        index = self.engine._index(sc, ALL_STATUSES)  # the index searches read, current with the store
+        stale = [r.id for r in index.records if record_ids is None or r.id in record_ids]
         checks.append(
             Check(name="lexical_index", passed=not stale, detail=f"{len(stale)} index entries remain")
         )

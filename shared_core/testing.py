@@ -149,10 +149,47 @@ class StoreContract:
         assert [h.id for h in store.history(self.alice, r.id)] == [e.id]
         assert store.history(self.bob) == []
         assert [h.id for h in store.history_since(_T0)] == [e.id]
-        rev = store.revision("t1")
-        assert store.bump_revision("t1") != rev and store.revision("t1") != rev
+        rev = store.revision(self.alice)
+        store.bump_revision([self.alice])
+        assert store.revision(self.alice) != rev
         store.delete_history(self.alice)
         assert store.history(self.alice) == []
+
+    def test_revisions_follow_the_scopes_written(self, store: Store) -> None:
+        agent_wide = Scope(tenant="t1", agent="helper")  # a read scope without a user sees every user
+        before = {s: store.revision(s) for s in (self.alice, self.bob, agent_wide, self.other_tenant_alice)}
+        r = make_record(self.alice, "alice writes")
+        self._put(store, [r])
+        after = {s: store.revision(s) for s in before}
+        assert after[self.alice] != before[self.alice] and after[agent_wide] != before[agent_wide]
+        assert after[self.bob] == before[self.bob]  # other users' caches stay valid
+        assert after[self.other_tenant_alice] == before[self.other_tenant_alice]
+        store.upsert([r.model_copy(update={"access_count": 3})], None, bump=False)
+        assert store.revision(self.alice) == after[self.alice]
+        store.delete(self.alice, [r.id])
+        assert (
+            store.revision(self.alice) != after[self.alice] and store.revision(self.bob) == before[self.bob]
+        )
+
+    def test_snapshot_holds_records_and_their_vectors(self, store: Store) -> None:
+        recs = [make_record(self.alice, t, minutes=i) for i, t in enumerate(["one", "two", "three"])]
+        recs[1] = recs[1].model_copy(update={"status": Status.SUPERSEDED})
+        self._put(store, [*reversed(recs), make_record(self.bob, "bob's")])
+        got, vecs = store.snapshot(self.alice, RecordFilter())
+        assert [r.text for r in got] == ["one", "three"] and vecs.shape == (2, self.embedder.dim)
+        assert np.allclose(vecs, self.embedder.embed(["one", "three"]), atol=1e-5)
+        got, vecs = store.snapshot(self.alice, ALL_STATUSES)
+        assert [r.text for r in got] == ["one", "two", "three"] and len(vecs) == 3
+        assert store.snapshot(Scope(tenant="t1", user="nobody"), ALL_STATUSES)[0] == []
+        same_instant = [make_record(self.bob, t, minutes=9) for t in ("zulu", "alpha", "mike", "kilo")]
+        self._put(store, same_instant)  # ids are random: the order must come from the writes
+        assert [r.text for r in store.snapshot(self.bob, RecordFilter())[0]] == [
+            "bob's",
+            "zulu",
+            "alpha",
+            "mike",
+            "kilo",
+        ]
 
     def test_vectors_and_delete(self, store: Store) -> None:
         r = make_record(self.alice, "to delete")

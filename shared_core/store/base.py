@@ -6,7 +6,7 @@ Scope values are compared as data (equality), never interpreted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,6 +41,22 @@ class RecordFilter(BaseModel):
 ALL_STATUSES = RecordFilter(statuses=None)
 
 
+def revision_keys(scopes: Iterable[Scope]) -> list[str]:
+    """The revision tokens a write in these scopes changes: its tenant's (read by scopes without a
+    user) and its user's (read by scopes with one), so one user's writes leave other users' caches valid."""
+    keys: set[str] = set()
+    for s in scopes:
+        keys.add(f"rev:{s.tenant}")
+        if s.user is not None:
+            keys.add(f"rev:{s.tenant}\x1fuser:{s.user}")
+    return sorted(keys)
+
+
+def revision_key(scope: Scope) -> str:
+    """The revision token a read through `scope` depends on."""
+    return f"rev:{scope.tenant}" if scope.user is None else f"rev:{scope.tenant}\x1fuser:{scope.user}"
+
+
 def require_readable(scope: Scope) -> None:
     if not isinstance(scope, Scope):
         raise ScopeError(f"a Scope is required, got {type(scope).__name__}")
@@ -57,8 +73,8 @@ class Store(Protocol):
     def upsert(self, records: Sequence[MemoryRecord], vectors: Vectors | None, *, bump: bool = True) -> None:
         """Insert or replace records. `vectors=None` keeps each record's stored vector.
 
-        Changes the tenant's revision token unless `bump=False` (only for changes that do not
-        alter what is searchable, such as access counts)."""
+        Changes the revision tokens of the records' scopes unless `bump=False` (only for changes
+        that do not alter what is searchable, such as access counts)."""
         ...
 
     def get(self, scope: Scope, ids: Sequence[str]) -> list[MemoryRecord]: ...
@@ -85,8 +101,13 @@ class Store(Protocol):
         """Records with their vectors, by id, in one read (ids outside the scope are absent)."""
         ...
 
+    def snapshot(self, scope: Scope, flt: RecordFilter) -> tuple[list[MemoryRecord], Vectors]:
+        """Every record of the scope with its vector (row i is record i), in one read: oldest first,
+        records created at the same instant in the order they were first written."""
+        ...
+
     def delete(self, scope: Scope, ids: Sequence[str]) -> None:
-        """Remove records and their vectors for good (and change the tenant's revision token)."""
+        """Remove records and their vectors for good (and change their scopes' revision tokens)."""
         ...
 
     def scopes(self, tenant: str) -> list[Scope]:
@@ -105,11 +126,13 @@ class Store(Protocol):
         """All history entries written at or after `since` (used by repair on open)."""
         ...
 
-    def revision(self, tenant: str) -> str:
-        """A token that changes whenever anything in the tenant changes (any process)."""
+    def revision(self, scope: Scope) -> str:
+        """A token that changes whenever a record readable through `scope` changes (any process)."""
         ...
 
-    def bump_revision(self, tenant: str) -> str: ...
+    def bump_revision(self, scopes: Iterable[Scope]) -> None:
+        """New tokens for every read scope that can see records written with these scopes."""
+        ...
 
     def get_meta(self, key: str) -> str | None: ...
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from ..clock import ensure_utc, to_ts
 from ..embed.base import Vectors
 from ..errors import ConfigError, InvalidInput, StoreCorrupted
 from ..models import HistoryEntry, MemoryRecord, Scope
-from .base import RecordFilter, require_readable
+from .base import RecordFilter, require_readable, revision_key, revision_keys
 
 _SCOPE_KEYS = ("tenant", "user", "agent", "session")
 _UNIT = [1.0]  # the vector of side collections (history, meta) that are never searched by similarity
@@ -146,7 +146,7 @@ class ChromaStore:
                     part = records[s : s + self._max_batch]
                     self._records.update(ids=[r.id for r in part], metadatas=[_record_meta(r) for r in part])
             if bump:  # after the write: a reader that sees the new token also sees the new data
-                self._bump_many({r.scope.tenant for r in records})
+                self.bump_revision(r.scope for r in records)
             return
         if len(vectors) != len(records):
             raise InvalidInput("one vector per record is required")
@@ -162,7 +162,7 @@ class ChromaStore:
                     metadatas=[_record_meta(r) for r in part],
                 )
         if bump:
-            self._bump_many({r.scope.tenant for r in records})
+            self.bump_revision(r.scope for r in records)
 
     def get(self, scope: Scope, ids: Sequence[str]) -> list[MemoryRecord]:
         require_readable(scope)
@@ -230,12 +230,27 @@ class ChromaStore:
                 out[rid] = (rec, np.asarray(emb, dtype=np.float32))
         return out
 
+    def snapshot(self, scope: Scope, flt: RecordFilter) -> tuple[list[MemoryRecord], Vectors]:
+        require_readable(scope)
+        with translate("store", "read scope"):
+            got = self._records.get(where=_where(scope, flt), include=["embeddings", "metadatas"])
+        embeddings = got.get("embeddings")
+        rows = [
+            (_parse_record(m), e)
+            for m, e in zip(got["metadatas"] or [], [] if embeddings is None else embeddings)
+        ]
+        rows = [(r, e) for r, e in rows if scope.contains(r.scope)]
+        rows.sort(key=lambda row: row[0].created_at)  # stable: ties keep the store's insertion order
+        if not rows:
+            return [], np.zeros((0, self.dim or 0), dtype=np.float32)
+        return [r for r, _ in rows], np.asarray([e for _, e in rows], dtype=np.float32)
+
     def delete(self, scope: Scope, ids: Sequence[str]) -> None:
-        visible = [r.id for r in self.get(scope, ids)]
+        visible = self.get(scope, ids)
         if visible:
             with translate("store", "delete"):
-                self._records.delete(ids=visible)
-            self.bump_revision(scope.tenant)
+                self._records.delete(ids=[r.id for r in visible])
+            self.bump_revision(r.scope for r in visible)
 
     def scopes(self, tenant: str) -> list[Scope]:
         with translate("store", "list scopes"):
@@ -303,23 +318,21 @@ class ChromaStore:
         with translate("store", "write meta"):
             self._meta.upsert(ids=[key], embeddings=[_UNIT], documents=[value], metadatas=[{"kind": "meta"}])
 
-    def revision(self, tenant: str) -> str:
-        return self.get_meta(f"rev:{tenant}") or "0"
+    def revision(self, scope: Scope) -> str:
+        return self.get_meta(revision_key(scope)) or "0"
 
-    def bump_revision(self, tenant: str) -> str:
-        return self._bump_many({tenant})[tenant]
-
-    def _bump_many(self, tenants: set[str]) -> dict[str, str]:
-        """New revision tokens for tenants, in one write (any change of a tenant's records bumps it)."""
-        tokens = {t: uuid.uuid4().hex for t in sorted(tenants)}
+    def bump_revision(self, scopes: Iterable[Scope]) -> None:
+        """New tokens, in one write, for the tenants and users of `scopes`."""
+        keys = revision_keys(scopes)
+        if not keys:
+            return
         with translate("store", "write revision"):
             self._meta.upsert(
-                ids=[f"rev:{t}" for t in tokens],
-                embeddings=[_UNIT for _ in tokens],
-                documents=list(tokens.values()),
-                metadatas=[{"kind": "revision"} for _ in tokens],
+                ids=keys,
+                embeddings=[_UNIT for _ in keys],
+                documents=[uuid.uuid4().hex for _ in keys],
+                metadatas=[{"kind": "revision"} for _ in keys],
             )
-        return tokens
 
     def raw_dump(self) -> dict[str, Any]:
         """Everything Chroma holds, as stored (documents and metadata): for erasure proofs and tests."""

@@ -1,16 +1,15 @@
 """The lexical (BM25) index, kept in step with the store.
 
 Local Chroma has no full-text ranking, so MeMo ranks words with `bm25s`. An index covers one
-read scope and is rebuilt lazily when the store's revision token for the tenant changes, so
-a process sees what another process wrote (server mode) without any extra service.
+read scope; `search_index.py` keeps it, with the scope's vectors, and rebuilds it when the
+scope's revision token changes, so a process sees what another process wrote (server mode)
+without any extra service.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -259,30 +258,3 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
-
-
-class LexicalCache:
-    """One `LexicalIndex` per read scope, rebuilt when the tenant's revision changes."""
-
-    def __init__(self, max_scopes: int = 64) -> None:
-        self._entries: OrderedDict[str, tuple[str, LexicalIndex]] = OrderedDict()
-        self._max = max_scopes
-        self._lock = threading.Lock()
-
-    def get(self, key: str, revision: str, load: Callable[[], Sequence[tuple[str, str]]]) -> LexicalIndex:
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0] == revision:
-                self._entries.move_to_end(key)
-                return hit[1]
-        index = LexicalIndex(load())
-        with self._lock:
-            self._entries[key] = (revision, index)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-        return index
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._entries.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ import numpy as np
 from ..embed.base import Vectors
 from ..errors import InvalidInput
 from ..models import HistoryEntry, MemoryRecord, Scope
-from .base import RecordFilter, require_readable
+from .base import RecordFilter, require_readable, revision_key, revision_keys
 
 
 class InMemoryStore:
@@ -42,8 +42,7 @@ class InMemoryStore:
                 if vectors is not None:
                     self._vectors[rec.id] = np.asarray(vectors[i], dtype=np.float32).copy()
             if bump:
-                for tenant in {r.scope.tenant for r in records}:
-                    self.bump_revision(tenant)
+                self.bump_revision(r.scope for r in records)
 
     def _visible(self, scope: Scope, flt: RecordFilter) -> list[MemoryRecord]:
         require_readable(scope)
@@ -89,6 +88,14 @@ class InMemoryStore:
         with self._lock:
             return {r.id: (r, self._vectors[r.id].copy()) for r in self.get(scope, ids)}
 
+    def snapshot(self, scope: Scope, flt: RecordFilter) -> tuple[list[MemoryRecord], Vectors]:
+        with self._lock:
+            recs = sorted(self._visible(scope, flt), key=lambda r: r.created_at)  # ties: insertion order
+            recs = [r.model_copy(deep=True) for r in recs]
+            if not recs:
+                return [], np.zeros((0, self.dim or 0), dtype=np.float32)
+            return recs, np.stack([self._vectors[r.id] for r in recs])
+
     def delete(self, scope: Scope, ids: Sequence[str]) -> None:
         with self._lock:
             found = self.get(scope, ids)
@@ -96,7 +103,7 @@ class InMemoryStore:
                 self._records.pop(r.id, None)
                 self._vectors.pop(r.id, None)
             if found:
-                self.bump_revision(scope.tenant)
+                self.bump_revision(r.scope for r in found)
 
     def scopes(self, tenant: str) -> list[Scope]:
         with self._lock:
@@ -131,13 +138,13 @@ class InMemoryStore:
         with self._lock:
             return [e for e in self._history if e.at >= since]
 
-    def revision(self, tenant: str) -> str:
-        return self._revisions.get(tenant, "0")
+    def revision(self, scope: Scope) -> str:
+        return self._revisions.get(revision_key(scope), "0")
 
-    def bump_revision(self, tenant: str) -> str:
+    def bump_revision(self, scopes: Iterable[Scope]) -> None:
         with self._lock:
-            self._revisions[tenant] = uuid.uuid4().hex
-            return self._revisions[tenant]
+            for key in revision_keys(scopes):
+                self._revisions[key] = uuid.uuid4().hex
 
     def get_meta(self, key: str) -> str | None:
         return self._meta.get(key)
