@@ -26,6 +26,7 @@ Conventions (documented because English is ambiguous):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -733,6 +734,12 @@ def _strip_prep(m: re.Match[str]) -> str | None:
     )
 
 
+@functools.lru_cache(maxsize=512)
+def _rule_matches(text: str) -> tuple[tuple[re.Match[str], ...], ...]:
+    """Every rule's matches in `text` (the costly part, shared by the past and future readings)."""
+    return tuple(tuple(pattern.finditer(text)) for pattern, _, _ in _RULES)
+
+
 def find_time_expressions(
     text: str, ref: datetime | None = None, *, direction: Direction = "past"
 ) -> list[TimeSpan]:
@@ -744,8 +751,8 @@ def find_time_expressions(
     ctx = _Ctx(ref, direction)
     taken: list[tuple[int, int]] = []
     found: list[TimeSpan] = []
-    for pattern, resolver, relative in _RULES:
-        for m in pattern.finditer(text):
+    for (_, resolver, relative), matches in zip(_RULES, _rule_matches(text)):
+        for m in matches:
             s, e = m.span()
             prep = _strip_prep(m)
             if any(s < te and ts < e for ts, te in taken) and prep is not None:
