@@ -53,6 +53,15 @@ def session_id_for(scope: Scope, session_id: str | None) -> str:
     return validate.identifier(session_id, "session_id")
 
 
+def bind(
+    memory: Memory | AsyncMemory, scope: Scope | Mapping[str, Any] | None, session_id: str | None,
+    fields: Mapping[str, Any],
+) -> tuple[Memory, dict[str, Any]]:  # fmt: skip
+    """The memory and the pydantic fields (scope, session id, the rest) of a component bound to a scope."""
+    sc = as_scope(scope)
+    return as_memory(memory), {"scope": sc, "session_id": session_id_for(sc, session_id), **fields}
+
+
 def _is_scratchpad(msg: ChatMessage) -> bool:
     """Tool calls and tool results: agent scratchpad with no faithful turn form (no tool_call_id)."""
     if msg.role in _TOOL_ROLES or msg.additional_kwargs.get("tool_calls"):

@@ -22,7 +22,7 @@ from llama_index.core.memory.memory import BaseMemoryBlock
 
 from shared_core import AsyncMemory, Kind, Memory, Scope
 
-from ._convert import as_memory, as_scope, query_text, session_id_for, to_turns
+from ._convert import bind, query_text, to_turns
 
 
 class MemoMemoryBlock(BaseMemoryBlock[str]):
@@ -54,9 +54,8 @@ class MemoMemoryBlock(BaseMemoryBlock[str]):
         session_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        mem = as_memory(memory)
-        sc = as_scope(scope)
-        super().__init__(**{"scope": sc, "session_id": session_id_for(sc, session_id), **kwargs})
+        mem, fields = bind(memory, scope, session_id, kwargs)
+        super().__init__(**fields)
         self._amemory = AsyncMemory(mem)
 
     @property

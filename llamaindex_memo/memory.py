@@ -26,10 +26,8 @@ from llama_index.core.memory.types import BaseMemory
 from shared_core import AsyncMemory, InvalidInput, Kind, Memory, Scope, validate
 
 from ._convert import (
-    as_memory,
-    as_scope,
+    bind,
     query_text,
-    session_id_for,
     system_message,
     to_message,
     to_turn,
@@ -68,9 +66,8 @@ class MemoMemory(BaseMemory):
         session_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        mem = as_memory(memory)
-        sc = as_scope(scope)
-        super().__init__(**{"scope": sc, "session_id": session_id_for(sc, session_id), **kwargs})
+        mem, fields = bind(memory, scope, session_id, kwargs)
+        super().__init__(**fields)
         self._memory = mem
 
     @classmethod
