@@ -111,6 +111,25 @@ def _rerun_in_peers_env(subcommand: str, argv: list[str], command_line: str) -> 
     return subprocess.call(cmd, env=env)
 
 
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """`scoring.mmr_enabled=false` -> {"scoring": {"mmr_enabled": False}} (values are JSON, else strings)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set expects KEY=VALUE (e.g. scoring.mmr_enabled=false), got {item!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        node = out
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
 def _check_system(name: str, subcommand: str, argv: list[str], args: argparse.Namespace) -> int | None:
     """None: run here. An int: the exit code (ran elsewhere, or cannot run)."""
     from .systems import SYSTEMS, missing_modules
@@ -149,8 +168,18 @@ def cmd_locomo(args: argparse.Namespace) -> int:
     ]
     if args.limit is not None:
         argv += ["--limit", str(args.limit)]
+    for item in args.set or []:
+        argv += ["--set", item]
     if args.no_progress:
         argv.append("--no-progress")
+    if args.set and args.system != "memo":
+        print("--set only applies to --system memo", file=sys.stderr)
+        return 2
+    try:
+        overrides = parse_overrides(args.set or [])
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     code = _check_system(args.system, "locomo", argv, args)
     if code is not None:
         return code
@@ -164,7 +193,11 @@ def cmd_locomo(args: argparse.Namespace) -> int:
         conversations = conversations[: args.limit]
     spec = SYSTEMS[args.system]
     embedder = make_embedder(args.embedder) if spec.uses_embedder else None
-    factory, sys_cfg = system_factory(args.system, embedder)
+    try:
+        factory, sys_cfg = system_factory(args.system, embedder, overrides)
+    except ValueError as exc:  # a MemoConfig that does not validate
+        print(f"invalid --set: {exc}", file=sys.stderr)
+        return 2
     started = datetime.now(timezone.utc)
     machine = machine_info()
     t0 = time.perf_counter()
@@ -278,6 +311,12 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--system", default="memo", choices=names)
     p.add_argument("--embedder", default="minilm", help="minilm (default, all systems) or hashing (tests)")
     p.add_argument("--limit", type=int, default=None, help="only the first N conversations")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="memo only: override a MemoConfig field, e.g. --set scoring.mmr_enabled=false (repeatable; ablations)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_locomo)

@@ -137,6 +137,61 @@ def locomo_markdown(stem: str, runs: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _overrides(r: dict[str, Any]) -> str:
+    def flat(d: dict[str, Any], prefix: str = "") -> list[str]:
+        out: list[str] = []
+        for k, v in d.items():
+            out += flat(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}={json.dumps(v)}"]
+        return out
+
+    over = ((r.get("config") or {}).get("system") or {}).get("memo_overrides") or {}
+    return ", ".join(flat(over)) or "none (default)"
+
+
+def ablation_markdown(runs: Sequence[dict[str, Any]]) -> str:
+    """What each part adds: MeMo runs that differ by `--set` overrides, against the default run."""
+    base = next((r for r in runs if _overrides(r) == "none (default)"), None)
+    names = list(CATEGORIES.values())
+    keys = ["recall@10", "budget@1024", "budget@2048", "budget@4096"]
+    lines = [
+        "# Ablations: MeMo with one part switched off",
+        "",
+        "Each row is `memo bench locomo` with `--set` overrides of MeMo's default configuration (same data, "
+        "same embedder); Δ is the change against the default run. A negative Δ is what the part adds.",
+        "",
+        "| switched off | "
+        + " | ".join(keys)
+        + " | Δ recall@10 | Δ budget@1024 | "
+        + " | ".join(f"{n} r@10" for n in names)
+        + " |",
+        "|---|" + "---:|" * (len(keys) + 2 + len(names)),
+    ]
+    for r in sorted(runs, key=lambda r: (_overrides(r) != "none (default)", _overrides(r))):
+        ov = r["overall"]
+        cats = r.get("by_category") or {}
+        deltas = [
+            f"{ov[k] - base['overall'][k]:+.3f}" if base is not None and r is not base else "–"
+            for k in ("recall@10", "budget@1024")
+        ]
+        lines.append(
+            f"| {_overrides(r)} | "
+            + " | ".join(_f(ov.get(k)) for k in keys)
+            + " | "
+            + " | ".join(deltas)
+            + " | "
+            + " | ".join(_f((cats.get(n) or {}).get("recall@10")) for n in names)
+            + " |"
+        )
+    lines += ["", "## Runs", ""]
+    for r in runs:
+        lines.append(
+            f"- `{r.get('command', '?')}` (git {str(r.get('git_sha') or '?')[:12]}, {r.get('started_at', '?')}, "
+            f"file `ablations/{r.get('_file')}`)"
+        )
+    lines += ["", "Machine: " + "; ".join(_machine(runs)), ""]
+    return "\n".join(lines) + "\n"
+
+
 def _mib(x: Any) -> str:
     return f"{x / 2**20:.0f}" if isinstance(x, (int, float)) else "–"
 
@@ -284,6 +339,13 @@ def write_reports(results_dir: Path, plots: bool = True) -> list[Path]:
             png = md.with_name(md.stem + "-budget.png")
             plot_budget(stem, runs, png)
             written.append(png)
+    ablations = results_dir / "ablations"
+    if ablations.is_dir():
+        runs = [r for rs in load_results(ablations)[0].values() for r in rs if r.get("system") == "memo"]
+        if runs:
+            md = results_dir / "ablations.md"
+            md.write_text(ablation_markdown(runs), encoding="utf-8")
+            written.append(md)
     if scale:
         md = results_dir / "scale.md"
         md.write_text(scale_markdown(scale), encoding="utf-8")

@@ -323,10 +323,20 @@ def make_embedder(name: str) -> Embedder:
     return emb
 
 
+def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = (
+            _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
+
+
 def system_factory(
-    name: str, embedder: Embedder | None
+    name: str, embedder: Embedder | None, memo_overrides: dict[str, Any] | None = None
 ) -> tuple[Callable[[Path], BenchSystem], dict[str, Any]]:
-    """A `path -> fresh system` factory and the configuration it records in the report."""
+    """A `path -> fresh system` factory and the configuration it records in the report.
+    `memo_overrides` (nested dict) changes fields of MeMo's default `MemoConfig` (ablations)."""
     if name not in SYSTEMS:
         raise ValueError(f"unknown system {name!r}; choose from {', '.join(SYSTEMS)}")
     spec = SYSTEMS[name]
@@ -345,6 +355,9 @@ def system_factory(
         from shared_core import MemoConfig
 
         memo_cfg = MemoConfig()
+        if memo_overrides:
+            memo_cfg = MemoConfig.model_validate(_merged(memo_cfg.model_dump(), memo_overrides))
+            cfg["memo_overrides"] = memo_overrides
         cfg["memo_config"] = memo_cfg.model_dump(mode="json")
         return (lambda path: MemoSystem(path, embedder, memo_cfg)), cfg
     module = importlib.import_module(f"shared_core.bench.peers.{name.replace('-', '_')}")

@@ -199,7 +199,7 @@ def test_turn_systems_evaluate_tiny(conv: lm.LocomoConversation) -> None:
 # --------------------------------------------------------------------------- CLI + report
 
 
-def _run_cli(tmp_path: Path, system: str) -> dict:
+def _run_cli(tmp_path: Path, system: str, *extra: str) -> dict:
     from shared_core.bench.cli import main
 
     out = tmp_path / f"{system}.json"
@@ -215,6 +215,7 @@ def _run_cli(tmp_path: Path, system: str) -> dict:
             "--embedder",
             "hashing",
             "--no-progress",
+            *extra,
         ]
     )
     assert code == 0
@@ -247,6 +248,30 @@ def test_cli_memo_system(tmp_path: Path) -> None:
     assert all(used[f"budget@{b}"] <= b for b in (256, 512, 1024, 2048, 4096))
 
 
+def test_cli_memo_ablation_overrides(tmp_path: Path) -> None:
+    report = _run_cli(
+        tmp_path, "memo", "--set", "extraction.extract=false", "--set", "scoring.mmr_enabled=false"
+    )
+    cfg = report["config"]["system"]
+    assert cfg["memo_overrides"] == {"extraction": {"extract": False}, "scoring": {"mmr_enabled": False}}
+    assert (
+        cfg["memo_config"]["extraction"]["extract"] is False
+        and cfg["memo_config"]["scoring"]["mmr_enabled"] is False
+    )
+    assert "--set" in report["command"]
+
+
+@pytest.mark.parametrize(
+    "bad", [["--set", "scoring.no_such_weight=1"], ["--set", "novalue"], ["--set", "scoring.rrf_k=-3"]]
+)
+def test_cli_memo_bad_override_is_a_usage_error(tmp_path: Path, bad: list[str]) -> None:
+    from shared_core.bench.cli import main
+
+    argv = ["locomo", "--data", str(TINY), "--out", str(tmp_path / "x.json"), "--embedder", "hashing", *bad]
+    assert main([*argv, "--no-progress"]) == 2
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_report_tables(tmp_path: Path) -> None:
     from shared_core.bench.report import locomo_markdown, write_reports
 
@@ -262,3 +287,23 @@ def test_report_tables(tmp_path: Path) -> None:
     written = write_reports(results)
     names = {p.name for p in written}
     assert {"locomo-tiny_locomo.md", "locomo-tiny_locomo-budget.png"} <= names
+
+
+def test_ablation_report(tmp_path: Path) -> None:
+    from shared_core.bench.report import write_reports
+
+    results = tmp_path / "results"
+    (results / "ablations").mkdir(parents=True)
+    for name, extra in (("default", ()), ("nolex", ("--set", "scoring.lexical_enabled=false"))):
+        rep = _run_cli(tmp_path, "memo", *extra)
+        (results / "ablations" / f"tiny.memo-{name}.json").write_text(json.dumps(rep))
+    written = write_reports(results, plots=False)
+    md = (results / "ablations.md").read_text()
+    assert results / "ablations.md" in written
+    rows = {line.split(" | ")[0]: line for line in md.splitlines() if line.startswith("| ")}
+    assert "| none (default)" in rows and "| scoring.lexical_enabled=false" in rows
+    base, off = (
+        json.loads((results / "ablations" / f"tiny.memo-{n}.json").read_text()) for n in ("default", "nolex")
+    )
+    want = off["overall"]["recall@10"] - base["overall"]["recall@10"]
+    assert f"{want:+.3f}" in rows["| scoring.lexical_enabled=false"]
