@@ -1,9 +1,11 @@
 """The one orchestration of MeMo: the only place that sequences I/O.
 
-A turn:     validate -> redact -> persist the raw turn (durable before anything can fail on it)
-            -> extract -> policy (keep / review / drop) -> consolidate with near neighbours
-            -> history (first) -> records -> revision -> audit.
-A question: validate -> embed once -> dense + lexical candidates in the scope -> score
+A turn:     validate -> redact -> raw turns as records -> extract -> policy (keep / review / drop)
+            -> embed turns and memories together -> consolidate with near neighbours
+            -> history (first) -> raw turns and memories in one upsert -> revision -> audit.
+            If anything fails before that upsert, the raw turns are written alone, then the error raised.
+A question: validate -> embed once -> the scope's cached index (records, vectors, BM25; reloaded
+            when the scope's revision changes) -> dense + lexical candidates -> score
             (fusion, recency, importance, use, time) -> MMR -> k / token budget -> hits.
 """
 
