@@ -24,3 +24,59 @@ class TestChromaPersistentStore(StoreContract):
         s = ChromaStore.persistent(tmp_path / "chroma", prefix="contract", dim=64)
         yield s
         s.close()
+
+
+def test_schema_1_store_is_migrated_on_open(tmp_path: Path) -> None:
+    """A store written before composite scope keys (schema 1) is found by scope after one open."""
+    import chromadb
+    from chromadb.config import Settings
+
+    from shared_core.clock import to_ts
+    from shared_core.models import HistoryEntry, Scope
+    from shared_core.store.base import ALL_STATUSES
+    from shared_core.testing import make_record
+
+    alice, bob = Scope(tenant="t1", user="alice"), Scope(tenant="t1", user="bob", agent="helper")
+    recs = [make_record(alice, "alice's fact"), make_record(bob, "bob's fact")]
+    client = chromadb.PersistentClient(
+        path=str(tmp_path / "old"), settings=Settings(anonymized_telemetry=False)
+    )
+    old = client.get_or_create_collection(
+        "memo_records", embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+        metadata={"memo_schema": 1, "embedder": "hashing-64", "dim": 64},
+    )  # fmt: skip
+    old.upsert(
+        ids=[r.id for r in recs],
+        embeddings=[[1.0] + [0.0] * 63, [0.0, 1.0] + [0.0] * 62],
+        documents=[r.index_text() for r in recs],
+        metadatas=[
+            {**{k: v or "" for k, v in r.scope.model_dump().items()}, "kind": r.kind.value, "status": r.status.value,
+             "created_ts": to_ts(r.created_at), "event_ts": to_ts(r.event_time), "pinned": False, "version": 1,
+             "json": r.model_dump_json()}
+            for r in recs
+        ],
+    )  # fmt: skip
+    entry = HistoryEntry(
+        record_id=recs[1].id, scope=bob, version=1, op="add", at=recs[1].created_at, snapshot=recs[1]
+    )
+    client.get_or_create_collection("memo_history", embedding_function=None).upsert(
+        ids=[entry.id], embeddings=[[1.0]], documents=[recs[1].text],
+        metadatas=[{**{k: v or "" for k, v in bob.model_dump().items()}, "record_id": entry.record_id, "version": 1,
+                    "op": "add", "at_ts": to_ts(entry.at), "json": entry.model_dump_json()}],
+    )  # fmt: skip
+    del client, old
+
+    store = ChromaStore.persistent(tmp_path / "old", dim=64, embedder_name="hashing-64")
+    assert store._records.metadata["memo_schema"] == 2
+    assert [r.text for r in store.list_records(alice, ALL_STATUSES)] == ["alice's fact"]
+    assert [r.text for r in store.list_records(Scope(tenant="t1", agent="helper"), ALL_STATUSES)] == [
+        "bob's fact"
+    ]
+    assert [e.id for e in store.history(Scope(tenant="t1", user="bob"), recs[1].id)] == [entry.id]
+    (found, _), = store.query(alice, [1.0] + [0.0] * 63, 5, ALL_STATUSES)  # fmt: skip
+    assert found.id == recs[0].id
+    store.close()
+    again = ChromaStore.persistent(
+        tmp_path / "old", dim=64, embedder_name="hashing-64"
+    )  # a second open: no-op
+    assert [r.text for r in again.list_records(alice, ALL_STATUSES)] == ["alice's fact"]
