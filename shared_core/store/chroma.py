@@ -22,7 +22,7 @@ from .._boundary import translate
 from ..clock import ensure_utc, to_ts
 from ..embed.base import Vectors
 from ..errors import ConfigError, InvalidInput, StoreCorrupted
-from ..models import HistoryEntry, MemoryRecord, Scope
+from ..models import HistoryEntry, Kind, MemoryRecord, Scope
 from .base import RecordFilter, require_readable, revision_key, revision_keys
 
 _SCOPE_KEYS = ("tenant", "user", "agent", "session")
@@ -248,19 +248,29 @@ class ChromaStore:
             return [[] for _ in q]
         dists = 1.0 - q.reshape(len(q), -1) @ vecs.T
         n = min(max(1, k), len(metas))
+        parsed: dict[int, MemoryRecord] = {}  # a neighbour of several queries is parsed once
         out = []
         for row in dists:
             top = np.argpartition(row, n - 1)[:n] if n < len(row) else np.arange(len(row))
             top = top[np.lexsort((top, row[top]))]
-            out.append([(_parse_record(metas[i]), float(row[i])) for i in top])
+            out.append(
+                [(parsed.get(i) or parsed.setdefault(i, _parse_record(metas[i])), float(row[i])) for i in top]
+            )
         return out
 
     def _scan(self, scope: Scope, flt: RecordFilter, vectors: bool) -> tuple[list[dict[str, Any]], Vectors]:
         """The stored metadata (and vectors) of the scope's records that pass `flt`, in insertion order."""
         require_readable(scope)
         include = ["embeddings", "metadatas"] if vectors else ["metadatas"]
+        where = _where(scope)
+        if (
+            flt.kinds is not None and Kind.EPISODE not in flt.kinds
+        ):  # raw turns, the bulk of a scope, stay in Chroma
+            where = {
+                "$and": [where, {"kind": {"$ne": Kind.EPISODE.value}}]
+            }  # (`$ne` costs no scan, unlike `$eq`)
         with translate("store", "read scope"):
-            got = self._records.get(where=_where(scope), include=include)
+            got = self._records.get(where=where, include=include)
         metas = got.get("metadatas") or []
         embs = got.get("embeddings")
         keep = [i for i, m in enumerate(metas) if m and _meta_matches(m, flt)]
