@@ -263,12 +263,9 @@ class ChromaStore:
         require_readable(scope)
         include = ["embeddings", "metadatas"] if vectors else ["metadatas"]
         where = _where(scope)
-        if (
-            flt.kinds is not None and Kind.EPISODE not in flt.kinds
-        ):  # raw turns, the bulk of a scope, stay in Chroma
-            where = {
-                "$and": [where, {"kind": {"$ne": Kind.EPISODE.value}}]
-            }  # (`$ne` costs no scan, unlike `$eq`)
+        if flt.kinds is not None and Kind.EPISODE not in flt.kinds:
+            # raw turns, the bulk of a scope, stay in Chroma (a `$ne` clause costs no scan, unlike `$eq`)
+            where = {"$and": [where, {"kind": {"$ne": Kind.EPISODE.value}}]}
         with translate("store", "read scope"):
             got = self._records.get(where=where, include=include)
         metas = got.get("metadatas") or []
