@@ -596,9 +596,13 @@ class Engine:
         sw = cfg.scoring
         n = max(sw.candidates, k)
         vec = self._embed([q])[0]
-        index = self._index(sc, flt)
-        dense = index.dense(vec, n)
-        lexical = index.lexical_ranks(q, n) if sw.lexical_enabled else []
+        # one cached index per kinds and statuses; a time window masks it instead of making another
+        index = self._index(sc, flt.model_copy(update={"since": None, "until": None}))
+        window = None
+        if since is not None or until is not None:
+            window = np.fromiter((flt.matches(r) for r in index.records), dtype=bool, count=len(index))
+        dense = index.dense(vec, n, window)
+        lexical = index.lexical_ranks(q, n, window) if sw.lexical_enabled else []
         rank_d = {pos: rank for rank, (pos, _) in enumerate(dense)}
         rank_l = {pos: rank for rank, pos in enumerate(lexical)}
         sims = dict(dense)

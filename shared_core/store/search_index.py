@@ -36,19 +36,28 @@ class ScopeIndex:
     def __len__(self) -> int:
         return len(self.records)
 
-    def dense(self, query: Vectors, n: int) -> list[tuple[int, float]]:
-        """The `n` nearest records as (position, cosine similarity), best first (ties: older first)."""
+    def dense(self, query: Vectors, n: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `n` nearest records (only where `mask` is true) as (position, cosine similarity), best
+        first (ties: older first)."""
         if not self.records or n <= 0:
             return []
         sims = self.vectors @ np.asarray(query, dtype=np.float32).reshape(-1)
+        if mask is not None:
+            n = min(n, int(mask.sum()))
+            if n == 0:
+                return []
+            sims = np.where(mask, sims, -np.inf)
         n = min(n, len(sims))
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
         top = top[np.lexsort((top, -sims[top]))]
         return [(int(i), float(sims[i])) for i in top]
 
-    def lexical_ranks(self, query: str, n: int) -> list[int]:
-        """Positions of the `n` best BM25 matches, best first."""
-        return [self.position[rid] for rid, _ in self.lexical.search(query, n) if rid in self.position]
+    def lexical_ranks(self, query: str, n: int, mask: np.ndarray | None = None) -> list[int]:
+        """Positions of the `n` best BM25 matches (only where `mask` is true), best first."""
+        found = [
+            self.position[rid] for rid, _ in self.lexical.search(query, n if mask is None else len(self))
+        ]
+        return found[:n] if mask is None else [p for p in found if mask[p]][:n]
 
     def refresh(self, records: Sequence[MemoryRecord]) -> None:
         """Replace records whose searchable content did not change (access counts and times)."""

@@ -189,6 +189,14 @@ def test_search_filters_kind_and_time(mem: Memory, alice: Scope) -> None:
         for h in mem.search("visited", scope=alice, kinds=["event"], since=t0 + timedelta(days=30))
     ]
     assert texts == ["Visited Porto with family"]
+    cached = len(mem.engine._indexes.cached())
+    for days in range(5):  # a time window masks the scope's index; it never builds another one
+        until = t0 + timedelta(days=days)
+        assert [h.record.text for h in mem.search("visited", scope=alice, kinds=["event"], until=until)] == [
+            "Visited Lisbon for a conference"
+        ]
+    assert mem.search("Porto", scope=alice, since=t0 + timedelta(days=90)) == []
+    assert len(mem.engine._indexes.cached()) == cached + 1  # kinds=None is its own index
 
 
 def test_token_budget_is_never_exceeded(mem: Memory, alice: Scope) -> None:
