@@ -8,6 +8,7 @@ without any extra service.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -230,8 +231,14 @@ def _stem(word: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _tokens(text: str) -> tuple[str, ...]:
+    """Cached: an index is rebuilt after every write to its scope, and most of its texts are unchanged."""
     words = _WORD.findall(text.lower())
-    return [_stem(w.replace("'", "")) for w in words if w not in STOPWORDS]
+    return tuple(_stem(w.replace("'", "")) for w in words if w not in STOPWORDS)
 
 
 class LexicalIndex:
