@@ -239,6 +239,17 @@ def test_cli_writes_all_keys(tmp_path: Path, system: str) -> None:
     assert report["config"]["data"]["name"] == "tiny_locomo.json"
 
 
+@pytest.mark.parametrize("system", ["langchain-legacy", "llamaindex"])
+def test_cli_runs_the_peers_installed_by_the_bench_extra(tmp_path: Path, system: str) -> None:
+    """The peers that share our environment run on a fresh install (a missing one fails: exit code 3)."""
+    report = _run_cli(tmp_path, system)
+    assert report["system"] == system and report["questions"] == 4
+    assert set(report["overall"]) >= METRIC_KEYS
+    assert 0.0 < report["overall"]["recall@30"] <= 1.0
+    if system == "langchain-legacy":  # every raw turn is a document: all evidence of the tiny file is found
+        assert report["overall"]["recall@30"] == 1.0
+
+
 def test_cli_memo_system(tmp_path: Path) -> None:
     report = _run_cli(tmp_path, "memo")
     assert set(report) >= REQUIRED_KEYS
