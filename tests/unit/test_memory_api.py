@@ -283,3 +283,18 @@ def test_a_failing_extractor_keeps_the_raw_turns(tmp_path: object, clock: Manual
         audit = m.engine.audit
         assert audit is not None and audit.verify().ok
         assert [(e.action, e.record_id) for e in audit.events()] == [("write", ep.id)]
+
+
+def test_returned_records_are_immutable(mem: Memory, alice: Scope) -> None:
+    """Searches share records with the process's cached index: a caller cannot change them in place."""
+    from pydantic import ValidationError
+
+    mem.remember("Prefers window seats", scope=alice, kind="preference")
+    hit = mem.search("seats", scope=alice, k=1)[0]
+    with pytest.raises(ValidationError):
+        hit.record.text = "Prefers aisle seats"  # type: ignore[misc]
+    changed = hit.record.model_copy(update={"importance": 0.9})  # the supported way to derive a new record
+    assert (
+        changed.importance == 0.9
+        and mem.search("seats", scope=alice, k=1)[0].record.text == "Prefers window seats"
+    )
