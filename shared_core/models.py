@@ -126,7 +126,9 @@ class MemoryRecord(BaseModel):
     `valid_from`/`valid_to` are when it was true in the world (None: unknown / still true).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)  # cached by search indexes: change through model_copy
+    model_config = ConfigDict(
+        extra="forbid", frozen=True
+    )  # cached by search indexes: change through model_copy
 
     id: str = Field(default_factory=new_id)
     scope: Scope

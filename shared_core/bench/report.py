@@ -74,6 +74,18 @@ def _machine(runs: Sequence[dict[str, Any]]) -> list[str]:
     return seen
 
 
+def _runs(runs: Sequence[dict[str, Any]], named: bool, folder: str = "") -> list[str]:
+    """The "Runs" section: each run's command, git sha, time, load and file; then the machine."""
+    lines = ["", "## Runs", ""]
+    for r in runs:
+        lines.append(
+            ("- **" + str(r["system"]) + "**: " if named else "- ")
+            + f"`{r.get('command', '?')}` (git {str(r.get('git_sha') or '?')[:12]}, {r.get('started_at', '?')}, "
+            f"{_f(r.get('elapsed_s'), 0)} s, {_load(r)}, file `{folder}{r.get('_file')}`)"
+        )
+    return [*lines, "", "Machine: " + "; ".join(_machine(runs)), ""]
+
+
 def locomo_markdown(stem: str, runs: Sequence[dict[str, Any]]) -> str:
     rk = [f"recall@{k}" for k in K_VALUES]
     bk = [f"budget@{b}" for b in BUDGETS]
@@ -126,13 +138,7 @@ def locomo_markdown(stem: str, runs: Sequence[dict[str, Any]]) -> str:
             + ", ".join(f"{n} {(counts.get(n) or {}).get('questions', '?')}" for n in names)
             + "."
         )
-    lines += ["", "## Runs", ""]
-    for r in runs:
-        lines.append(
-            f"- **{r['system']}**: `{r.get('command', '?')}` (git {str(r.get('git_sha') or '?')[:12]}, "
-            f"{r.get('started_at', '?')}, {_f(r.get('elapsed_s'), 0)} s, {_load(r)}, file `{r.get('_file')}`)"
-        )
-    lines += ["", "Machine: " + "; ".join(_machine(runs)), ""]
+    lines += _runs(runs, named=True)
     lines.append(f"Plot: `{stem}-budget.png` (recall against token budget).")
     return "\n".join(lines) + "\n"
 
@@ -182,13 +188,7 @@ def ablation_markdown(runs: Sequence[dict[str, Any]]) -> str:
             + " | ".join(_f((cats.get(n) or {}).get("recall@10")) for n in names)
             + " |"
         )
-    lines += ["", "## Runs", ""]
-    for r in runs:
-        lines.append(
-            f"- `{r.get('command', '?')}` (git {str(r.get('git_sha') or '?')[:12]}, {r.get('started_at', '?')}, "
-            f"file `ablations/{r.get('_file')}`)"
-        )
-    lines += ["", "Machine: " + "; ".join(_machine(runs)), ""]
+    lines += _runs(runs, named=False, folder="ablations/")
     return "\n".join(lines) + "\n"
 
 
