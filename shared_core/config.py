@@ -20,10 +20,11 @@ class Limits(_Frozen):
     max_k: int = Field(default=200, gt=0, description="Largest k a search may ask for.")
     max_metadata_keys: int = Field(default=32, gt=0)
     search_cache_records: int = Field(
-        default=200_000,
+        default=50_000,
         gt=0,
-        description="Records (with their vectors) kept in the per-scope search indexes of one process; "
-        "least recently used scopes are dropped beyond it (the scope being searched always stays).",
+        description="Records (with their vectors) kept in the per-scope search indexes of one process "
+        "(about 10 KB each with MiniLM, so ~0.5 GB at the default); least recently used scopes are "
+        "dropped beyond it (the scope being searched always stays).",
     )
 
 

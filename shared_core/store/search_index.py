@@ -71,7 +71,7 @@ class ScopeIndex:
 class IndexCache:
     """`ScopeIndex` entries by key, valid while their revision token is current."""
 
-    def __init__(self, max_records: int = 200_000, max_entries: int = 256) -> None:
+    def __init__(self, max_records: int = 50_000, max_entries: int = 256) -> None:
         self._entries: OrderedDict[str, tuple[str, ScopeIndex]] = OrderedDict()
         self._max_records = max_records
         self._max_entries = max_entries
