@@ -23,7 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 from . import validate
 from .clock import Clock, SystemClock
 from .config import MemoConfig
-from .embed import Embedder, default_embedder
+from .embed import Embedder, default_embedder, embedder_by_name
 from .engine import AddResult, Engine
 from .extract.base import Extractor
 from .governor import Governor
@@ -72,19 +72,9 @@ class Memory:
         cls, path: str | os.PathLike[str], *, embedder: Embedder | None = None, config: MemoConfig | None = None,
         **kw: Any,
     ) -> Memory:  # fmt: skip
-        """Embedded Chroma in a directory (created if needed)."""
-        cfg = config or MemoConfig()
-        emb = embedder or default_embedder()
-        store = ChromaStore.persistent(
-            path, prefix=cfg.collection_prefix, dim=emb.dim, embedder_name=emb.name
-        )
-        return cls(
-            store,
-            embedder=emb,
-            config=cfg,
-            audit=kw.pop("audit", None) or audit_log_for(store, kw.get("clock")),
-            **kw,
-        )
+        """Embedded Chroma in a directory (created if needed). Without `embedder`, a store reopens
+        with the built-in embedder it was written with (MiniLM for a new store)."""
+        return cls._on_chroma(ChromaStore.persistent_client(path), embedder, config, kw)
 
     @classmethod
     def connect(
@@ -92,18 +82,17 @@ class Memory:
         config: MemoConfig | None = None, **kw: Any,
     ) -> Memory:  # fmt: skip
         """A Chroma server started with `chroma run --path DIR --host H --port P` (shared by processes)."""
+        return cls._on_chroma(ChromaStore.server_client(host, port), embedder, config, kw)
+
+    @classmethod
+    def _on_chroma(
+        cls, client: Any, embedder: Embedder | None, config: MemoConfig | None, kw: dict[str, Any]
+    ) -> Memory:
         cfg = config or MemoConfig()
-        emb = embedder or default_embedder()
-        store = ChromaStore.server(
-            host, port, prefix=cfg.collection_prefix, dim=emb.dim, embedder_name=emb.name
-        )
-        return cls(
-            store,
-            embedder=emb,
-            config=cfg,
-            audit=kw.pop("audit", None) or audit_log_for(store, kw.get("clock")),
-            **kw,
-        )
+        emb = embedder or embedder_by_name(ChromaStore.recorded_embedder(client, cfg.collection_prefix))
+        store = ChromaStore(client, prefix=cfg.collection_prefix, dim=emb.dim, embedder_name=emb.name)
+        audit = kw.pop("audit", None) or audit_log_for(store, kw.get("clock"))
+        return cls(store, embedder=emb, config=cfg, audit=audit, **kw)
 
     @classmethod
     def in_memory(

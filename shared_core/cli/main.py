@@ -28,24 +28,9 @@ def _scope(ns: argparse.Namespace) -> Scope:
 
 def open_memory(ns: argparse.Namespace) -> Any:
     """Open the store with the built-in embedder it was written with (MiniLM for a new store)."""
-    import chromadb
-
-    from ..embed import embedder_by_name
     from ..memory import Memory
-    from ..store.chroma import ChromaStore, _settings
 
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    if ns.host:
-        client = chromadb.HttpClient(host=ns.host, port=ns.port, settings=_settings())
-        return Memory.connect(
-            ns.host, ns.port, embedder=embedder_by_name(ChromaStore.recorded_embedder(client))
-        )
-    name = None
-    if os.path.isdir(ns.path):
-        name = ChromaStore.recorded_embedder(
-            chromadb.PersistentClient(path=str(ns.path), settings=_settings())
-        )
-    return Memory.open(ns.path, embedder=embedder_by_name(name))
+    return Memory.connect(ns.host, ns.port) if ns.host else Memory.open(ns.path)
 
 
 def _add_scope_args(p: argparse.ArgumentParser, required_user: bool = False) -> None:

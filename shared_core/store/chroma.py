@@ -155,15 +155,34 @@ class ChromaStore:
             self._records.modify(metadata=meta)
 
     # -- construction ---------------------------------------------------------------------
-    @classmethod
-    def persistent(cls, path: str | os.PathLike[str], **kw: Any) -> ChromaStore:
+    @staticmethod
+    def persistent_client(path: str | os.PathLike[str]) -> Any:
+        """An embedded Chroma client on a directory (created if needed)."""
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         with translate("store", f"open {path}"):
             import chromadb
 
             os.makedirs(path, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=_settings())
-        return cls(client, **kw)
+            return chromadb.PersistentClient(path=str(path), settings=_settings())
+
+    @staticmethod
+    def server_client(host: str, port: int) -> Any:
+        """A client of a Chroma server (`chroma run`), checked with a heartbeat."""
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        with translate("store", f"connect {host}:{port}"):
+            import chromadb
+
+            client = chromadb.HttpClient(host=host, port=port, settings=_settings())
+            client.heartbeat()
+        return client
+
+    @classmethod
+    def persistent(cls, path: str | os.PathLike[str], **kw: Any) -> ChromaStore:
+        return cls(cls.persistent_client(path), **kw)
+
+    @classmethod
+    def server(cls, host: str, port: int, **kw: Any) -> ChromaStore:
+        return cls(cls.server_client(host, port), **kw)
 
     @staticmethod
     def recorded_embedder(client: Any, prefix: str = "memo") -> str | None:
@@ -175,16 +194,6 @@ class ChromaStore:
             meta = client.get_collection(f"{prefix}_records").metadata or {}
         name = meta.get("embedder")
         return str(name) if name else None
-
-    @classmethod
-    def server(cls, host: str, port: int, **kw: Any) -> ChromaStore:
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        with translate("store", f"connect {host}:{port}"):
-            import chromadb
-
-            client = chromadb.HttpClient(host=host, port=port, settings=_settings())
-            client.heartbeat()
-        return cls(client, **kw)
 
     # -- records --------------------------------------------------------------------------
     def _chunks(self, n: int) -> range:

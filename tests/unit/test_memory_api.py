@@ -298,3 +298,14 @@ def test_returned_records_are_immutable(mem: Memory, alice: Scope) -> None:
         changed.importance == 0.9
         and mem.search("seats", scope=alice, k=1)[0].record.text == "Prefers window seats"
     )
+
+
+def test_a_store_reopens_with_the_built_in_embedder_it_recorded(tmp_path: object, alice: Scope) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "store"
+    with Memory.open(path, embedder=HashingEmbedder(dim=128)) as m:
+        rec = m.remember("Keeps bees on the roof", scope=alice)
+    with Memory.open(path) as m:  # no embedder given: the recorded hashing-128, not the default model
+        assert m.engine.embedder.name == "hashing-128"
+        assert m.search("bees", scope=alice, k=1)[0].record.id == rec.id
