@@ -126,9 +126,8 @@ class MemoryRecord(BaseModel):
     `valid_from`/`valid_to` are when it was true in the world (None: unknown / still true).
     """
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True
-    )  # cached by search indexes: change through model_copy
+    # frozen: search indexes cache records and hand them out; derive a changed one with model_copy
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(default_factory=new_id)
     scope: Scope

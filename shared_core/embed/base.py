@@ -8,6 +8,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from .._boundary import translate
+from ..errors import EmbeddingError
+
 Vectors = npt.NDArray[np.float32]
 
 
@@ -40,13 +43,9 @@ class FunctionEmbedder:
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        from .._boundary import translate
-
         with translate("embedding", self.name):
             rows = normalise(self._fn(list(texts)))
         if rows.shape != (len(texts), self.dim):
-            from ..errors import EmbeddingError
-
             raise EmbeddingError(
                 f"{self.name} returned shape {rows.shape}, expected ({len(texts)}, {self.dim})"
             )

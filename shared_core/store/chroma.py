@@ -10,9 +10,10 @@ always passed in.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -67,17 +68,24 @@ def _where(scope: Scope, **extra: Any) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _meta_matches(meta: dict[str, Any], flt: RecordFilter) -> bool:
-    """`flt` on the stored metadata, before any JSON is parsed (the filter is applied here, not in
-    Chroma: see `_scope_keys`)."""
-    if flt.kinds is not None and meta.get("kind") not in {k.value for k in flt.kinds}:
-        return False
-    if flt.statuses is not None and meta.get("status") not in {s.value for s in flt.statuses}:
-        return False
-    ts = meta.get("event_ts")
-    if flt.since is not None and (ts is None or ts < to_ts(flt.since)):
-        return False
-    return not (flt.until is not None and (ts is None or ts > to_ts(flt.until)))
+def _meta_filter(flt: RecordFilter) -> Callable[[dict[str, Any]], bool]:
+    """`flt` as a test of stored metadata, applied before any JSON is parsed (the filter is applied
+    here, not in Chroma: see `_scope_keys`). Built once per read, run once per row."""
+    kinds = None if flt.kinds is None else {k.value for k in flt.kinds}
+    statuses = None if flt.statuses is None else {s.value for s in flt.statuses}
+    lo = -math.inf if flt.since is None else to_ts(flt.since)
+    hi = math.inf if flt.until is None else to_ts(flt.until)
+    timed = flt.since is not None or flt.until is not None
+
+    def matches(meta: dict[str, Any]) -> bool:
+        if kinds is not None and meta.get("kind") not in kinds:
+            return False
+        if statuses is not None and meta.get("status") not in statuses:
+            return False
+        ts = meta.get("event_ts")
+        return not timed or (ts is not None and lo <= ts <= hi)
+
+    return matches
 
 
 def _record_meta(rec: MemoryRecord) -> dict[str, Any]:
@@ -279,7 +287,8 @@ class ChromaStore:
             got = self._records.get(where=where, include=include)
         metas = got.get("metadatas") or []
         embs = got.get("embeddings")
-        keep = [i for i, m in enumerate(metas) if m and _meta_matches(m, flt)]
+        matches = _meta_filter(flt)
+        keep = [i for i, m in enumerate(metas) if m and matches(m)]
         if not vectors or not keep:
             return [metas[i] for i in keep], np.zeros((0, self.dim or 0), dtype=np.float32)
         assert embs is not None
