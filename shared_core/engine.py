@@ -156,24 +156,20 @@ class Engine:
         if deferred is not None:
             deferred.extend(audit)
             return
-        self._audit(
-            [(action, rec.scope, rec.id, decision, reason, rec) for action, rec, decision, reason in audit],
-            actor,
-        )
+        self._audit(audit, actor)
 
-    def _audit(
-        self, items: Sequence[tuple[str, Scope, str, str, str, MemoryRecord | None]], actor: str
-    ) -> None:
+    def _audit(self, items: Sequence[tuple[str, MemoryRecord, str, str]], actor: str) -> None:
+        """One audit segment: (action, record, decision, reason) per event."""
         if self.audit is None or not items:
             return
         self.audit.append_many(
             [
                 {
-                    "actor": actor, "action": action, "scope": scope, "record_id": rid, "decision": decision,
+                    "actor": actor, "action": action, "scope": rec.scope, "record_id": rec.id, "decision": decision,
                     "reason": reason,
-                    "payload": {"kind": rec.kind.value, "status": rec.status.value, "version": rec.version} if rec else {},
+                    "payload": {"kind": rec.kind.value, "status": rec.status.value, "version": rec.version},
                 }
-                for action, scope, rid, decision, reason, rec in items
+                for action, rec, decision, reason in items
             ]
         )  # fmt: skip
 
@@ -229,7 +225,7 @@ class Engine:
             finally:  # whatever was written is announced: one revision token, one audit segment
                 if done:
                     self.store.bump_revision([sc])
-                    self._audit([(a, r.scope, r.id, d, why, r) for a, r, d, why in done], actor)
+                    self._audit(done, actor)
         return result
 
     def _episode(self, t: Turn, text: str, sc: Scope, sid: str | None, now: datetime, i: int) -> MemoryRecord:
@@ -534,7 +530,7 @@ class Engine:
                 self.store.append_history(tomb)
             self.store.delete(sc, [r.id for r in found])
             reason = "purged" if purge_history else "deleted"
-            self._audit([("delete", r.scope, r.id, "delete", reason, r) for r in found], actor)
+            self._audit([("delete", r, "delete", reason) for r in found], actor)
         return [r.id for r in found]
 
     def recent_turns(self, scope: Any, session_id: str | None = None, limit: int = 20) -> list[MemoryRecord]:
