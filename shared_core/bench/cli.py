@@ -92,6 +92,17 @@ def _command(args: argparse.Namespace) -> str:
     return getattr(args, "command_line", None) or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
 
 
+def _run_info(args: argparse.Namespace, machine: dict[str, Any], t0: float) -> dict[str, Any]:
+    """What every result file records about its run: code, machine (and its load before and after), command."""
+    return {
+        "git_sha": git_sha(),
+        "machine": machine,
+        "loadavg_at_end": machine_info().get("loadavg_1_5_15"),
+        "command": _command(args),
+        "elapsed_s": round(time.perf_counter() - t0, 2),
+    }
+
+
 def _write_json(path: Path, obj: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -213,12 +224,8 @@ def cmd_locomo(args: argparse.Namespace) -> int:
             "tokenizer": "tiktoken cl100k_base",
             "embedder": args.embedder if spec.uses_embedder else None,
         },
-        "git_sha": git_sha(),
-        "machine": machine,
-        "loadavg_at_end": machine_info().get("loadavg_1_5_15"),
-        "command": _command(args),
+        **_run_info(args, machine, t0),
         "started_at": started.isoformat(timespec="seconds"),
-        "elapsed_s": round(time.perf_counter() - t0, 2),
     }
     _write_json(Path(args.out), out)
     ov = out["overall"]
@@ -261,11 +268,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
     )
     out = {
         **report,
-        "git_sha": git_sha(),
-        "machine": machine,
-        "loadavg_at_end": machine_info().get("loadavg_1_5_15"),
-        "command": _command(args),
-        "elapsed_s": round(time.perf_counter() - t0, 2),
+        **_run_info(args, machine, t0),
     }
     _write_json(Path(args.out), out)
     for row in out["sizes"]:
