@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[all,dev,bench]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[all,dev]" -e ./benchmarks
 export ANONYMIZED_TELEMETRY=False ORT_DISABLE_TELEMETRY=1 MEM0_TELEMETRY=False HF_HUB_OFFLINE=1
 
-echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check shared_core langchain_memo llamaindex_memo tests examples
-echo "== mypy"; .venv/bin/mypy shared_core
+echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check shared_core langchain_memo llamaindex_memo benchmarks/memo_bench tests examples
+echo "== mypy"; .venv/bin/mypy shared_core benchmarks/memo_bench
 echo "== examples (offline)"; bash scripts/run_examples.sh
 echo "== tests"
 .venv/bin/python -m pytest -p no:cacheprovider -q --disable-socket --allow-unix-socket \

@@ -201,10 +201,28 @@ def build_parser() -> argparse.ArgumentParser:
     from . import governance
 
     governance.register(sub, _add_scope_args)
-    from ..bench.cli import register as register_bench
-
-    register_bench(sub)
+    _register_bench(sub)
     return p
+
+
+def _register_bench(sub: Any) -> None:
+    """`memo bench` comes from the separate `memo-bench` distribution (benchmarks/ in the checkout);
+    without it the command says how to get it."""
+    try:
+        from memo_bench.cli import register
+    except ImportError:
+        s = sub.add_parser("bench", help="benchmarks (needs the memo-bench package)")
+        s.set_defaults(func=_no_bench)
+        return
+    register(sub)
+
+
+def _no_bench(ns: argparse.Namespace) -> int:
+    print(
+        "memo: `memo bench` needs the benchmarks: pip install -e ./benchmarks (from a MeMo checkout)",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared_core.bench import locomo as lm
-from shared_core.bench.locomo import (
+from memo_bench import locomo as lm
+from memo_bench.locomo import (
     QuestionResult,
     aggregate,
     credited,
@@ -23,7 +23,7 @@ from shared_core.bench.locomo import (
     recall,
     recall_at,
 )
-from shared_core.bench.systems import Item, TurnIndexSystem, pack_greedy, render_lines, rrf
+from memo_bench.systems import Item, TurnIndexSystem, pack_greedy, render_lines, rrf
 from shared_core.embed import HashingEmbedder
 from shared_core.tokens import count_tokens
 
@@ -200,7 +200,7 @@ def test_turn_systems_evaluate_tiny(conv: lm.LocomoConversation) -> None:
 
 
 def _run_cli(tmp_path: Path, system: str, *extra: str) -> dict:
-    from shared_core.bench.cli import main
+    from memo_bench.cli import main
 
     out = tmp_path / f"{system}.json"
     code = main(
@@ -276,7 +276,7 @@ def test_cli_memo_ablation_overrides(tmp_path: Path) -> None:
     "bad", [["--set", "scoring.no_such_weight=1"], ["--set", "novalue"], ["--set", "scoring.rrf_k=-3"]]
 )
 def test_cli_memo_bad_override_is_a_usage_error(tmp_path: Path, bad: list[str]) -> None:
-    from shared_core.bench.cli import main
+    from memo_bench.cli import main
 
     argv = ["locomo", "--data", str(TINY), "--out", str(tmp_path / "x.json"), "--embedder", "hashing", *bad]
     assert main([*argv, "--no-progress"]) == 2
@@ -284,7 +284,7 @@ def test_cli_memo_bad_override_is_a_usage_error(tmp_path: Path, bad: list[str]) 
 
 
 def test_report_tables(tmp_path: Path) -> None:
-    from shared_core.bench.report import locomo_markdown, write_reports
+    from memo_bench.report import locomo_markdown, write_reports
 
     results = tmp_path / "results"
     results.mkdir()
@@ -301,7 +301,7 @@ def test_report_tables(tmp_path: Path) -> None:
 
 
 def test_ablation_report(tmp_path: Path) -> None:
-    from shared_core.bench.report import write_reports
+    from memo_bench.report import write_reports
 
     results = tmp_path / "results"
     (results / "ablations").mkdir(parents=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shared_core.bench import scale
+from memo_bench import scale
 
 
 def test_generate_is_deterministic_and_sized() -> None:
@@ -52,7 +52,7 @@ def test_run_scale_records_timeouts_and_skips() -> None:
 
 
 def test_scale_report_table(tmp_path: Path) -> None:
-    from shared_core.bench.report import scale_markdown
+    from memo_bench.report import scale_markdown
 
     rows = [
         {"n": 1000, "status": "ok", "users": 20, "ingest_per_s": 500.0, "search_ms": {"p50": 2.0, "p95": 3.0},
@@ -62,7 +62,7 @@ def test_scale_report_table(tmp_path: Path) -> None:
     md = scale_markdown([{"system": "memo", "sizes": rows, "command": "memo bench scale"}])
     assert "| memo | 1000 | 20 | 500 | 2.0 | 3.0 | 0.90 | 300 | 6 | ok |" in md
     assert "timeout" in md
-    from shared_core.bench.report import plot_scale
+    from memo_bench.report import plot_scale
 
     plot_scale([{"system": "memo", "sizes": rows}], tmp_path / "lat.png", tmp_path / "ing.png")
     assert (tmp_path / "lat.png").stat().st_size > 0

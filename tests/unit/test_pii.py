@@ -400,7 +400,7 @@ def test_adversarial_input_is_fast() -> None:
 
 
 def test_corpus_meets_targets() -> None:
-    from shared_core.bench.pii_eval import evaluate
+    from memo_bench.pii_eval import evaluate
 
     result = evaluate(ROOT / "benchmarks" / "pii_corpus.jsonl")
     assert result["lines"] >= 150
@@ -409,7 +409,7 @@ def test_corpus_meets_targets() -> None:
 
 
 def test_eval_main_writes_reports(tmp_path: Path) -> None:
-    from shared_core.bench import pii_eval
+    from memo_bench import pii_eval
 
     corpus = tmp_path / "c.jsonl"
     corpus.write_text(
@@ -423,7 +423,7 @@ def test_eval_main_writes_reports(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "out" / "pii.json").read_text(encoding="utf-8"))
     assert data["overall"]["tp"] == 1 and data["overall"]["fp"] == 0
     md = (tmp_path / "out" / "pii.md").read_text(encoding="utf-8")
-    assert "| email |" in md and "Platform:" in md and "python -m shared_core.bench.pii_eval" in md
+    assert "| email |" in md and "Platform:" in md and "python -m memo_bench.pii_eval" in md
 
 
 def test_module_has_no_state() -> None:

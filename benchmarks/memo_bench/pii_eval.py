@@ -7,7 +7,7 @@ gold span left over is a false negative.
 
 Lines may carry a `split` name; results are also given per split.
 
-Run: `python -m shared_core.bench.pii_eval` (writes benchmarks/results/pii.json and pii.md).
+Run: `python -m memo_bench.pii_eval` (writes benchmarks/results/pii.json and pii.md).
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     result = evaluate(args.corpus)
-    command = "python -m shared_core.bench.pii_eval" + (" " + " ".join(argv) if argv else "")
+    command = "python -m memo_bench.pii_eval" + (" " + " ".join(argv) if argv else "")
     result["command"] = command
     result["platform"] = {
         "platform": platform.platform(),

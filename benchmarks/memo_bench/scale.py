@@ -223,7 +223,7 @@ def make_scale_system(name: str, path: Path, embedder: Any, consolidate: bool = 
         return TurnScale(name.split("-")[0], embedder)
     import importlib
 
-    module = importlib.import_module(f"shared_core.bench.peers.{name.replace('-', '_')}")
+    module = importlib.import_module(f"memo_bench.peers.{name.replace('-', '_')}")
     make = getattr(module, "make_scale", None)
     if make is None:
         raise ValueError(f"system {name!r} has no scale adapter")
@@ -361,7 +361,7 @@ def run_scale(
             cmd = [
                 sys.executable,
                 "-m",
-                "shared_core.bench",
+                "memo_bench",
                 "scale-worker",
                 "--system",
                 system_name,
@@ -402,7 +402,7 @@ def run_scale(
             "seed": seed,
             "embedder": embedder,
             "timeout_s": timeout_s,
-            "generator": "shared_core.bench.scale.generate (templates: fact, preference, event, commitment)",
+            "generator": "memo_bench.scale.generate (templates: fact, preference, event, commitment)",
         },
     }
 

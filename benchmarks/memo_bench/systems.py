@@ -6,7 +6,7 @@
     close()
 
 In-process baselines live here (`bm25-turns`, `dense-turns`, `fused-turns`) and so does `memo`,
-which only uses MeMo's public API. Third-party peers live in `shared_core.bench.peers` and are
+which only uses MeMo's public API. Third-party peers live in `memo_bench.peers` and are
 imported lazily, so the library never needs them.
 """
 
@@ -360,7 +360,7 @@ def system_factory(
             cfg["memo_overrides"] = memo_overrides
         cfg["memo_config"] = memo_cfg.model_dump(mode="json")
         return (lambda path: MemoSystem(path, embedder, memo_cfg)), cfg
-    module = importlib.import_module(f"shared_core.bench.peers.{name.replace('-', '_')}")
+    module = importlib.import_module(f"memo_bench.peers.{name.replace('-', '_')}")
     factory, extra = module.make(embedder)
     cfg.update(extra)
     cfg["rank_depth"] = RANK_DEPTH

@@ -1,7 +1,7 @@
 """`memo bench ...`: argparse wiring for the benchmarks.
 
 The `memo` CLI calls `register(subparsers)`; every subcommand sets `func(args) -> int`.
-`python -m shared_core.bench locomo ...` works too (see `__main__.py`).
+`python -m memo_bench locomo ...` works too (see `__main__.py`).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _rerun_in_peers_env(subcommand: str, argv: list[str], command_line: str) -> 
     if not py.is_file():
         return None
     print(f"[bench] running in {PEERS_VENV} (its pins clash with this environment)", file=sys.stderr)
-    cmd = [str(py), "-m", "shared_core.bench", subcommand, *argv, "--command-line", command_line]
+    cmd = [str(py), "-m", "memo_bench", subcommand, *argv, "--command-line", command_line]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     return subprocess.call(cmd, env=env)
@@ -367,11 +367,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared_core.bench", description="MeMo benchmarks")
+    parser = argparse.ArgumentParser(prog="python -m memo_bench", description="MeMo benchmarks")
     add_bench_subcommands(parser)
     args = parser.parse_args(argv)
     if getattr(args, "command_line", None) is None and hasattr(args, "command_line"):
         args.command_line = shlex.join(
-            ["python", "-m", "shared_core.bench", *(argv if argv is not None else sys.argv[1:])]
+            ["python", "-m", "memo_bench", *(argv if argv is not None else sys.argv[1:])]
         )
     return int(args.func(args))

@@ -1,6 +1,6 @@
 """The foundation's cost figure: N conversation turns through `add_messages`, then searches.
 
-    python -m shared_core.bench.turns --turns 1000 --batch 10 --searches 200 --out benchmarks/results/turns.json
+    python -m memo_bench.turns --turns 1000 --batch 10 --searches 200 --out benchmarks/results/turns.json
 
 Embedded Chroma, the default embedder (MiniLM int8), the rule extractor and every governance step
 (PII redaction, policy, consolidation, history, audit) on: the cost a user pays per turn.
@@ -45,9 +45,9 @@ def synthetic_turns(n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 def run(turns: int, batch: int, searches: int) -> dict[str, Any]:
-    from ..embed import default_embedder
-    from ..memory import Memory
-    from ..models import Scope
+    from shared_core.embed import default_embedder
+    from shared_core.memory import Memory
+    from shared_core.models import Scope
 
     embedder = default_embedder()
     embedder.embed(["warm up"])  # model load is not part of the per-turn cost
@@ -79,7 +79,7 @@ def run(turns: int, batch: int, searches: int) -> dict[str, Any]:
         "search_ms": {"p50": round(lat[len(lat) // 2], 2), "p95": round(lat[int(len(lat) * 0.95)], 2)},
         "searches": searches,
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": _cpus()},
-        "command": " ".join(["python -m shared_core.bench.turns", *sys.argv[1:]]),
+        "command": " ".join(["python -m memo_bench.turns", *sys.argv[1:]]),
     }
 
 
@@ -90,7 +90,7 @@ def _cpus() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m shared_core.bench.turns", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m memo_bench.turns", description=__doc__)
     p.add_argument("--turns", type=int, default=1000)
     p.add_argument("--batch", type=int, default=10, help="turns per add_messages call")
     p.add_argument("--searches", type=int, default=200)
