@@ -38,6 +38,7 @@ _SESSION_KEY = re.compile(r"^session_(\d+)$")
 _LOCOMO_DT = re.compile(
     r"^\s*(\d{1,2}):(\d{2})\s*([ap])\.?\s*m\.?\s+on\s+(\d{1,2})\s+([A-Za-z]+),?\s+(\d{4})\s*$", re.IGNORECASE
 )
+_LOCOMO_DAY = re.compile(r"^\s*(\d{1,2})\s+([A-Za-z]+),?\s+(\d{4})\s*$")
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -120,35 +121,26 @@ def turn_content(text: str, caption: str | None) -> str:
 
 
 def parse_locomo_datetime(value: str) -> datetime | None:
-    """Parse LoCoMo's `"1:56 pm on 8 May, 2023"` into an aware UTC datetime (None if unparseable).
-
-    Uses `shared_core.extract.dates.parse_locomo_datetime` when it exists, else this module's parser.
-    """
-    try:
-        from shared_core.extract.dates import parse_locomo_datetime as shared_parse
-    except ImportError:
-        return _parse_locomo_datetime(value)
-    try:
-        got = shared_parse(value)
-    except Exception:
-        got = None
-    if isinstance(got, datetime):
-        return got if got.tzinfo else got.replace(tzinfo=timezone.utc)
-    return _parse_locomo_datetime(value)
-
-
-def _parse_locomo_datetime(value: str) -> datetime | None:
+    """LoCoMo's session stamp `"1:56 pm on 8 May, 2023"` (or a bare `"8 May, 2023"`) as an aware
+    UTC datetime; None when `value` is not such a stamp."""
     if not isinstance(value, str):
         return None
     m = _LOCOMO_DT.match(value)
-    if not m:
-        return None
-    hour, minute, ampm, day, month_name, year = m.groups()
+    if m:
+        hour, minute, ampm, day, month_name, year = m.groups()
+        h = int(hour)
+        if not 1 <= h <= 12 or int(minute) > 59:
+            return None
+        h = h % 12 + (12 if ampm.lower() == "p" else 0)
+    else:
+        m = _LOCOMO_DAY.match(value)
+        if not m:
+            return None
+        day, month_name, year = m.groups()
+        h, minute = 0, "0"
     month = _MONTHS.get(month_name[:3].lower())
-    h = int(hour)
-    if month is None or not 1 <= h <= 12:
+    if month is None:
         return None
-    h = h % 12 + (12 if ampm.lower() == "p" else 0)
     try:
         return datetime(int(year), month, int(day), h, int(minute), tzinfo=timezone.utc)
     except ValueError:

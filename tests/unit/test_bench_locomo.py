@@ -69,17 +69,25 @@ def test_normalise_evidence_rule() -> None:
         ("10:05 am on 11 July, 2023", datetime(2023, 7, 11, 10, 5, tzinfo=timezone.utc)),
         ("12:09 am on 13 September, 2023", datetime(2023, 9, 13, 0, 9, tzinfo=timezone.utc)),
         ("12:30 pm on 1 January, 2024", datetime(2024, 1, 1, 12, 30, tzinfo=timezone.utc)),
+        ("8 May, 2023", datetime(2023, 5, 8, tzinfo=timezone.utc)),
     ],
 )
 def test_parse_locomo_datetime(text: str, expected: datetime) -> None:
     assert parse_locomo_datetime(text) == expected
-    assert lm._parse_locomo_datetime(text) == expected  # the bench's own fallback parser agrees
 
 
-def test_own_parser_rejects_garbage() -> None:
-    assert lm._parse_locomo_datetime("yesterday") is None
-    assert lm._parse_locomo_datetime("13:00 pm on 8 May, 2023") is None
-    assert lm._parse_locomo_datetime("1:00 pm on 31 February, 2023") is None
+@pytest.mark.parametrize(
+    "text",
+    ["yesterday", "13:00 pm on 8 May, 2023", "1:00 pm on 31 February, 2023", "1:60 pm on 8 May, 2023", ""],
+)
+def test_parser_rejects_garbage(text: str) -> None:
+    assert parse_locomo_datetime(text) is None
+
+
+def test_the_core_has_no_locomo_parser() -> None:
+    import shared_core.extract.dates as dates
+
+    assert not hasattr(dates, "parse_locomo_datetime")  # LoCoMo's stamp format is the bench's business
 
 
 def test_load_tiny(conv: lm.LocomoConversation) -> None:

@@ -11,7 +11,6 @@ from shared_core.extract.dates import (
     OPEN_START,
     TimeSpan,
     find_time_expressions,
-    parse_locomo_datetime,
     query_time_range,
     resolve,
 )
@@ -109,14 +108,9 @@ def test_relative_expressions_need_a_reference() -> None:
     assert [s.expression for s in find_time_expressions("yesterday and in 2022", None)] == ["in 2022"]
 
 
-def test_locomo_datetime() -> None:
-    assert parse_locomo_datetime("1:56 pm on 8 May, 2023") == datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
-    assert parse_locomo_datetime("12:09 am on 13 September, 2023") == datetime(2023, 9, 13, 0, 9, tzinfo=UTC)
-    assert parse_locomo_datetime("12:30 pm on 1 January, 2024") == datetime(2024, 1, 1, 12, 30, tzinfo=UTC)
-    assert parse_locomo_datetime("8 May, 2023") == datetime(2023, 5, 8, tzinfo=UTC)
-    for bad in ["yesterday", "13:00 pm on 8 May, 2023", "1:00 pm on 31 February, 2023", ""]:
-        with pytest.raises(ValueError):
-            parse_locomo_datetime(bad)
+def test_clock_time_on_a_date_in_text() -> None:
+    for bad in ["at 13:00 pm on 8 May, 2023", "at 1:00 pm on 31 February, 2023"]:
+        assert all(s.granularity != "minute" for s in find_time_expressions(bad, None))
     sp = one("We met at 1:56 pm on 8 May, 2023 in Paris", ref=None)
     assert sp.granularity == "minute"
     assert sp.start == datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
