@@ -27,7 +27,7 @@ def similarity(distance: float) -> float:
 
 
 @dataclass
-class Candidate:
+class ScoredCandidate:
     record: MemoryRecord
     dense_rank: int | None = None
     lexical_rank: int | None = None
@@ -57,7 +57,9 @@ def use(record: MemoryRecord) -> float:
     return 1.0 - 1.0 / (1.0 + record.access_count / 3.0)
 
 
-def score_candidates(candidates: Sequence[Candidate], now: datetime, cfg: ScoringConfig) -> list[Candidate]:
+def score_candidates(
+    candidates: Sequence[ScoredCandidate], now: datetime, cfg: ScoringConfig
+) -> list[ScoredCandidate]:
     """Fill each candidate's score in [0, 1] and its components; return them best first."""
     wd, wl = cfg.dense_weight, (cfg.lexical_weight if cfg.lexical_enabled else 0.0)
     best_possible = (wd + wl) * rrf(0, cfg.rrf_k) or 1.0
@@ -88,7 +90,7 @@ def score_candidates(candidates: Sequence[Candidate], now: datetime, cfg: Scorin
     return sorted(candidates, key=lambda c: (-c.score, c.record.id))
 
 
-def names_in(query: str, candidates: Sequence[Candidate]) -> None:
+def names_in(query: str, candidates: Sequence[ScoredCandidate]) -> None:
     """Mark candidates said by or about someone the query names ("What did Caroline paint?")."""
     words = set(_WORD.findall(query.lower()))
     for c in candidates:
@@ -96,7 +98,7 @@ def names_in(query: str, candidates: Sequence[Candidate]) -> None:
         c.about_match = bool(who) and who in words
 
 
-def collapse_sources(ranked: Sequence[Candidate]) -> list[Candidate]:
+def collapse_sources(ranked: Sequence[ScoredCandidate]) -> list[ScoredCandidate]:
     """Drop a memory read from raw turns that are already in the list above it: the turn holds
     everything the memory says, so it would add tokens but no evidence. Raw turns always stay,
     and two different memories read from one turn both stay."""
@@ -112,7 +114,7 @@ def collapse_sources(ranked: Sequence[Candidate]) -> list[Candidate]:
     return out
 
 
-def mmr(ranked: Sequence[Candidate], lam: float) -> list[Candidate]:
+def mmr(ranked: Sequence[ScoredCandidate], lam: float) -> list[ScoredCandidate]:
     """Maximal marginal relevance over the whole ranked list: each pick trades a little score
     for not repeating what was already picked (cosine of the candidates' vectors)."""
     if lam >= 1.0 or len(ranked) <= 1 or any(c.vector is None for c in ranked):
@@ -131,3 +133,8 @@ def mmr(ranked: Sequence[Candidate], lam: float) -> list[Candidate]:
         left[i] = False
         redundancy = np.maximum(redundancy, sims[i])
     return [ranked[i] for i in order]
+
+
+# The name `Candidate` belongs to extraction (`shared_core.extract.base.Candidate`). This alias only
+# keeps engine.py working until it says `scoring.ScoredCandidate`; delete it at merge.
+Candidate = ScoredCandidate

@@ -17,44 +17,21 @@ import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from shared_core.tokens import count_tokens
 
+from .locomo_data import LocomoConversation
+from .protocol import BenchSystem, Item, Progress
+
 if TYPE_CHECKING:
     from shared_core.embed.base import Embedder
 
-    from .locomo import LocomoConversation
 
-Progress = Callable[[int], None]
 RRF_K = 60
 RANK_DEPTH = 256  # how deep peers rank when packing a budget (4096 tokens is ~120 turns)
-
-
-@dataclass(frozen=True)
-class Item:
-    """One retrieved item: its text (as it would be injected) and the source turns it cites."""
-
-    text: str
-    source_ids: tuple[str, ...] = ()
-    score: float | None = None
-
-
-@runtime_checkable
-class BenchSystem(Protocol):
-    name: str
-
-    def ingest(self, conversation: LocomoConversation, progress: Progress | None = None) -> None: ...
-
-    def search(self, question: str, k: int) -> list[Item]: ...
-
-    def context(self, question: str, budget: int) -> list[Item]: ...
-
-    def context_tokens(self, items: Sequence[Item]) -> int: ...
-
-    def close(self) -> None: ...
 
 
 def render_lines(items: Sequence[Item]) -> str:
