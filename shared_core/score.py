@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import numpy.typing as npt
 
 from .config import ScoringConfig
-from .embed.base import Vectors
 from .models import Kind, MemoryRecord
 
 _WORD = re.compile(r"[a-z0-9']+")
@@ -34,7 +34,7 @@ class ScoredCandidate:
     similarity: float = 0.0
     time_match: bool = False
     about_match: bool = False  # said by, or about, a person the query names
-    vector: Vectors | None = None
+    vector: npt.NDArray[np.float32] | None = None  # the record's unit vector, for MMR
     components: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
 

@@ -1,0 +1,247 @@
+"""The house rules of docs/architecture.md, checked on the source: imports point down only, no
+import cycle, and no core module over 600 lines.
+
+The import graph is read with `ast` from the files (nothing is imported): every `import` and
+`from ... import` counts, also those inside functions and `if TYPE_CHECKING:` blocks, because a
+lazy import is still a dependency. `from pkg import name` is an edge to `pkg.name` when that is a
+module, else to `pkg`. Importing a submodule is not counted as importing its parent package.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = {
+    "shared_core": ROOT / "shared_core",
+    "langchain_memo": ROOT / "langchain_memo",
+    "llamaindex_memo": ROOT / "llamaindex_memo",
+    "memo_bench": ROOT / "benchmarks" / "memo_bench",
+}
+MAX_LINES = 600
+
+# The floors of docs/architecture.md, bottom up. A module may import its own floor and the floors
+# below. The longest matching prefix decides a module's floor; a new module must be given one here.
+GROUND, PURE, STORE, ENGINE, FACADE, TOP = range(6)
+FLOOR_NAMES = ["ground floor", "pure core", "store/embed", "engine", "facade/governor", "cli/adapters"]
+FLOORS: dict[str, int] = {
+    "shared_core.models": GROUND,
+    "shared_core.config": GROUND,
+    "shared_core.errors": GROUND,
+    "shared_core.clock": GROUND,
+    "shared_core.validate": GROUND,
+    "shared_core._boundary": GROUND,
+    # the policy object is configuration (MemoConfig holds it): data only, it imports only models
+    "shared_core.governance.policy": GROUND,
+    "shared_core.store": STORE,
+    "shared_core.embed": STORE,
+    "shared_core.extract": PURE,
+    "shared_core.consolidate": PURE,
+    "shared_core.score": PURE,
+    "shared_core.decay": PURE,
+    "shared_core.render": PURE,
+    "shared_core.tokens": PURE,
+    "shared_core.governance": PURE,
+    "shared_core.engine": ENGINE,
+    "shared_core.memory": FACADE,
+    "shared_core.governor": FACADE,
+    "shared_core.inspect": FACADE,
+    "shared_core.testing": FACADE,
+    "shared_core": FACADE,  # the package's __init__: the public names
+    "shared_core.cli": TOP,
+    "shared_core.ui": TOP,
+    "langchain_memo": TOP,
+    "llamaindex_memo": TOP,
+    "memo_bench": TOP,
+}
+
+
+def _modules() -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for pkg, root in PACKAGES.items():
+        for path in sorted(root.rglob("*.py")):
+            rel = path.relative_to(root).with_suffix("")
+            parts = [pkg, *rel.parts]
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out[".".join(parts)] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _is_package(name: str) -> bool:
+    return MODULES.get(name, Path()).name == "__init__.py"
+
+
+def _imports(name: str, path: Path) -> Iterator[tuple[str, int]]:
+    """(imported module, line) for each import in `path` that names a module of ours."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    here = name if _is_package(name) else name.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in MODULES or alias.name.split(".")[0] in PACKAGES:
+                    yield _known(alias.name), node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = here.split(".")
+                base_parts = base_parts[: len(base_parts) - (node.level - 1)]
+                base = ".".join(base_parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            if base.split(".")[0] not in PACKAGES:
+                continue
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                yield (sub if sub in MODULES else _known(base)), node.lineno
+
+
+def _known(name: str) -> str:
+    """The nearest enclosing module we have a file for."""
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name
+
+
+def _graph() -> dict[str, dict[str, int]]:
+    graph: dict[str, dict[str, int]] = {}
+    for name, path in MODULES.items():
+        edges = graph.setdefault(name, {})
+        for target, line in _imports(name, path):
+            if target and target != name:
+                edges.setdefault(target, line)
+    return graph
+
+
+GRAPH = _graph()
+
+
+def floor(module: str) -> int | None:
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        key = ".".join(parts[:i])
+        if key in FLOORS:
+            return FLOORS[key]
+    return None
+
+
+def test_the_graph_is_read() -> None:
+    # guards the reader itself: known edges must be found, or every other test here passes vacuously
+    assert "shared_core.engine" in GRAPH["shared_core.memory"]
+    assert "shared_core.models" in GRAPH["shared_core.engine"]
+    assert "shared_core.extract.base" in GRAPH["shared_core.extract.rules.pipeline"]
+    assert len(GRAPH) > 60
+
+
+def test_every_core_module_has_a_floor() -> None:
+    missing = sorted(m for m in MODULES if floor(m) is None)
+    assert not missing, f"give these modules a floor in FLOORS (docs/architecture.md): {missing}"
+
+
+def test_no_upward_import() -> None:
+    bad = []
+    for src, targets in GRAPH.items():
+        fs = floor(src)
+        for dst, line in targets.items():
+            fd = floor(dst)
+            if fs is not None and fd is not None and fd > fs:
+                bad.append(
+                    f"{MODULES[src].relative_to(ROOT)}:{line} {src} ({FLOOR_NAMES[fs]}) imports "
+                    f"{dst} ({FLOOR_NAMES[fd]})"
+                )
+    assert not bad, "imports must point down:\n" + "\n".join(bad)
+
+
+def _cycles() -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    counter = [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in GRAPH.get(v, {}):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(GRAPH):
+        if v not in index:
+            visit(v)
+    return sorted(out)
+
+
+# Cycles whose owner is breaking them this round (issue #16); any other cycle fails at once.
+PENDING_CYCLES = {("shared_core.cli.governance", "shared_core.cli.main"): "cliui"}
+
+
+def test_no_new_import_cycle() -> None:
+    cycles = [c for c in _cycles() if tuple(c) not in PENDING_CYCLES]
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+@pytest.mark.xfail(strict=False, reason="cliui is breaking cli/main.py <-> cli/governance.py")
+def test_no_import_cycle() -> None:
+    cycles = _cycles()
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_a_cycle_and_an_upward_import_would_be_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the checks above are only worth something if they can fail: feed them a bad graph
+    monkeypatch.setitem(GRAPH, "shared_core.models", {**GRAPH["shared_core.models"], "shared_core.engine": 1})
+    assert any("shared_core.models" in c and "shared_core.engine" in c for c in _cycles())
+    with pytest.raises(AssertionError, match="imports must point down"):
+        test_no_upward_import()
+
+
+# Files other helpers are splitting this round; the check is real, only these files are let off
+# until their split lands (xfail, not strict: it passes as soon as they are under the limit).
+BEING_SPLIT = {
+    "shared_core/engine.py": "core",
+    "shared_core/governance/pii.py": "guard",
+    "shared_core/governance/audit.py": "store",
+}
+CORE_FILES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "shared_core").rglob("*.py"))
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        pytest.param(
+            r,
+            marks=pytest.mark.xfail(strict=False, reason=f"{BEING_SPLIT[r]} is splitting this file"),
+        )
+        if r in BEING_SPLIT
+        else r
+        for r in CORE_FILES
+    ],
+)
+def test_no_core_file_over_600_lines(rel: str) -> None:
+    lines = len((ROOT / rel).read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, (
+        f"{rel} has {lines} lines (max {MAX_LINES}): split it into rooms with one job each"
+    )
