@@ -29,7 +29,8 @@ def normalise(rows: npt.ArrayLike) -> Vectors:
     if arr.ndim == 1:
         arr = arr[None, :]
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
-    return (arr / np.clip(norms, 1e-12, None)).astype(np.float32)
+    out: Vectors = (arr / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return out
 
 
 class FunctionEmbedder:

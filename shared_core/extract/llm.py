@@ -1,11 +1,20 @@
-"""An extractor that asks an LLM, through a plain `chat(messages) -> str` callable.
+"""An extractor that asks an LLM, through a plain `chat(messages) -> str | ChatReply` callable.
 
 The adapters wrap LangChain chat models and LlamaIndex LLMs into that callable; this module
-never does I/O itself. The reply must contain one JSON object matching `LLMOutput` (code
-fences and surrounding prose are tolerated). An invalid reply is retried up to `max_retries`
-times with the validation error appended to the conversation. When the replies never
-validate, or `chat` raises, the fallback extractor's output is returned and the reason is
-kept in `last_error`; with no fallback, `LLMError` is raised. Nothing else escapes.
+never does I/O itself. Turns go to the model `batch_size` at a time (one call per batch), at most
+`max_concurrency` calls at once per extractor (the engine calls it from its background worker).
+The reply must contain one JSON object matching `LLMOutput` (code fences and surrounding prose
+are tolerated). A call that raises, or a reply that does not validate, is tried again up to
+`max_retries` times (an invalid reply with the validation error appended to the conversation; a
+raised error after `retry_backoff * 2**n` seconds). When a batch never succeeds, the fallback
+extractor reads that batch and the reason is kept in `last_error`; with no fallback, `LLMError`
+is raised. Nothing else escapes.
+
+`max_retries` left unset follows `ExtractionConfig.llm_max_retries`: the engine passes its
+config through `configure()`. Each call's token use is reported (`extract_with_usage` returns it
+per call; `usage` keeps the running totals): the counts the chat callable reports in a
+`ChatReply`, else cl100k_base counts of the prompt and reply (`estimated=True`).
+`instructions` adds the application's own guidance to the system prompt.
 
 Every candidate it makes is `Origin.INFERRED`, with the model's confidence clamped to [0, 1].
 """
@@ -14,21 +23,99 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..clock import ensure_utc
+from ..config import ExtractionConfig
 from ..errors import LLMError
 from ..models import Kind, Origin
+from ..tokens import count_tokens
 from .base import Candidate, ExtractInput, Extractor, normalise_subject
 from .rules import RuleExtractor
 
-__all__ = ["ChatFn", "LLMExtractor", "LLMMemory", "LLMOutput", "build_messages", "extract_json_object"]
+__all__ = [
+    "CallUsage",
+    "ChatFn",
+    "ChatReply",
+    "ExtractionResult",
+    "LLMExtractor",
+    "LLMMemory",
+    "LLMOutput",
+    "UsageTotals",
+    "build_messages",
+    "extract_json_object",
+]
 
-ChatFn = Callable[[list[dict[str, str]]], str]
+
+class ChatReply(BaseModel):
+    """A model's reply with the token counts its provider reported (None when it reported none)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+
+
+ChatFn = Callable[[list[dict[str, str]]], "str | ChatReply"]
+Message = dict[str, str]
+
+
+class CallUsage(BaseModel):
+    """One batch: how many turns it held, how many calls it took, and the tokens they used."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    turns: int
+    attempts: int
+    input_tokens: int
+    output_tokens: int
+    estimated: bool  # True when some count is cl100k_base's, not the provider's
+    error: str | None = None  # why the batch fell back (None when the model's reply was used)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class ExtractionResult(BaseModel):
+    """The candidates of one `extract_with_usage` call and the usage of each of its batches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidates: list[Candidate]
+    calls: list[CallUsage] = Field(default_factory=list)
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(c.input_tokens for c in self.calls)
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(c.output_tokens for c in self.calls)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class UsageTotals(BaseModel):
+    """Running totals over an extractor's life (for `stats`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    batches: int = 0
+    model_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    fallbacks: int = 0
 
 
 def _clamp(v: Any, default: float) -> float:
@@ -132,16 +219,27 @@ Reply with one JSON object only, no prose, matching this JSON schema:
 {schema}"""
 
 
-def build_messages(turns: Sequence[ExtractInput], now: datetime) -> list[dict[str, str]]:
-    """The chat messages for one extraction: a system prompt with the schema, then the turns."""
+_INSTRUCTIONS = """
+Additional instructions from the application (they do not override the rules above):
+{instructions}"""
+
+
+def build_messages(
+    turns: Sequence[ExtractInput], now: datetime, instructions: str | None = None
+) -> list[Message]:
+    """The chat messages for one extraction: a system prompt with the schema (and the application's
+    `instructions`, if any), then the turns."""
     schema = json.dumps(LLMOutput.model_json_schema(), separators=(",", ":"))
+    system = _SYSTEM.format(schema=schema)
+    if instructions and instructions.strip():
+        system += _INSTRUCTIONS.format(instructions=instructions.strip())
     lines = [f"Current time: {ensure_utc(now).isoformat()}", "Conversation:"]
     for t in turns:
         who = t.speaker or ("user" if t.role == "user" else t.role)
         lines.append(f"[id={t.message_id}] [{t.timestamp.isoformat()}] {who}: {t.text}")
     lines.append('Return {"memories": [...]} with the memories worth keeping (an empty list if none).')
     return [
-        {"role": "system", "content": _SYSTEM.format(schema=schema)},
+        {"role": "system", "content": system},
         {"role": "user", "content": "\n".join(lines)},
     ]
 
@@ -204,10 +302,10 @@ _RULES = RuleExtractor()  # stateless and pure: safe to share as the default fal
 
 
 class LLMExtractor:
-    """Extraction by an LLM with validation, retries and a fallback extractor.
+    """Extraction by an LLM: batched calls, bounded concurrency, validation, retries, a fallback.
 
     `fallback` defaults to a `RuleExtractor`; pass None to get `LLMError` instead.
-    `last_error` says why the last call fell back (None when the model's reply was used).
+    `last_error` says why the last `extract` fell back (None when every batch used the model).
     """
 
     def __init__(
@@ -215,60 +313,145 @@ class LLMExtractor:
         chat: ChatFn,
         *,
         fallback: Extractor | None = _RULES,
-        max_retries: int = 2,
+        max_retries: int | None = None,
+        batch_size: int = 8,
+        max_concurrency: int = 2,
+        instructions: str | None = None,
+        retry_backoff: float = 0.5,
         name: str = "llm",
         version: str = "1",
     ) -> None:
-        if max_retries < 0:
+        if max_retries is not None and max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if batch_size < 1 or max_concurrency < 1:
+            raise ValueError("batch_size and max_concurrency must be >= 1")
+        if retry_backoff < 0:
+            raise ValueError("retry_backoff must be >= 0")
         self._chat = chat
         self.fallback: Extractor | None = fallback
-        self.max_retries = max_retries
+        self._retries_set = max_retries is not None
+        self.max_retries: int = max_retries if max_retries is not None else ExtractionConfig().llm_max_retries
+        self.batch_size = batch_size
+        self.max_concurrency = max_concurrency
+        self.instructions = instructions
+        self.retry_backoff = retry_backoff
         self.name = name
         self.version = version
         self.last_error: str | None = None
         self.last_reply: str | None = None
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._lock = threading.Lock()
+        self._usage = UsageTotals()
+
+    def configure(self, config: ExtractionConfig) -> None:
+        """Take the engine's extraction settings (`llm_max_retries`) unless set explicitly here."""
+        if not self._retries_set:
+            self.max_retries = config.llm_max_retries
+
+    @property
+    def usage(self) -> UsageTotals:
+        """Totals over every call so far (batches, model calls, tokens, fallbacks)."""
+        with self._lock:
+            return self._usage
 
     def extract(self, turns: Sequence[ExtractInput], *, now: datetime) -> list[Candidate]:
-        self.last_error = None
-        self.last_reply = None
-        if not turns:
-            return []
-        messages = build_messages(turns, now)
-        attempts = self.max_retries + 1
-        error = "no attempt made"
-        for attempt in range(attempts):
-            try:
-                reply = self._chat(list(messages))
-            except Exception as exc:  # the model failing is expected; it must not fail the write
-                return self._fall_back(turns, now, f"chat failed: {type(exc).__name__}: {exc}", exc)
-            self.last_reply = reply if isinstance(reply, str) else repr(reply)
-            try:
-                if not isinstance(reply, str):
-                    raise ValueError(f"chat returned {type(reply).__name__}, not str")
-                output = LLMOutput.model_validate(extract_json_object(reply))
-                return self._candidates(output, turns)
-            except (ValueError, ValidationError) as exc:
-                error = _describe(exc)
-                if attempt + 1 < attempts:
-                    messages = [
-                        *messages,
-                        {"role": "assistant", "content": self.last_reply or ""},
-                        {
-                            "role": "user",
-                            "content": f"That reply was not valid: {error}\n"
-                            'Reply again with only one JSON object {"memories": [...]} matching the schema.',
-                        },
-                    ]
-        return self._fall_back(turns, now, f"invalid output after {attempts} attempt(s): {error}", None)
+        return self.extract_with_usage(turns, now=now).candidates
 
-    def _fall_back(
-        self, turns: Sequence[ExtractInput], now: datetime, why: str, exc: BaseException | None
-    ) -> list[Candidate]:
-        self.last_error = why
-        if self.fallback is None:
-            raise LLMError(why) from exc
-        return self.fallback.extract(turns, now=now)
+    def extract_with_usage(self, turns: Sequence[ExtractInput], *, now: datetime) -> ExtractionResult:
+        """Candidates from `turns` and the token use of every model call that produced them."""
+        if not turns:
+            with self._lock:
+                self.last_error = self.last_reply = None
+            return ExtractionResult(candidates=[])
+        batches = [list(turns[i : i + self.batch_size]) for i in range(0, len(turns), self.batch_size)]
+        if len(batches) == 1:
+            outcomes = [self._batch(batches[0], now)]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(batches))) as pool:
+                outcomes = list(pool.map(lambda b: self._batch(b, now), batches))
+        candidates: list[Candidate] = []
+        calls: list[CallUsage] = []
+        first_error: tuple[str, BaseException | None] | None = None
+        for batch, (found, usage, _reply, exc) in zip(batches, outcomes):
+            calls.append(usage)
+            if usage.error is None:
+                candidates.extend(found)
+                continue
+            if first_error is None:
+                first_error = (usage.error, exc)
+            if self.fallback is not None:
+                candidates.extend(self.fallback.extract(batch, now=now))
+        with self._lock:
+            self.last_error = first_error[0] if first_error else None
+            self.last_reply = outcomes[-1][2]
+            u = self._usage
+            self._usage = UsageTotals(
+                batches=u.batches + len(calls),
+                model_calls=u.model_calls + sum(c.attempts for c in calls),
+                input_tokens=u.input_tokens + sum(c.input_tokens for c in calls),
+                output_tokens=u.output_tokens + sum(c.output_tokens for c in calls),
+                fallbacks=u.fallbacks + sum(1 for c in calls if c.error is not None),
+            )
+        if first_error is not None and self.fallback is None:
+            raise LLMError(first_error[0]) from first_error[1]
+        return ExtractionResult(candidates=candidates, calls=calls)
+
+    def _batch(
+        self, turns: list[ExtractInput], now: datetime
+    ) -> tuple[list[Candidate], CallUsage, str | None, BaseException | None]:
+        """One batch through the model: (candidates, usage, last reply, exception behind an error)."""
+        messages = build_messages(turns, now, self.instructions)
+        attempts = self.max_retries + 1
+        tokens_in = tokens_out = 0
+        estimated = False
+        reply_text: str | None = None
+        error = "no attempt made"
+        exc: BaseException | None = None
+        made = 0
+        for attempt in range(attempts):
+            made += 1
+            try:
+                with self._slots:
+                    reply = self._chat(list(messages))
+            except Exception as e:  # the model failing is expected; it must not fail the write
+                error, exc = f"chat failed: {type(e).__name__}: {e}", e
+                tokens_in += _count_messages(messages)
+                estimated = True
+                if attempt + 1 < attempts and self.retry_backoff > 0:
+                    time.sleep(self.retry_backoff * 2**attempt)
+                continue
+            exc = None
+            text, n_in, n_out = _reply_parts(reply)
+            reply_text = text if text is not None else repr(reply)
+            estimated = estimated or n_in is None or n_out is None
+            tokens_in += n_in if n_in is not None else _count_messages(messages)
+            tokens_out += n_out if n_out is not None else count_tokens(reply_text)
+            try:
+                if text is None:
+                    raise ValueError(f"chat returned {type(reply).__name__}, not str")
+                output = LLMOutput.model_validate(extract_json_object(text))
+                usage = CallUsage(
+                    turns=len(turns), attempts=made, input_tokens=tokens_in, output_tokens=tokens_out,
+                    estimated=estimated,
+                )  # fmt: skip
+                return self._candidates(output, turns), usage, reply_text, None
+            except (ValueError, ValidationError) as e:
+                error = _describe(e)
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": reply_text},
+                    {
+                        "role": "user",
+                        "content": f"That reply was not valid: {error}\n"
+                        'Reply again with only one JSON object {"memories": [...]} matching the schema.',
+                    },
+                ]
+        why = error if exc is not None else f"invalid output after {attempts} attempt(s): {error}"
+        usage = CallUsage(
+            turns=len(turns), attempts=made, input_tokens=tokens_in, output_tokens=tokens_out,
+            estimated=estimated, error=why,
+        )  # fmt: skip
+        return [], usage, reply_text, exc
 
     def _candidates(self, output: LLMOutput, turns: Sequence[ExtractInput]) -> list[Candidate]:
         by_id = {t.message_id: t for t in turns}
@@ -304,6 +487,21 @@ class LLMExtractor:
             except ValidationError:
                 continue  # e.g. an attribute that is only punctuation: drop that one memory
         return out
+
+
+def _reply_parts(reply: object) -> tuple[str | None, int | None, int | None]:
+    """(text, input tokens, output tokens) of what `chat` returned; text None when it is neither
+    a `str` nor a `ChatReply`."""
+    if isinstance(reply, ChatReply):
+        return reply.text, reply.input_tokens, reply.output_tokens
+    if isinstance(reply, str):
+        return reply, None, None
+    return None, None, None
+
+
+def _count_messages(messages: Sequence[Message]) -> int:
+    """cl100k_base tokens of a prompt, with the usual 4 tokens of framing per message."""
+    return sum(count_tokens(m.get("content", "")) + 4 for m in messages)
 
 
 def _describe(exc: Exception) -> str:

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import pytest
 
+from shared_core.config import ExtractionConfig, MemoConfig
 from shared_core.errors import LLMError, MemoError
 from shared_core.extract.base import Candidate, ExtractInput, Extractor
-from shared_core.extract.llm import LLMExtractor, LLMOutput, build_messages, extract_json_object
+from shared_core.extract.llm import (
+    ChatFn,
+    ChatReply,
+    LLMExtractor,
+    LLMOutput,
+    build_messages,
+    extract_json_object,
+)
 from shared_core.extract.rules import RuleExtractor
 from shared_core.models import Kind, Origin
+from shared_core.tokens import count_tokens
 
 NOW = datetime(2023, 5, 9, tzinfo=timezone.utc)
 TURNS = [
@@ -128,18 +140,26 @@ def test_always_invalid_falls_back_to_rules() -> None:
     assert all(c.origin is Origin.STATED for c in got)  # the fallback's own records
 
 
-def test_chat_raising_falls_back_without_retry() -> None:
-    chat = Script(TimeoutError("model unreachable"))
-    ex = LLMExtractor(chat, fallback=Fixed())
+def test_chat_raising_is_retried_then_falls_back() -> None:
+    chat = Script(TimeoutError("model unreachable"), ConnectionError("reset"))
+    ex = LLMExtractor(chat, fallback=Fixed(), max_retries=1, retry_backoff=0)
     got = ex.extract(TURNS, now=NOW)
     assert [c.text for c in got] == ["fallback"]
-    assert len(chat.calls) == 1
-    assert ex.last_error is not None and "TimeoutError" in ex.last_error and "unreachable" in ex.last_error
+    assert len(chat.calls) == 2  # one try and one retry
+    assert ex.last_error is not None and "ConnectionError" in ex.last_error and "reset" in ex.last_error
+
+
+def test_chat_raising_once_then_answering_uses_the_answer() -> None:
+    chat = Script(TimeoutError("slow"), json.dumps(GOOD))
+    ex = LLMExtractor(chat, fallback=None, max_retries=1, retry_backoff=0)
+    got = ex.extract(TURNS, now=NOW)
+    assert len(got) == 2 and ex.last_error is None and len(chat.calls) == 2
+    assert chat.calls[0] == chat.calls[1]  # a failed call is retried as it was, nothing appended
 
 
 def test_no_fallback_raises_llm_error() -> None:
     with pytest.raises(LLMError) as info:
-        LLMExtractor(Script(RuntimeError("boom")), fallback=None).extract(TURNS, now=NOW)
+        LLMExtractor(Script(RuntimeError("boom")), fallback=None, max_retries=0).extract(TURNS, now=NOW)
     assert isinstance(info.value, MemoError)
     assert isinstance(info.value.__cause__, RuntimeError)
     with pytest.raises(LLMError):
@@ -199,3 +219,193 @@ def test_extract_json_object() -> None:
         extract_json_object("no json here")
     with pytest.raises(ValueError):
         extract_json_object("{broken")
+
+
+# ------------------------------------------------------------------ batching, usage, concurrency
+
+
+def _turns(n: int) -> list[ExtractInput]:
+    return [
+        ExtractInput(
+            message_id=f"t{i}",
+            speaker="Caroline",
+            text=f"I adopted pet number {i}.",
+            timestamp=datetime(2023, 5, 8, 10, i % 60, tzinfo=timezone.utc),
+        )
+        for i in range(n)
+    ]
+
+
+_ID = re.compile(r"\[id=(t\d+)\]")
+
+
+class PerTurn:
+    """A fake model that answers one memory per turn it was shown; thread-safe, records calls."""
+
+    def __init__(self, delay: float = 0.0, usage: bool = False) -> None:
+        self.delay, self.usage = delay, usage
+        self.calls: list[list[str]] = []
+        self.inside = self.peak = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, messages: list[dict[str, str]]) -> str | ChatReply:
+        ids = _ID.findall(messages[-1]["content"])
+        with self._lock:
+            self.calls.append(ids)
+            self.inside += 1
+            self.peak = max(self.peak, self.inside)
+        try:
+            time.sleep(self.delay)
+            memories = [
+                {"kind": "fact", "text": f"Caroline adopted pet {i}", "subject": "caroline",
+                 "attribute": "pet", "value": i, "source_message_ids": [i]}
+                for i in ids
+            ]  # fmt: skip
+            text = json.dumps({"memories": memories})
+            return ChatReply(text=text, input_tokens=100, output_tokens=10 * len(ids)) if self.usage else text
+        finally:
+            with self._lock:
+                self.inside -= 1
+
+
+def test_turns_go_to_the_model_in_batches() -> None:
+    chat = PerTurn()
+    ex = LLMExtractor(chat, batch_size=8, fallback=None)
+    got = ex.extract(_turns(20), now=NOW)
+    assert sorted(len(c) for c in chat.calls) == [4, 8, 8]  # 20 turns, 3 calls
+    assert sorted(i for c in chat.calls for i in c) == sorted(f"t{i}" for i in range(20))
+    assert [c.value for c in got] == [f"t{i}" for i in range(20)]  # batch order kept
+    assert [c.source_message_ids for c in got] == [[f"t{i}"] for i in range(20)]
+
+
+def test_usage_per_call_from_the_provider_or_estimated() -> None:
+    ex = LLMExtractor(PerTurn(usage=True), batch_size=8, fallback=None)
+    res = ex.extract_with_usage(_turns(10), now=NOW)
+    assert [(c.turns, c.attempts, c.input_tokens, c.output_tokens, c.estimated) for c in res.calls] == [
+        (8, 1, 100, 80, False),
+        (2, 1, 100, 20, False),
+    ]
+    assert (res.input_tokens, res.output_tokens, res.total_tokens) == (200, 100, 300)
+    assert ex.usage.batches == 2 and ex.usage.model_calls == 2 and ex.usage.input_tokens == 200
+
+    chat = Script(json.dumps(GOOD))
+    est = LLMExtractor(chat).extract_with_usage(TURNS, now=NOW)
+    (call,) = est.calls
+    assert call.estimated and call.output_tokens == count_tokens(json.dumps(GOOD))
+    prompt = build_messages(TURNS, NOW)
+    assert call.input_tokens == sum(count_tokens(m["content"]) + 4 for m in prompt)
+
+
+def test_usage_counts_every_attempt_and_fallbacks() -> None:
+    chat = Script("nope", json.dumps(GOOD))
+    ex = LLMExtractor(chat, max_retries=1)
+    (call,) = ex.extract_with_usage(TURNS, now=NOW).calls
+    assert call.attempts == 2 and call.error is None
+    assert call.output_tokens == count_tokens("nope") + count_tokens(json.dumps(GOOD))
+    ex2 = LLMExtractor(Script("x"), max_retries=0, fallback=Fixed())
+    (bad,) = ex2.extract_with_usage(TURNS, now=NOW).calls
+    assert bad.error is not None and "invalid output" in bad.error
+    assert ex2.usage.fallbacks == 1
+
+
+def test_a_failing_batch_falls_back_alone() -> None:
+    good = PerTurn()
+
+    def chat(messages: list[dict[str, str]]) -> str | ChatReply:
+        if "[id=t9]" in messages[-1]["content"]:
+            return "not json"
+        return good(messages)
+
+    ex = LLMExtractor(chat, batch_size=5, max_retries=0, fallback=Fixed())
+    got = ex.extract(_turns(10), now=NOW)
+    assert [c.value for c in got[:5]] == [f"t{i}" for i in range(5)]
+    assert [c.text for c in got[5:]] == ["fallback"]  # only the second batch fell back
+    assert ex.last_error is not None
+
+
+def test_concurrency_is_bounded_per_extractor() -> None:
+    chat = PerTurn(delay=0.15)
+    ex = LLMExtractor(chat, batch_size=1, max_concurrency=2, fallback=None)
+    results: list[int] = []
+    workers = [
+        threading.Thread(target=lambda: results.append(len(ex.extract(_turns(4), now=NOW)))) for _ in range(2)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=30)
+    assert results == [4, 4]
+    assert len(chat.calls) == 8
+    assert chat.peak == 2  # calls overlap, but never more than max_concurrency at once
+
+
+def test_instructions_reach_the_system_prompt() -> None:
+    chat = Script('{"memories": []}')
+    LLMExtractor(chat, instructions="Only keep food preferences.").extract(TURNS, now=NOW)
+    system = chat.calls[0][0]["content"]
+    assert system.endswith("Only keep food preferences.")
+    assert "do not override the rules above" in system
+    assert "Only keep" not in build_messages(TURNS, NOW)[0]["content"]
+
+
+def test_retries_follow_the_config_unless_set() -> None:
+    assert LLMExtractor(Script()).max_retries == ExtractionConfig().llm_max_retries
+    cfg = MemoConfig(extraction=ExtractionConfig(llm_max_retries=4))
+    chat = Script(*["nope"] * 10)
+    ex = LLMExtractor(chat, fallback=Fixed())
+    ex.configure(cfg.extraction)
+    ex.extract(TURNS, now=NOW)
+    assert len(chat.calls) == 5  # 1 + llm_max_retries
+    explicit = LLMExtractor(Script(), max_retries=1)
+    explicit.configure(cfg.extraction)
+    assert explicit.max_retries == 1
+
+
+def test_bad_settings_are_refused() -> None:
+    for kwargs in ({"max_retries": -1}, {"batch_size": 0}, {"max_concurrency": 0}, {"retry_backoff": -1.0}):
+        with pytest.raises(ValueError):
+            LLMExtractor(Script(), **kwargs)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ LangChain's own fake chat models
+
+
+def _langchain_chat(model: object) -> ChatFn:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+
+    def chat(messages: list[dict[str, str]]) -> str | ChatReply:
+        out = model.invoke([kinds[m["role"]](m["content"]) for m in messages])  # type: ignore[attr-defined]
+        usage = getattr(out, "usage_metadata", None) or {}
+        return ChatReply(
+            text=str(out.text),
+            input_tokens=usage.get("input_tokens"),
+            output_tokens=usage.get("output_tokens"),
+        )
+
+    return chat
+
+
+def test_with_fake_list_chat_model() -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    model = FakeListChatModel(responses=["Sorry, what?", "```json\n" + json.dumps(GOOD) + "\n```"])
+    ex = LLMExtractor(_langchain_chat(model), max_retries=1, fallback=None)
+    res = ex.extract_with_usage(TURNS, now=NOW)
+    assert [c.attribute for c in res.candidates] == ["went_to", "lives_in"]
+    assert res.calls[0].attempts == 2 and res.calls[0].estimated  # this fake reports no usage
+
+
+def test_with_generic_fake_chat_model_reporting_usage() -> None:
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    reply = AIMessage(
+        content=json.dumps(GOOD),
+        usage_metadata={"input_tokens": 321, "output_tokens": 54, "total_tokens": 375},
+    )
+    ex = LLMExtractor(_langchain_chat(GenericFakeChatModel(messages=iter([reply]))), fallback=None)
+    res = ex.extract_with_usage(TURNS, now=NOW)
+    assert len(res.candidates) == 2
+    assert (res.input_tokens, res.output_tokens, res.calls[0].estimated) == (321, 54, False)

@@ -25,6 +25,7 @@ module here with a matcher and a `RULES = (Rule(name, stage, order, matcher),)` 
 in `tests/unit/test_rules.py`'s labelled table.
 """
 
-from shared_core.extract.rules.pipeline import RuleExtractor, split_sentences
+from shared_core.extract.rules.pipeline import RuleExtractor
+from shared_core.extract.rules.text import split_sentences
 
 __all__ = ["RuleExtractor", "split_sentences"]
