@@ -196,11 +196,11 @@ class TurnScale:
 
         self.mode = mode
         self.name = f"{mode}-turns"
-        self._make = lambda: TurnIndexSystem(mode, embedder)
+        self._make: Callable[[], TurnIndexSystem] = lambda: TurnIndexSystem(mode, embedder)
         self._users: dict[str, Any] = {}
 
     def add(self, user: str, memories: Sequence[SynthMemory]) -> None:
-        from .locomo import LocomoConversation, LocomoSession, LocomoTurn
+        from .locomo_data import LocomoConversation, LocomoSession, LocomoTurn
 
         turns = tuple(LocomoTurn(f"D1:{i + 1}", "memory", m.text, 1, None) for i, m in enumerate(memories))
         conv = LocomoConversation(user, "", "", (LocomoSession(1, None, None, turns),), ())
