@@ -51,7 +51,17 @@ class MiniLMEmbedder:
     name = "all-MiniLM-L6-v2-int8"
     dim = 384
 
-    def __init__(self, batch_size: int = 4, max_tokens: int = 256, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        batch_size: int = 4,
+        max_tokens: int = 256,
+        threads: int | None = None,
+        *,
+        files: tuple[pathlib.Path, pathlib.Path] | None = None,
+    ) -> None:
+        """`files`: (model.onnx, tokenizer.json) to use instead of the packaged ones; they must
+        have the same sha256 (a copy kept elsewhere, e.g. on a machine without the packages)."""
+        self.files = files
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.threads = threads
@@ -63,7 +73,7 @@ class MiniLMEmbedder:
         with self._lock:
             if self._session is not None:
                 return
-            model, tok_path = model_files()
+            model, tok_path = self.files or model_files()
             for path, want in ((model, MODEL_SHA256), (tok_path, TOKENIZER_SHA256)):
                 if not path.is_file():
                     raise EmbeddingError(f"embedding file missing: {path}")
