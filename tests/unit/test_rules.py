@@ -15,6 +15,7 @@ import pytest
 
 from shared_core.extract.base import Candidate, ExtractInput, Extractor
 from shared_core.extract.rules import RuleExtractor, split_sentences
+from shared_core.extract.rules.registry import all_rules
 from shared_core.models import Kind
 
 MON = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)  # a Monday
@@ -547,3 +548,40 @@ def test_sentence_splitting_keeps_abbreviations() -> None:
         "I saw Dr. Smith today.",
         "It went well!",
     ]
+
+
+# ------------------------------------------------------------------ one row per rule
+
+# Every rule of `shared_core/extract/rules/` has a row here: adding a rule is its module plus one
+# row (and items in the labelled set above when it reads new kinds of sentences).
+RULE_EXAMPLES: list[tuple[str, str, Kind, str]] = [
+    ("age", "I'm 29 years old.", F, "age"),
+    ("lives", "I live in Berlin.", F, "lives_in"),
+    ("work", "I work at Google as an engineer.", F, "works_at"),
+    ("study", "I study biology at MIT.", F, "studies"),
+    ("family", "I have two kids.", F, "number_of_children"),
+    ("preferences", "I love hiking.", P, "likes"),
+    ("plans", "I will call my mom tomorrow.", C, "plan"),
+    ("identity", "I am a nurse.", F, "job"),
+    ("teach", "I teach yoga.", F, "teaches"),
+    ("future", "I'm flying to Rome next week.", C, "plan"),
+    ("events", "I went camping last weekend.", E, "went"),
+    ("possessive", "My name is Caroline.", F, "name"),
+    ("dislike", "I can't stand mushrooms.", P, "dislikes"),
+    ("work_ended", "I quit my job.", F, "works_at"),
+    ("moved_out", "I moved out of Paris.", F, "lives_in"),
+]
+
+
+def test_every_rule_has_a_row() -> None:
+    registered = [r.name for r in all_rules()]
+    assert len(registered) == len(set(registered))
+    assert sorted(registered) == sorted(row[0] for row in RULE_EXAMPLES)
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "kind", "attribute"), RULE_EXAMPLES, ids=[r[0] for r in RULE_EXAMPLES]
+)
+def test_rule_example(rule: str, text: str, kind: Kind, attribute: str) -> None:
+    got = [(c.kind, c.attribute) for c in _run(Item(text, (), "Caroline", MON))]
+    assert (kind, attribute) in got, f"{rule}: {text!r} gave {got}"

@@ -22,7 +22,7 @@ rule sees and returns), one module per domain (`facts`, `family`, `preferences`,
 `identity`, `events`, `possessive`), each ending with its `RULES`; `registry` collects them;
 `negation` dispatches a clause; `pipeline` turns turns into candidates. To add a rule: a small
 module here with a matcher and a `RULES = (Rule(name, stage, order, matcher),)` line, and a row
-in `tests/unit/test_rules.py`'s labelled table.
+in `RULE_EXAMPLES` of `tests/unit/test_rules.py` (plus labelled items for new kinds of sentences).
 """
 
 from shared_core.extract.rules.pipeline import RuleExtractor

@@ -2,7 +2,7 @@
 
 A rule module of this package ends with a `RULES` tuple; the pipeline finds every module of the
 package that has one (see `registry.py`), so adding a rule is one small module plus one row in
-the labelled test table (`tests/unit/test_rules.py`).
+`RULE_EXAMPLES` (`tests/unit/test_rules.py`).
 """
 
 from __future__ import annotations
