@@ -13,7 +13,14 @@ class _Frozen(BaseModel):
 
 
 class Limits(_Frozen):
-    max_text_chars: int = Field(default=16_000, gt=0, description="Longest accepted message or memory text.")
+    max_text_chars: int = Field(
+        default=16_000, gt=0, description="Longest accepted memory text, query or metadata string."
+    )
+    max_message_chars: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Longest accepted conversation message (stored whole; only its start is embedded).",
+    )
     max_batch_messages: int = Field(
         default=1_000, gt=0, description="Most messages in one add_messages call."
     )
@@ -94,7 +101,6 @@ class ExtractionConfig(_Frozen):
         default=0.92, ge=0, le=1, description="Similarity over which two memories are one."
     )
     neighbours: int = Field(default=8, gt=0, description="Existing memories compared with each new one.")
-    llm_max_retries: int = Field(default=2, ge=0)
 
 
 class RenderConfig(_Frozen):
