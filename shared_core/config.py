@@ -9,7 +9,7 @@ from .models import Kind
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Limits(_Frozen):
@@ -90,7 +90,10 @@ class DecayConfig(_Frozen):
         default=0.05, ge=0, le=1, description="Sweeps expire memories whose strength falls below."
     )
     capacity_per_scope: int | None = Field(
-        default=None, gt=0, description="Most active memories one scope keeps."
+        default=None,
+        gt=0,
+        description="Deprecated: set `GovernancePolicy.capacity_per_scope` (the retention policy stored "
+        "with the store, applied by every process). When both are set the smaller applies.",
     )
 
 
