@@ -276,7 +276,7 @@ def window(since: Any, until: Any) -> tuple[datetime | None, datetime | None]:
 
 
 def meta_value(value: Any, limits: Limits, what: str) -> MetaValue:
-    """One metadata value: str (may be empty), bool, an int that fits in 64 bits or a finite float."""
+    """One metadata value: str (may be empty or blank), bool, an int that fits in 64 bits or a finite float."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -288,8 +288,21 @@ def meta_value(value: Any, limits: Limits, what: str) -> MetaValue:
             fail(what, f"must be a finite number, got {value!r}")
         return value
     if isinstance(value, str):
-        return text(value, limits, what) if value else value
+        return _plain_str(value, limits, what)
     fail(what, f"must be str, int, float or bool, got {_type(value)}")
+
+
+def _plain_str(value: str, limits: Limits, what: str) -> str:
+    """Any string (empty or blank included) without NUL, valid UTF-8, within the size limit."""
+    if "\x00" in value:
+        fail(what, "contains a NUL character")
+    if len(value) > limits.max_text_chars:
+        fail(what, f"has {len(value)} characters; the limit is {limits.max_text_chars}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        fail(what, f"is not valid UTF-8 (lone surrogate at {exc.start})")
+    return value
 
 
 def metadata(value: Any, limits: Limits, what: str = "metadata") -> dict[str, MetaValue]:
