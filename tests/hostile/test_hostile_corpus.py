@@ -335,6 +335,21 @@ def test_llamaindex_memory_text(fast: Memory, r: dict[str, Any]) -> None:
         assert count(mem, sc) == 0
 
 
+def ok_item_text(r: dict[str, Any]) -> bool:  # a LangGraph item is at most max_text_chars of JSON
+    return ok_str_text(r) and len(r["text"]) < 15_000
+
+
+@pytest.mark.parametrize("r", params("langgraph_store", TEXTS, ok_item_text))
+def test_langgraph_store_text(fast: Memory, r: dict[str, Any]) -> None:
+    from langchain_memo import MemoStore
+
+    store = MemoStore(fast)
+    ns = ("hostile", f"langgraph_store-{r['id']}", "memories")
+    store.put(ns, "item", {"text": r["text"], "n": 1})
+    item = store.get(ns, "item")
+    assert item is not None and item.value == {"text": redacted(r["text"], fast), "n": 1}
+
+
 # ------------------------------------------------------------------- text: stored is data
 
 
@@ -513,6 +528,22 @@ def test_langchain_scope(fast: Memory, r: dict[str, Any]) -> None:
     history = MemoChatMessageHistory(mem, Scope(**r["scope"]), "lc")
     history.add_messages([HumanMessage(content=f"langchain scope {r['id']}")])
     assert [m.content for m in history.messages] == [f"langchain scope {r['id']}"]
+
+
+def _langgraph_namespace(r: dict[str, Any]) -> bool:  # LangGraph itself refuses labels with a period
+    return r["expect"] == "ok" and "user" in r["scope"] and "." not in r["scope"]["user"]
+
+
+@pytest.mark.parametrize("r", params("langgraph_store_scope", SCOPES, _langgraph_namespace))
+def test_langgraph_store_scope(fast: Memory, r: dict[str, Any]) -> None:
+    from langchain_memo import MemoStore
+
+    store = MemoStore(fast)
+    ns = (r["scope"]["tenant"], r["scope"]["user"], "memories")
+    store.put(ns, "item", {"text": f"langgraph scope {r['id']}"})
+    item = store.get(ns, "item")
+    assert item is not None and item.value == {"text": f"langgraph scope {r['id']}"}
+    assert store.get(("hostile", "alice-isolation", "memories"), "item") is None
 
 
 @pytest.mark.parametrize("r", params("llamaindex_scope", SCOPES))
