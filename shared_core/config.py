@@ -9,11 +9,18 @@ from .models import Kind
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Limits(_Frozen):
-    max_text_chars: int = Field(default=16_000, gt=0, description="Longest accepted message or memory text.")
+    max_text_chars: int = Field(
+        default=16_000, gt=0, description="Longest accepted memory text, query or metadata string."
+    )
+    max_message_chars: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Longest accepted conversation message (stored whole; only its start is embedded).",
+    )
     max_batch_messages: int = Field(
         default=1_000, gt=0, description="Most messages in one add_messages call."
     )
@@ -83,7 +90,10 @@ class DecayConfig(_Frozen):
         default=0.05, ge=0, le=1, description="Sweeps expire memories whose strength falls below."
     )
     capacity_per_scope: int | None = Field(
-        default=None, gt=0, description="Most active memories one scope keeps."
+        default=None,
+        gt=0,
+        description="Deprecated: set `GovernancePolicy.capacity_per_scope` (the retention policy stored "
+        "with the store, applied by every process). When both are set the smaller applies.",
     )
 
 
@@ -94,7 +104,6 @@ class ExtractionConfig(_Frozen):
         default=0.92, ge=0, le=1, description="Similarity over which two memories are one."
     )
     neighbours: int = Field(default=8, gt=0, description="Existing memories compared with each new one.")
-    llm_max_retries: int = Field(default=2, ge=0)
 
 
 class RenderConfig(_Frozen):

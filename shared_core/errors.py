@@ -12,10 +12,16 @@ class MemoError(Exception):
 
 
 class InvalidInput(MemoError, ValueError):
-    """A caller passed something MeMo cannot accept (empty text, NUL, oversize, wrong type...).
+    """A caller passed something MeMo cannot accept (empty text, NUL, oversize, wrong type,
+    a non-finite number, an unknown enum value, a negative limit...).
 
-    Nothing was written when this is raised.
+    `field` names the offending input (for example `metadata['score']`, `limit`, `kinds[1]`)
+    when it is known. Nothing was written when this is raised.
     """
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ScopeError(InvalidInput):
@@ -34,7 +40,13 @@ class StoreUnavailable(MemoError):
 
 
 class StoreCorrupted(MemoError):
-    """The store holds data MeMo cannot read back."""
+    """The store holds data MeMo cannot read back, or is not a MeMo store at all (a 0-byte,
+    missing or foreign database). It is never opened as an empty memory."""
+
+
+class StoreLocked(MemoError):
+    """Another process holds the embedded store (an embedded store is single-process; several
+    processes share one through a Chroma server: `chroma run`)."""
 
 
 class EmbeddingError(MemoError):
@@ -51,6 +63,14 @@ class LLMError(ExtractionError):
 
 class PolicyViolation(MemoError):
     """The governance policy refuses the write (for example PII configured as `reject`)."""
+
+
+class LegalHold(PolicyViolation):
+    """The scope is under legal hold: nothing of it may be deleted, expired or erased."""
+
+
+class PolicyConflict(PolicyViolation):
+    """The stored governance policy changed since it was read (a concurrent change): reload, retry."""
 
 
 class PermissionDenied(MemoError):

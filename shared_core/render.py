@@ -6,26 +6,69 @@ pose as an instruction outside it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from .config import RenderConfig
-from .models import Hit, Kind
+from .models import Hit, Kind, MemoryRecord
 from .tokens import count_tokens
 
 OPEN, CLOSE = "<memories>", "</memories>"
 
+ROLE_WORDS = ("system", "assistant", "user", "human", "ai", "tool", "function", "developer", "bot", "model")
+_ROLES = frozenset({"user", "assistant", "system", "tool"})
+_LEADING_LABEL = re.compile(r"^(\W{0,8}(?:" + "|".join(ROLE_WORDS) + r"))(\s*):", re.IGNORECASE)
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", "\f": "\\f", "\x1b": "\\e"}
+
+
+def _escaped(ch: str) -> str:
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+# what could break a line (C0 incl. LF/CR/VT/FF, NEL and the rest of C1, U+2028/2029), drive a
+# terminal (ESC, CSI, DEL), reorder what a reader sees (bidi overrides and isolates), a BOM, or is
+# not text at all (a lone surrogate)
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff" + "".join(sorted(_BIDI)) + "]")
+
+
+def as_data(text: str) -> str:
+    """Stored text made safe to show as ONE line of data, in a prompt or on a terminal.
+
+    Every character that could start a new line (LF, CR, VT, FF, NEL, U+2028, U+2029), drive a
+    terminal (ESC and the other C0/C1 controls, DEL) or reorder the text on screen (bidi overrides
+    and isolates) is replaced by a visible escape (`\\n`, `\\e`, `\\x85`, `\\u2028`...). Lone
+    surrogates are escaped too. A role label at the very start (`SYSTEM:`, `assistant:`, `AI:`)
+    gets its colon escaped (`SYSTEM\\x3a`), so the text cannot pose as a turn even when a caller
+    puts it at the start of a line. Everything else, markup included, is left as is: a renderer
+    that interprets markup (rich, HTML) must still escape for itself.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"as_data needs str, got {type(text).__name__}")
+    out = _UNSAFE.sub(lambda m: _escaped(m.group()), text)
+    return _LEADING_LABEL.sub(lambda m: m.group(1) + m.group(2) + "\\x3a", out, count=1)
+
 
 def escape(text: str) -> str:
-    """Memory text cannot open or close tags, nor span lines."""
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\r", " ")
-        .replace("\n", " ")
-    )
+    """Memory text inside the context block: one line of data (`as_data`) that cannot open or
+    close a tag."""
+    return as_data(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def speaker_label(rec: MemoryRecord) -> str:
+    """Who said a raw turn: its real role, then the speaker's name as quoted data. A name is never
+    a role label: a turn named "SYSTEM" renders as `user "SYSTEM"`."""
+    role = rec.metadata.get("role")
+    label = role if isinstance(role, str) and role in _ROLES else "message"
+    name = rec.provenance.speaker
+    if name and name != role:
+        label += ' "' + escape(name).replace('"', '\\"') + '"'
+    return label
 
 
 def cite(hit: Hit) -> str:
@@ -43,7 +86,10 @@ def cite(hit: Hit) -> str:
 def line(hit: Hit, cfg: RenderConfig) -> str:
     """One memory: `- text (citation)`; its date goes in the group header above it."""
     rec = hit.record
-    out = "- " + escape(rec.index_text() if rec.kind is Kind.EPISODE else rec.text)
+    if rec.kind is Kind.EPISODE:
+        out = f"- {speaker_label(rec)}: {escape(rec.text)}"
+    else:
+        out = "- " + escape(rec.text)
     if cfg.include_citations:
         c = cite(hit)
         if c:

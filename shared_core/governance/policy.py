@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,8 +32,19 @@ def _default_pii() -> dict[PIIType, PIIAction]:
     return {t: PIIAction.REDACT for t in PIIType} | {PIIType.SECRET: PIIAction.REDACT}
 
 
+Days = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+"""A positive, finite number of days (a NaN or infinite TTL would never compare as expired)."""
+
+
 class GovernancePolicy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """What MeMo keeps, for how long, and how it treats personal data.
+
+    Persisted with the store by `governance.policy_store` (versioned, changed by an admin), so
+    every process that opens the store applies the same policy. `hash_key` is a secret and is
+    never persisted: each process brings its own (from its configuration).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     pii: dict[PIIType, PIIAction] = Field(
         default_factory=_default_pii, description="What to do with each PII type."
@@ -50,10 +62,12 @@ class GovernancePolicy(BaseModel):
     sensitive_topics_review: bool = Field(
         default=True, description="Inferred memories on sensitive topics go to review."
     )
-    ttl_days: dict[Kind, float] = Field(
+    ttl_days: dict[Kind, Days] = Field(
         default_factory=dict, description="Age after which a memory expires, per kind."
     )
-    inactivity_days: dict[Kind, float] = Field(
+    inactivity_days: dict[Kind, Days] = Field(
         default_factory=dict, description="Expire when unused this long, per kind."
     )
-    capacity_per_scope: int | None = Field(default=None, gt=0)
+    capacity_per_scope: int | None = Field(
+        default=None, gt=0, description="Most active memories one scope keeps (the strongest stay)."
+    )
