@@ -9,6 +9,7 @@ read of memory content is audited. Nothing here holds memory logic.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -101,6 +102,7 @@ class UI:
         self.tokens = tokens
         self.path = path
         self.env = _env()
+        self._tenants: tuple[float, list[str]] = (0.0, [])
 
     # ------------------------------------------------------------------------- plumbing
     def inspector(self, p: Principal) -> Inspector:
@@ -111,10 +113,20 @@ class UI:
     ) -> HTMLResponse:
         html = self.env.get_template(name).render(
             request=request, me=p, me_label=principal_label(p) if p else "", caps=caps(p) if p else {},
-            tenant=request.query_params.get("tenant") or (p.scope.tenant if p and p.scope else "default"),
+            tenant=request.query_params.get("tenant") or (self.default_tenant(p) if p else "default"),
             **ctx,
         )  # fmt: skip
         return HTMLResponse(html, status_code=status, headers=_headers())
+
+    def default_tenant(self, p: Principal) -> str:
+        """The tenant pages open on when none is chosen: the principal's own, else the first one."""
+        if p.scope is not None:
+            return p.scope.tenant
+        at, names = self._tenants
+        if time.monotonic() - at > 30 or not names:
+            names = self.inspector(p).tenants()
+            self._tenants = (time.monotonic(), names)
+        return names[0] if names else "default"
 
     def who(self, request: Request) -> Principal | None:
         return self.tokens.session(request.cookies.get(SESSION_COOKIE))
@@ -221,7 +233,7 @@ class UI:
 
     def review(self, request: Request, p: Principal, ins: Inspector) -> Response:
         q = request.query_params
-        tenant = q.get("tenant") or (p.scope.tenant if p.scope else "default")
+        tenant = q.get("tenant") or self.default_tenant(p)
         queue = ins.review_queue(tenant, q.get("user") or None)
         return self.page("review.html", request, p, queue=queue, done=[], review_tenant=tenant)
 
@@ -246,7 +258,7 @@ class UI:
         return self.page("review.html", request, p, queue=queue_now, done=done, review_tenant=tenant)
 
     def retention(self, request: Request, p: Principal, ins: Inspector) -> Response:
-        tenant = request.query_params.get("tenant") or "default"
+        tenant = request.query_params.get("tenant") or self.default_tenant(p)
         view = ins.sweep(tenant, apply=False)
         return self.page("retention.html", request, p, policy=ins.policy(), view=view, applied=None,
                          sweep_tenant=tenant)  # fmt: skip
@@ -295,7 +307,7 @@ class UI:
             **_headers(), "Content-Disposition": 'attachment; filename="memo-audit.jsonl"'})  # fmt: skip
 
     def chart_page(self, request: Request, p: Principal, ins: Inspector) -> Response:
-        tenant = request.query_params.get("tenant") or (p.scope.tenant if p.scope else "default")
+        tenant = request.query_params.get("tenant") or self.default_tenant(p)
         st = ins.stats(tenant)
         kinds = [k.value for k in Kind]
         figs = [
@@ -308,7 +320,7 @@ class UI:
 
 
 def _headers() -> dict[str, str]:
-    return {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+    return {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
             "Cache-Control": "no-store"}  # fmt: skip
 
 
