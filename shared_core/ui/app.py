@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -77,13 +77,26 @@ def _scope(q: Any) -> Scope:
     )
 
 
-def _date(value: str | None) -> datetime | None:
+def _date(value: str | None, end: bool = False) -> datetime | None:
+    """An ISO date or time from a form; a bare date as an `end` bound means the whole day."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        when = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"not an ISO date: {value!r}") from None
+    if end and len(value) == 10:
+        when += timedelta(days=1) - timedelta(microseconds=1)
+    return when
+
+
+def _int(value: str | None, default: int) -> int:
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"not a whole number: {value!r}") from None
 
 
 def _status_for(exc: MemoError) -> int:
@@ -207,7 +220,7 @@ class UI:
         kinds = q.getlist("kind")
         statuses = q.getlist("status")
         recs = ins.timeline(sc, kinds=kinds or None, statuses=statuses or None, since=_date(q.get("since")),
-                            until=_date(q.get("until")), text=q.get("text") or None, limit=500)  # fmt: skip
+                            until=_date(q.get("until"), end=True), text=q.get("text") or None, limit=500)  # fmt: skip
         ctx: dict[str, Any] = dict(scope=sc, records=recs, kinds=[k.value for k in Kind], statuses=[s.value for s in Status],
                    sel_kinds=kinds, sel_statuses=statuses, q=q)  # fmt: skip
         if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "rows":
@@ -225,8 +238,8 @@ class UI:
         sc = _scope(q)
         view = None
         query = q.get("q", "")
-        k = int(q.get("k") or 10)
-        budget = int(q.get("budget") or 256)
+        k = _int(q.get("k"), 10)
+        budget = _int(q.get("budget"), 256)
         if query.strip():
             view = ins.search(query, sc, k=k, token_budget=budget)
         return self.page("search.html", request, p, scope=sc, view=view, query=query, k=k, budget=budget)
@@ -297,7 +310,7 @@ class UI:
         view = ins.audit(actor=q.get("actor") or None, action=q.get("action") or None,
                          tenant=q.get("tenant") or None, user=q.get("user") or None,
                          record_id=q.get("record") or None, since=_date(q.get("since")),
-                         until=_date(q.get("until")), limit=int(q.get("limit") or 300))  # fmt: skip
+                         until=_date(q.get("until"), end=True), limit=_int(q.get("limit"), 300))  # fmt: skip
         return self.page("audit.html", request, p, view=view, q=q)
 
     def audit_export(self, request: Request, p: Principal, ins: Inspector) -> Response:

@@ -4,11 +4,12 @@ Labels are escaped here (the result is inserted into the page as markup)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
 
 PALETTE = ["#2f6fb0", "#e07b39", "#3a9a5b", "#c2453d", "#7d5bb5", "#8c6d31", "#5a5a5a"]
-W, H, PAD_L, PAD_B, PAD_T, PAD_R = 640, 240, 44, 36, 14, 120
+W, H, PAD_L, PAD_B, PAD_T, PAD_R = 640, 260, 44, 36, 34, 120
 
 
 def _color(i: int) -> str:
@@ -24,6 +25,7 @@ def _frame(title: str, body: list[str], legend: Sequence[str]) -> str:
     return (
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {W} {H}" '
         f'width="{W}" height="{H}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<text x="{PAD_L}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>'
         f'<line x1="{PAD_L}" y1="{H - PAD_B}" x2="{W - PAD_R}" y2="{H - PAD_B}" stroke="#888"/>'
         f'<line x1="{PAD_L}" y1="{PAD_T}" x2="{PAD_L}" y2="{H - PAD_B}" stroke="#888"/>'
         + "".join(body)
@@ -50,6 +52,7 @@ def stacked_bars(title: str, series: Mapping[str, Mapping[str, int]], keys: Sequ
     if not labels:
         return _frame(title, ['<text x="60" y="100" font-size="12">no data</text>'], [])
     top = max(1, max(sum(series[lab].values()) for lab in labels))
+    top = 4 * math.ceil(top / 4)  # four whole-number ticks
     plot_w = W - PAD_L - PAD_R
     bw = plot_w / len(labels)
     body = _y_ticks(top, "{:.0f}")

@@ -15,13 +15,13 @@ from shared_core.embed import HashingEmbedder
 from .harness import browser, serve
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
-from cli_store import make_store  # noqa: E402
+from test_cli_store import make_store  # noqa: E402
 
 MARKUP = "<script>document.title='owned'</script><b>bold?</b> [/] \x1b[2J"
 
 
 def build_ui_store(path: Path) -> dict[str, str]:
-    """cli_store's store plus carol (to erase) and a memory of bob's holding HTML; returns some ids."""
+    """test_cli_store's store plus carol (to erase) and a memory of bob's holding HTML; returns some ids."""
     make_store(path)
     mem = Memory.open(path, embedder=HashingEmbedder())
     carol = Scope(tenant="acme", user="carol")

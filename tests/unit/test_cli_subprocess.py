@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cli_store import make_store  # noqa: E402
+from test_cli_store import make_store  # noqa: E402
 
 MEMO = str(Path(sys.executable).parent / "memo")
 ENV = {k: v for k, v in os.environ.items() if k not in ("MEMO_PRINCIPAL", "MEMO_PATH", "MEMO_PROGRESS")}
