@@ -3,7 +3,7 @@
 # Idempotent and non-interactive: does nothing when both are already there; as root (CI) it
 # runs apt-get directly, otherwise through sudo when available.
 set -euo pipefail
-if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -d /usr/share/fonts/truetype/dejavu ]; then
   exit 0
 fi
 SUDO=""
@@ -15,5 +15,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver
+$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-dejavu-core
 /usr/bin/chromium --version
