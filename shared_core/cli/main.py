@@ -18,12 +18,12 @@ from importlib import metadata
 from typing import Any, NoReturn
 
 from ..governance.access import Operation, authorize
-from ..models import MemoryRecord, Status
+from ..models import HistoryEntry, MemoryRecord, Status
 from . import common, output
 from .common import EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_PIPE, EXIT_USAGE
 
 Handler = Callable[[argparse.Namespace], int]
-_GLOBAL_DEFAULTS: dict[str, Any] = {}
+HISTORY_KEY = "memo_history"  # a history line of an export file
 
 
 class Parser(argparse.ArgumentParser):
@@ -118,23 +118,28 @@ def cmd_delete(ns: argparse.Namespace) -> int:
 
 
 def cmd_export(ns: argparse.Namespace) -> int:
+    """Records of every status, one JSON object a line, then their history (`{"memo_history": entry}`)."""
     if ns.subject:
         from .governance import cmd_subject_export
 
         return cmd_subject_export(ns)
     with common.open_memory(ns) as mem:
         ins, sc = common.inspector(ns, mem), common.scope_of(ns)
-        recs = ins.timeline(sc, statuses=[s.value for s in Status])
+        recs = ins.timeline(sc, statuses=[s.value for s in Status])  # authorized and audited
         recs.sort(key=lambda r: r.created_at)
+        hist = mem.store.history(sc) if ins.can(Operation.READ_MEMORY, sc) else []
         out = open(ns.out, "w", encoding="utf-8") if ns.out and ns.out != "-" else sys.stdout
         try:
             for r in common.progress(ns, recs, "export", total=len(recs), unit="rec"):
                 out.write(r.model_dump_json() + "\n")
+            for e in hist:
+                out.write(json.dumps({HISTORY_KEY: e.model_dump(mode="json")}) + "\n")
         finally:
             if out is not sys.stdout:
                 out.close()
         if out is not sys.stdout:
-            output.message({"exported": len(recs), "file": ns.out}, f"exported {len(recs)} records to {ns.out}",
+            output.message({"exported": len(recs), "history": len(hist), "file": ns.out},
+                           f"exported {len(recs)} records and {len(hist)} history entries to {ns.out}",
                            as_json=ns.json)  # fmt: skip
     return EXIT_OK
 
@@ -156,21 +161,31 @@ def cmd_import(ns: argparse.Namespace) -> int:
     with common.open_memory(ns) as mem:
         who = common.principal(ns)
         records: list[MemoryRecord] = []
-        for n, row in common.progress(ns, list(_read_jsonl(ns.file)), "validate", unit="rec"):
+        history: list[HistoryEntry] = []
+        for n, row in common.progress(ns, list(_read_jsonl(ns.file)), "validate", unit="line"):
             try:
-                records.append(MemoryRecord.model_validate(row))
+                if isinstance(row, dict) and HISTORY_KEY in row:
+                    history.append(HistoryEntry.model_validate(row[HISTORY_KEY]))
+                else:
+                    records.append(MemoryRecord.model_validate(row))
             except ValueError as exc:
-                raise InvalidInput(f"{ns.file} line {n}: not a memory record: {exc}") from None
-        for sc in {r.scope for r in records}:
+                raise InvalidInput(
+                    f"{ns.file} line {n}: not a memory record or history entry: {exc}"
+                ) from None
+        for sc in {r.scope for r in records} | {e.scope for e in history}:
             authorize(who, Operation.WRITE_MEMORY, sc)
         importer = getattr(mem, "import_records", None)
         done = 0
-        if callable(importer):  # the governed seam (redaction, validity, holds, audit), all or nothing
-            done = len(importer(records, [], principal=who) or records)
-        else:
+        if callable(
+            importer
+        ):  # the governed seam (redaction, validity, holds, tombstones, audit), all or nothing
+            got = importer(records, history, principal=who)
+            done = got if isinstance(got, int) else len(records if got is None else got)
+        else:  # older engines: records only (their history is not carried over)
             for s in common.progress(ns, range(0, len(records), 256), "import", unit="batch"):
                 done += mem.governor.import_records(records[s : s + 256])
-        output.message({"imported": done}, f"imported {done} records", as_json=ns.json)
+        output.message({"imported": done, "history": len(history)}, f"imported {done} records",
+                       as_json=ns.json)  # fmt: skip
     return EXIT_OK
 
 
