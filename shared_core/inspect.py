@@ -27,7 +27,7 @@ from . import validate
 from .clock import ensure_utc
 from .decay import DEFAULT_HALF_LIFE_DAYS, SweepItem, anchor_time, strength
 from .errors import InvalidInput, NotFound, PermissionDenied
-from .governance.access import Operation, Principal, Role, authorize, is_allowed
+from .governance.access import Operation, Principal, Role, allowed_operations, authorize, is_allowed
 from .governance.audit import AuditEvent, AuditReport
 from .governor import ErasureReport
 from .models import HistoryEntry, Hit, Kind, MemoryRecord, Scope, Status
@@ -167,13 +167,8 @@ def principal_label(p: Principal) -> str:
 
 
 def _may_read_content(p: Principal) -> bool:
-    return Operation.READ_MEMORY in _ops(p) or Operation.READ_PENDING in _ops(p)
-
-
-def _ops(p: Principal) -> frozenset[Operation]:
-    from .governance.access import allowed_operations
-
-    return allowed_operations(p.role)
+    ops = allowed_operations(p.role)
+    return Operation.READ_MEMORY in ops or Operation.READ_PENDING in ops
 
 
 class Inspector:
