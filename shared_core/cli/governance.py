@@ -1,186 +1,255 @@
-"""Governance commands: review, sweep, erase, audit, hold; each acts as an explicit principal."""
+"""Governance commands: review, sweep, erase, audit, hold, subject export, check.
+
+Each acts as the explicit principal of `--as` and goes through the `Governor` (via the `Inspector`
+for reads), so the role table and the audit log apply exactly as they do to the API.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from ..governance.access import Principal, Role
-from ..models import Scope
-from . import output
+from ..errors import InvalidInput, MemoError, NotFound
+from ..governance.access import Operation, authorize
+from ..inspect import Inspector
+from ..models import MemoryRecord, Scope
+from . import common, output
+from .common import EXIT_FAILED, EXIT_OK
 
 
-def _principal(ns: argparse.Namespace) -> Principal:
-    scope = Scope(tenant=ns.tenant, user=ns.user) if getattr(ns, "user", None) else None
-    return Principal(id=ns.actor, role=Role(ns.role), scope=scope)
-
-
-def _scope(ns: argparse.Namespace) -> Scope:
-    return Scope(
-        tenant=ns.tenant, user=ns.user, agent=getattr(ns, "agent", None), session=getattr(ns, "session", None)
-    )
-
-
-def _open(ns: argparse.Namespace) -> Any:
-    from .main import open_memory
-
-    return open_memory(ns)
+def _find_pending(ins: Inspector, ns: argparse.Namespace) -> MemoryRecord:
+    """The pending memory an id (or unique prefix) names, anywhere in the tenant's queue."""
+    queue = ins.review_queue(ns.tenant, ns.user)
+    exact = [r for r in queue if r.id == ns.id]
+    found = exact or [r for r in queue if r.id.startswith(ns.id)]
+    if not found:
+        raise NotFound(f"no pending memory {ns.id!r} in tenant {ns.tenant!r}")
+    if len(found) > 1:
+        raise InvalidInput(f"id prefix {ns.id!r} is ambiguous: {', '.join(r.id[:16] for r in found[:5])}")
+    return found[0]
 
 
 def cmd_review(ns: argparse.Namespace) -> int:
-    with _open(ns) as mem:
-        gov, who, sc = mem.governor, _principal(ns), _scope(ns)
+    with common.open_memory(ns) as mem:
+        ins = common.inspector(ns, mem)
         if ns.action == "list":
-            output.records(gov.review_queue(who, sc), as_json=ns.json)
-            return 0
+            queue = ins.review_queue(ns.tenant, ns.user)
+            output.records(queue, as_json=ns.json, title=f"{len(queue)} memories waiting for review")
+            return EXIT_OK
         if not ns.id:
-            raise SystemExit("memo review approve|reject|edit needs a memory id")
-        if ns.action == "approve":
-            rec = gov.approve(who, ns.id, sc, reason=ns.reason or "approved")
-        elif ns.action == "reject":
-            rec = gov.reject(who, ns.id, sc, reason=ns.reason or "rejected")
-        else:
-            if not ns.text:
-                raise SystemExit("memo review edit needs --text")
-            rec = gov.edit(who, ns.id, sc, ns.text, reason=ns.reason or "edited")
-        output.message(
-            rec.model_dump(mode="json"), f"{ns.action}: {rec.id} is now {rec.status.value}", as_json=ns.json
-        )
-    return 0
+            raise InvalidInput("memo review approve|reject|edit needs a memory id")
+        if ns.action == "edit" and not ns.text:
+            raise InvalidInput("memo review edit needs --text")
+        rec = _find_pending(ins, ns)
+        done = ins.decide(ns.action, rec.id, rec.scope, reason=ns.reason or "", text=ns.text)
+        output.message(done.model_dump(mode="json"), f"{ns.action}: {done.id} is now {done.status.value}",
+                       as_json=ns.json)  # fmt: skip
+    return EXIT_OK
 
 
 def cmd_sweep(ns: argparse.Namespace) -> int:
-    with _open(ns) as mem:
-        plan = mem.governor.sweep(_principal(ns), _scope(ns), apply=ns.apply)
-        verb = "expired" if ns.apply else "would expire (dry run; --apply to expire)"
+    with common.open_memory(ns) as mem:
+        ins = common.inspector(ns, mem)
+        users: list[str | None] = [ns.user] if ns.user else [g.user for g in ins.groups(ns.tenant) if g.user]
+        users = users or [None]
+        rows: list[Any] = []
+        kept = 0
+        held: list[Scope] = []
+        for u in common.progress(ns, users, "sweep", total=len(users), unit="scope"):
+            view = ins.sweep(ns.tenant, user=u, apply=ns.apply)
+            rows.extend(view.rows)
+            kept += view.kept
+            held.extend(view.held_scopes)
         if ns.json:
-            output.message(plan.model_dump(mode="json"), "", as_json=True)
-        else:
-            output.rows(f"{len(plan.to_expire)} memories {verb}", ["record", "reason"],
-                        [(i.record_id, i.reason) for i in plan.to_expire])  # fmt: skip
-    return 0
+            output.emit_json({"applied": ns.apply, "kept": kept, "held": [h.model_dump(mode="json") for h in held],
+                              "to_expire": [r.model_dump(mode="json") for r in rows]})  # fmt: skip
+            return EXIT_OK
+        verb = "expired" if ns.apply else "would expire (dry run; --apply to expire them)"
+        output.rows(f"{len(rows)} memories {verb}; {kept} kept", ["id", "user", "kind", "reason", "strength", "text"],
+                    [(r.record_id, r.scope.user or "", r.kind, f"{r.reason}: {r.detail}", f"{r.strength:.3f}",
+                      r.text) for r in rows])  # fmt: skip
+        for h in held:
+            output.note(f"{h.tenant}/{h.user} is under legal hold: nothing of it expires")
+    return EXIT_OK
 
 
 def cmd_erase(ns: argparse.Namespace) -> int:
-    with _open(ns) as mem:
-        who, sc = _principal(ns), _scope(ns)
+    with common.open_memory(ns) as mem:
+        ins = common.inspector(ns, mem)
         gov = mem.governor
-        if ns.record:
-            report = gov.forget_record(who, ns.record, sc)
-        elif ns.verify_only:
-            report = gov.verify_erasure(who, sc, samples=ns.sample or [])
-        else:
-            report = gov.forget_user(who, sc)
+        reports = []
+        for user in common.progress(ns, ns.user, "erase", total=len(ns.user), unit="user"):
+            sc = Scope(tenant=ns.tenant, user=user)
+            if ns.record:
+                rid = ins.resolve_id(ns.record, sc, Operation.ERASE)
+                reports.append(gov.forget_record(ins.principal, rid, sc))
+            elif ns.verify_only:
+                reports.append(ins.verify_erasure(sc, samples=ns.sample or []))
+            else:
+                reports.append(ins.erase(sc))
+        ok = all(r.ok for r in reports)
         if ns.json:
-            output.message({**report.model_dump(mode="json"), "ok": report.ok}, "", as_json=True)
+            data = [{**r.model_dump(mode="json"), "ok": r.ok} for r in reports]
+            output.emit_json(data[0] if len(data) == 1 else data)
         else:
-            output.rows(
-                f"erasure of {sc.tenant}/{sc.user}: {'VERIFIED' if report.ok else 'RESIDUE FOUND'} "
-                f"({report.erased_records} records, {report.erased_history} history entries, "
-                f"{report.redacted_audit_events} audit payloads redacted)",
-                ["check", "passed", "detail"],
-                [(c.name, "yes" if c.passed else "NO", c.detail) for c in report.checks],
-            )
-    return 0 if report.ok else 1
+            for r in reports:
+                sc = r.scope
+                output.rows(
+                    f"erasure of {sc.tenant}/{sc.user}: {'VERIFIED' if r.ok else 'RESIDUE FOUND'} "
+                    f"({r.erased_records} records, {r.erased_history} history entries, "
+                    f"{r.redacted_audit_events} audit payloads redacted)",
+                    ["check", "passed", "detail"],
+                    [(c.name, "yes" if c.passed else "NO", c.detail) for c in r.checks],
+                )
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"not an ISO date or time: {value!r}") from None
 
 
 def cmd_audit(ns: argparse.Namespace) -> int:
-    with _open(ns) as mem:
-        who = _principal(ns)
+    with common.open_memory(ns) as mem:
+        ins = common.inspector(ns, mem)
         if ns.action == "verify":
-            rep = mem.governor.audit_verify(who)
+            rep = mem.governor.audit_verify(ins.principal)
             data = rep.model_dump(mode="json")
-            output.message(
-                data, f"audit chain: {'intact' if rep.ok else 'BROKEN'} ({json.dumps(data)})", as_json=ns.json
+            status = (
+                "intact" if rep.ok else f"BROKEN at seq {rep.first_bad_seq}: {rep.problem} ({rep.detail})"
             )
-            return 0 if rep.ok else 1
-        events = mem.governor.audit_export(who)
-        out = ns.out or "-"
-        text = "\n".join(json.dumps(e, default=str) for e in events) + "\n"
-        if out == "-":
+            output.message(
+                data, f"audit chain: {status}; {rep.count} events; head {rep.head_hash}", as_json=ns.json
+            )
+            return EXIT_OK if rep.ok else EXIT_FAILED
+        if ns.action == "list":
+            view = ins.audit(actor=ns.actor, action=ns.event, tenant=ns.tenant, user=ns.user,
+                             since=_when(ns.since), until=_when(ns.until), limit=ns.limit)  # fmt: skip
+            if ns.json:
+                output.emit_json({"chain": view.report.model_dump(mode="json"),
+                                  "events": [e.model_dump(mode="json") for e in view.events]})  # fmt: skip
+            else:
+                chain = "intact" if view.report.ok else f"BROKEN at seq {view.report.first_bad_seq}"
+                output.rows(f"audit log: chain {chain}; {len(view.events)} of {view.total} events",
+                            ["seq", "at", "actor", "action", "scope", "record", "decision", "reason"],
+                            [(e.seq, e.at.isoformat(timespec="seconds"), e.actor, e.action,
+                              f"{e.scope.tenant}/{e.scope.user or ''}" if e.scope else "", e.record_id or "",
+                              e.decision, e.reason) for e in view.events])  # fmt: skip
+            return EXIT_OK if view.report.ok else EXIT_FAILED
+        events = ins.audit_export()
+        text = "".join(json.dumps(e, default=str, ensure_ascii=True) + "\n" for e in events)
+        if not ns.out or ns.out == "-":
             print(text, end="")
         else:
-            with open(out, "w", encoding="utf-8") as f:
-                f.write(text)
-            output.message(
-                {"exported": len(events)}, f"exported {len(events)} audit events to {out}", as_json=ns.json
-            )
-    return 0
+            with open(ns.out, "w", encoding="utf-8") as f:
+                for e in common.progress(ns, events, "export", total=len(events), unit="event"):
+                    f.write(json.dumps(e, default=str, ensure_ascii=True) + "\n")
+            output.message({"exported": len(events)}, f"exported {len(events)} audit events to {ns.out}",
+                           as_json=ns.json)  # fmt: skip
+    return EXIT_OK
 
 
 def cmd_hold(ns: argparse.Namespace) -> int:
-    with _open(ns) as mem:
+    with common.open_memory(ns) as mem:
+        who, sc = common.principal(ns), common.scope_of(ns)
         if ns.release:
-            mem.governor.release(_principal(ns), _scope(ns), ns.reason or "released")
+            mem.governor.release(who, sc, ns.reason or "released")
         else:
-            mem.governor.hold(_principal(ns), _scope(ns), ns.reason or "legal hold")
+            mem.governor.hold(who, sc, ns.reason or "legal hold")
         output.message({"held": not ns.release}, "released" if ns.release else "held", as_json=ns.json)
-    return 0
+    return EXIT_OK
 
 
 def cmd_subject_export(ns: argparse.Namespace) -> int:
-    with _open(ns) as mem:
-        data = mem.governor.export_subject(_principal(ns), _scope(ns))
-        text = json.dumps(data, indent=2, default=str)
+    with common.open_memory(ns) as mem:
+        data = mem.governor.export_subject(common.principal(ns), common.scope_of(ns))
+        text = json.dumps(data, indent=2, default=str, ensure_ascii=True)
         if ns.out and ns.out != "-":
             with open(ns.out, "w", encoding="utf-8") as f:
                 f.write(text)
+            output.message({"exported": len(data.get("records", [])), "file": ns.out},
+                           f"exported the subject's data to {ns.out}", as_json=ns.json)  # fmt: skip
         else:
             print(text)
-    return 0
+    return EXIT_OK
 
 
-def _who(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--actor", default=os.environ.get("MEMO_ACTOR", os.environ.get("USER", "cli")), help="who acts"
-    )
-    p.add_argument("--role", default=os.environ.get("MEMO_ROLE", "admin"),
-                   choices=["subject", "agent", "reviewer", "auditor", "admin"])  # fmt: skip
+def cmd_check(ns: argparse.Namespace) -> int:
+    """`Governor.check(principal, repair=...)`: orphans, unaudited records, half-applied writes."""
+    with common.open_memory(ns) as mem:
+        who = common.principal(ns)
+        check = getattr(mem.governor, "check", None)
+        if not callable(check):
+            authorize(who, Operation.SWEEP, None)
+            raise MemoError("this MeMo build has no store check (Governor.check is missing); update MeMo")
+        report = None
+        for _ in common.progress(ns, [0], "check", total=1, unit="store"):
+            report = check(who, repair=ns.repair)
+        data = common.as_dict(report)
+        ok = bool(getattr(report, "ok", data.get("ok", False) if isinstance(data, dict) else False))
+        if ns.json:
+            output.emit_json(data)
+        else:
+            items = data.items() if isinstance(data, dict) else []
+            output.rows(f"store check: {'clean' if ok else 'PROBLEMS FOUND'}" + (" (repaired)" if ns.repair else ""),
+                        ["what", "value"], [(k, json.dumps(v, default=str)) for k, v in items])  # fmt: skip
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def register(sub: Any, add_scope: Callable[..., None]) -> None:
-    s = sub.add_parser("review", help="the review queue: list, approve, reject, edit")
+    s = sub.add_parser("review", help="the review queue of a tenant: list, approve, reject, edit")
     s.add_argument("action", choices=["list", "approve", "reject", "edit"])
-    s.add_argument("id", nargs="?")
-    s.add_argument("--text")
+    s.add_argument("id", nargs="?", help="memory id or unique prefix (approve, reject, edit)")
+    s.add_argument("--text", help="the corrected text (edit)")
     s.add_argument("--reason")
-    add_scope(s, required_user=True)
-    _who(s)
+    add_scope(s)
     s.set_defaults(func=cmd_review)
 
-    s = sub.add_parser("sweep", help="retention and decay (dry run unless --apply)")
+    s = sub.add_parser(
+        "sweep", help="retention and decay of a tenant or user, with texts (dry run unless --apply)"
+    )
     s.add_argument("--apply", action="store_true")
-    add_scope(s, required_user=True)
-    _who(s)
+    add_scope(s)
     s.set_defaults(func=cmd_sweep)
 
-    s = sub.add_parser("erase", help="erase a user (or one --record) and print the proof")
-    s.add_argument("--record")
+    s = sub.add_parser("erase", help="erase users (or one --record) and print the proof")
+    s.add_argument("--record", help="only this memory (id or unique prefix)")
     s.add_argument("--verify-only", action="store_true", help="only verify an earlier erasure")
     s.add_argument("--sample", action="append", help="text that must not be found (repeatable)")
-    add_scope(s, required_user=True)
-    _who(s)
+    s.add_argument("--tenant", default="default")
+    s.add_argument("--user", action="append", required=True, help="user to erase (repeatable)")
     s.set_defaults(func=cmd_erase)
 
-    s = sub.add_parser("audit", help="verify or export the audit log")
-    s.add_argument("action", choices=["verify", "export"])
+    s = sub.add_parser("audit", help="the audit log: verify the chain, list (filtered) or export it")
+    s.add_argument("action", choices=["verify", "list", "export"])
     s.add_argument("--out", "-o")
-    s.add_argument("--tenant", default="default")
-    _who(s)
+    s.add_argument("--tenant")
+    s.add_argument("--user")
+    s.add_argument("--actor", help="list: only events by this actor")
+    s.add_argument("--event", help="list: only this action (read, write, review, erase, ...)")
+    s.add_argument("--since", help="list: ISO date/time")
+    s.add_argument("--until", help="list: ISO date/time")
+    s.add_argument("--limit", type=int, default=200)
     s.set_defaults(func=cmd_audit)
 
     s = sub.add_parser("hold", help="put a user's memory under legal hold (or --release)")
     s.add_argument("--release", action="store_true")
     s.add_argument("--reason")
     add_scope(s, required_user=True)
-    _who(s)
     s.set_defaults(func=cmd_hold)
 
     s = sub.add_parser("subject-export", help="everything held about a subject, as JSON")
     s.add_argument("--out", "-o")
     add_scope(s, required_user=True)
-    _who(s)
     s.set_defaults(func=cmd_subject_export)
+
+    s = sub.add_parser("check", help="check the store (orphans, unaudited records, half-applied writes)")
+    s.add_argument("--repair", action="store_true", help="fix what can be fixed")
+    s.set_defaults(func=cmd_check)

@@ -1,23 +1,70 @@
-"""How the CLI shows things: rich tables for people, JSON for scripts."""
+"""How the CLI shows things: rich tables for people, JSON for scripts.
+
+Stored text is data: every value is escaped (`safe`) before it reaches the terminal, so no
+terminal escape sequence, control character or line separator inside a memory is interpreted,
+and rich markup is never parsed (`[/]` is printed as is).
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..models import HistoryEntry, Hit, MemoryRecord
 
+# C0 (but tab), DEL, C1, line/paragraph separators, bidi overrides and isolates, BOM
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    c = m.group(0)
+    if c == "\n":
+        return "\\n"
+    if c == "\r":
+        return "\\r"
+    o = ord(c)
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+
+def safe(value: Any) -> str:
+    """One line of inert text: control characters and separators shown as escapes."""
+    text = value if isinstance(value, str) else str(value)
+    try:
+        from .. import render
+
+        as_data = getattr(render, "as_data", None)
+        if callable(as_data):
+            text = str(as_data(text))
+    except ImportError:  # pragma: no cover
+        pass
+    return _UNSAFE.sub(_escape_char, text)
+
 
 def _console() -> Console:
-    return Console(soft_wrap=False, width=140)
+    return Console(soft_wrap=False, width=160, markup=False, highlight=False, emoji=False)
 
 
-def _json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+def _cell(value: Any) -> Text:
+    return Text(safe(value))
+
+
+def _table(title: str, columns: Sequence[str]) -> Table:
+    t = Table(title=_cell(title))
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    return t
+
+
+def emit_json(value: Any) -> None:
+    """JSON for scripts; ASCII only, so no control or separator character reaches a terminal raw."""
+    print(json.dumps(value, indent=2, default=str, ensure_ascii=True))
 
 
 def _cite(rec: MemoryRecord) -> str:
@@ -26,90 +73,114 @@ def _cite(rec: MemoryRecord) -> str:
     return " ".join(x for x in (p.session_id or "", ids, p.origin.value) if x)
 
 
-def records(recs: Sequence[MemoryRecord], as_json: bool = False) -> None:
+def records(recs: Sequence[MemoryRecord], as_json: bool = False, title: str | None = None) -> None:
     if as_json:
-        _json([r.model_dump(mode="json") for r in recs])
+        emit_json([r.model_dump(mode="json") for r in recs])
         return
-    t = Table(title=f"{len(recs)} memories")
-    for col in ("id", "kind", "status", "when", "text", "source"):
-        t.add_column(col, overflow="fold")
+    t = _table(title or f"{len(recs)} memories", ("id", "scope", "kind", "status", "when", "text", "source"))
     for r in recs:
-        t.add_row(
-            r.id[:12], r.kind.value, r.status.value, r.event_time.date().isoformat(), r.index_text(), _cite(r)
-        )
+        t.add_row(*map(_cell, (r.id, _scope_label(r), r.kind.value, r.status.value,
+                               r.event_time.date().isoformat(), r.index_text(), _cite(r))))  # fmt: skip
     _console().print(t)
 
 
-def hits(items: Sequence[Hit], as_json: bool = False) -> None:
+def _scope_label(r: MemoryRecord) -> str:
+    s = r.scope
+    return "/".join(
+        x
+        for x in (s.tenant, s.user, s.agent and f"agent:{s.agent}", s.session and f"session:{s.session}")
+        if x
+    )
+
+
+def hits(items: Sequence[Hit], as_json: bool = False, context: Any = None) -> None:
     if as_json:
-        _json(
-            [
-                {"score": h.score, "components": h.components, "record": h.record.model_dump(mode="json")}
-                for h in items
-            ]
-        )
+        data: Any = [
+            {"score": h.score, "components": h.components, "record": h.record.model_dump(mode="json")}
+            for h in items
+        ]
+        if context is not None:
+            data = {"hits": data, "context": context.model_dump(mode="json")}
+        emit_json(data)
         return
-    t = Table(title=f"{len(items)} hits")
-    for col in ("score", "kind", "when", "text", "source"):
-        t.add_column(col, overflow="fold")
+    t = _table(f"{len(items)} hits", ("id", "score", "why", "kind", "when", "text", "source"))
     for h in items:
         r = h.record
-        t.add_row(f"{h.score:.3f}", r.kind.value, r.event_time.date().isoformat(), r.index_text(), _cite(r))
-    _console().print(t)
+        why = " ".join(f"{k}={v:.2f}" for k, v in h.components.items())
+        t.add_row(*map(_cell, (r.id, f"{h.score:.3f}", why, r.kind.value, r.event_time.date().isoformat(),
+                               r.index_text(), _cite(r))))  # fmt: skip
+    con = _console()
+    con.print(t)
+    if context is not None:
+        con.print(Text(f"context block ({context.tokens} of {context.budget} tokens):"))
+        for ln in context.text.splitlines():
+            con.print(Text(safe(ln)))
 
 
-def record_detail(rec: MemoryRecord, as_json: bool = False) -> None:
+def record_detail(detail: Any, as_json: bool = False) -> None:
+    """A `MemoryDetail` (or a bare record)."""
+    rec: MemoryRecord = getattr(detail, "record", detail)
     if as_json:
-        _json(rec.model_dump(mode="json"))
+        emit_json(detail.model_dump(mode="json"))
         return
-    t = Table(show_header=False, title=f"memory {rec.id}")
+    t = Table(show_header=False, title=_cell(f"memory {rec.id}"))
     t.add_column("field")
     t.add_column("value", overflow="fold")
     for k, v in rec.model_dump(mode="json").items():
-        t.add_row(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v))
+        t.add_row(_cell(k), _cell(json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v))
+    if detail is not rec:
+        t.add_row(
+            _cell("strength"), _cell(f"{detail.strength:.3f} (half-life {detail.half_life_days:g} days)")
+        )
+        for e in detail.expiry:
+            t.add_row(
+                _cell(f"expiry:{e.reason}"), _cell(f"{e.at.isoformat() if e.at else 'never'} {e.detail}")
+            )
     _console().print(t)
+    if detail is not rec:
+        history(detail.history)
 
 
 def history(entries: Sequence[HistoryEntry], as_json: bool = False) -> None:
     if as_json:
-        _json([e.model_dump(mode="json") for e in entries])
+        emit_json([e.model_dump(mode="json") for e in entries])
         return
-    t = Table(title=f"{len(entries)} changes")
-    for col in ("at", "version", "op", "actor", "reason", "text", "status"):
-        t.add_column(col, overflow="fold")
+    t = _table(f"{len(entries)} changes", ("at", "version", "op", "actor", "reason", "text", "status"))
     for e in entries:
         snap = e.snapshot
-        t.add_row(e.at.isoformat(timespec="seconds"), str(e.version), e.op, e.actor, e.reason,
-                  snap.text if snap else "", snap.status.value if snap else "")  # fmt: skip
+        t.add_row(*map(_cell, (e.at.isoformat(timespec="seconds"), e.version, e.op, e.actor, e.reason,
+                               snap.text if snap else "", snap.status.value if snap else "")))  # fmt: skip
     _console().print(t)
 
 
 def stats(data: Mapping[str, Any], as_json: bool = False) -> None:
     if as_json:
-        _json(data)
+        emit_json(data)
         return
-    t = Table(title="memory statistics")
-    t.add_column("what")
-    t.add_column("count", justify="right")
+    t = _table("memory statistics", ("what", "count"))
     for k, v in data.items():
-        t.add_row(str(k), str(v))
+        t.add_row(_cell(k), _cell(v))
     _console().print(t)
 
 
 def message(data: Mapping[str, Any], text: str, as_json: bool = False) -> None:
     if as_json:
-        _json(data)
+        emit_json(data)
     else:
-        _console().print(text)
+        _console().print(Text(safe(text)))
+
+
+def note(text: str, as_json: bool = False) -> None:
+    """A remark for people, on stderr (never mixed into JSON output)."""
+    if not as_json:
+        print(f"memo: {safe(text)}", file=sys.stderr)
 
 
 def rows(title: str, columns: Sequence[str], data: Sequence[Sequence[Any]], as_json: bool = False) -> None:
     if as_json:
-        _json([dict(zip(columns, r)) for r in data])
+        emit_json([dict(zip(columns, r)) for r in data])
         return
-    t = Table(title=title)
-    for c in columns:
-        t.add_column(c, overflow="fold")
+    t = _table(title, columns)
     for r in data:
-        t.add_row(*[str(x) for x in r])
+        t.add_row(*map(_cell, r))
     _console().print(t)
