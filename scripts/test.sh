@@ -11,8 +11,9 @@ PY="${PYTHON:-python3}"
 export ANONYMIZED_TELEMETRY=False ORT_DISABLE_TELEMETRY=1 MEM0_TELEMETRY=False HF_HUB_OFFLINE=1
 
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check shared_core langchain_memo llamaindex_memo benchmarks/memo_bench tests examples
-echo "== mypy"; .venv/bin/mypy shared_core benchmarks/memo_bench
+echo "== mypy"; .venv/bin/mypy shared_core benchmarks/memo_bench langchain_memo llamaindex_memo
 echo "== examples (offline)"; bash scripts/run_examples.sh
+echo "== browser (Debian chromium + chromedriver for the inspector tests)"; bash scripts/install_browser.sh
 echo "== tests"
 .venv/bin/python -m pytest -p no:cacheprovider -q --disable-socket --allow-unix-socket \
   --allow-hosts=127.0.0.1,localhost "$@"
