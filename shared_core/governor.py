@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import validate
 from .decay import SweepPlan, plan_sweep
-from .errors import InvalidInput, NotFound, PolicyViolation
+from .errors import AuditIntegrityError, InvalidInput, NotFound, PolicyViolation
 from .governance.access import Principal, authorize
-from .models import Kind, MemoryRecord, Scope, Status
+from .models import HistoryEntry, Kind, MemoryRecord, Scope, Status
+from .store import chroma_files
 from .store.base import ALL_STATUSES, RecordFilter
 
 if TYPE_CHECKING:
@@ -47,10 +50,53 @@ class ErasureReport(BaseModel):
     redacted_audit_events: int = 0
     fingerprints: int = 0
     checks: list[Check] = Field(default_factory=list)
+    purged: dict[str, int] = Field(default_factory=dict)  # what the physical purge removed
+    unverified: list[str] = Field(default_factory=list)  # places this process cannot check
 
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(c.passed for c in self.checks)
+
+
+class CheckItem(BaseModel):
+    """One kind of damage `Governor.check` looks for: how many it found, how many it repaired."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    found: int = 0
+    repaired: int = 0
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.found == self.repaired
+
+
+class CheckReport(BaseModel):
+    """`Governor.check`: orphans, unaudited records, half-applied writes, quarantined rows, the
+    audit chain and the database file. `ok` when nothing is left unrepaired."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    repair: bool
+    items: list[CheckItem]
+
+    @property
+    def ok(self) -> bool:
+        return all(i.ok for i in self.items)
+
+    def item(self, name: str) -> CheckItem:
+        return next(i for i in self.items if i.name == name)
+
+
+def _texts(records: Sequence[MemoryRecord], history: Sequence[HistoryEntry]) -> list[str]:
+    """Every text an erasure must remove from the files: record texts, indexed texts, string
+    metadata values (8+ characters: shorter ones are too common to prove anything) and snapshots."""
+    recs = [*records, *(e.snapshot for e in history if e.snapshot is not None)]
+    out = {t for r in recs for t in (r.text, r.index_text())}
+    out |= {v for r in recs for v in (r.metadata or {}).values() if isinstance(v, str) and len(v) >= 8}
+    return sorted(t for t in out if t)
 
 
 def _hold_key(scope: Scope) -> str:
@@ -184,11 +230,15 @@ class Governor:
             }
         )
         erased_ids = sorted({r.id for r in records} | {e.record_id for e in history})
-        self.store.set_meta(
-            _erasure_key(sc), json.dumps({"content": prints, "ids": [fingerprint(i) for i in erased_ids]})
-        )
+        texts = _texts(records, history)
+        self._save_ledger(sc, prints, erased_ids, texts)
+        # TODO(core): one `Engine.erase(scope, actor)` seam; until then: engine deletes what parses,
+        # then rows that do not parse (quarantined) and history of records already gone
+        self.engine.delete([r.id for r in records], sc, actor=principal.id, purge_history=True)
+        purge_rows = getattr(self.store, "purge_scope_rows", None)
+        if purge_rows is not None:
+            purge_rows(sc)
         self.store.delete_history(sc)
-        self.store.delete(sc, [r.id for r in records])
         redacted = self.engine.audit.redact_scope(sc) if self.engine.audit is not None else 0
         self._audit(
             principal,
@@ -200,12 +250,14 @@ class Governor:
             records=len(records),
             history=len(history),
         )
-        report = self.verify_erasure(principal, sc)
+        purged = self._purge_files()
+        report = self._verify(principal, sc, (), texts)
         report.erased_records, report.erased_history, report.redacted_audit_events = (
             len(records),
             len(history),
             redacted,
         )
+        report.purged = purged
         return report
 
     def forget_record(self, principal: Principal, record_id: str, scope: Any) -> ErasureReport:
@@ -219,9 +271,12 @@ class Governor:
         hist = self.store.history(sc, record_id)
         prints = {fingerprint(t) for t in (rec[0].text, rec[0].index_text())}
         prints |= {fingerprint(e.snapshot.text) for e in hist if e.snapshot}
+        texts = _texts(rec, hist)
         self.engine.delete([record_id], sc, actor=principal.id, purge_history=True)
         report = ErasureReport(scope=sc, erased_records=1, erased_history=len(hist), fingerprints=len(prints))
+        report.purged = self._purge_files()
         report.checks = self._residue_checks(sc, prints, {record_id}, [rec[0].text], record_ids={record_id})
+        report.checks.append(self._file_check(report, texts, [], ""))
         self._audit(principal, "erase", sc, record_id, "erase", "record erasure", ok=report.ok)
         return report
 
@@ -229,15 +284,74 @@ class Governor:
         """Check every collection, the lexical index and a search for sample text; a report, not a promise."""
         sc = validate.scope(scope)
         authorize(principal, "verify_erasure", sc)
+        return self._verify(principal, sc, samples, [])
+
+    def _verify(
+        self, principal: Principal, sc: Scope, samples: Sequence[str], texts: Sequence[str]
+    ) -> ErasureReport:
         raw = self.store.get_meta(_erasure_key(sc))
         saved = json.loads(raw) if raw else {"content": [], "ids": []}
         prints = set(saved["content"])
         report = ErasureReport(scope=sc, fingerprints=len(prints))
         report.checks = self._residue_checks(sc, prints, set(), list(samples), id_prints=set(saved["ids"]))
+        report.checks.append(
+            self._file_check(report, [*texts, *samples], saved.get("probes", []), saved.get("salt", ""))
+        )
         self._audit(
             principal, "verify_erasure", sc, None, "ok" if report.ok else "residue", "erasure verified"
         )
         return report
+
+    def _save_ledger(self, sc: Scope, prints: list[str], ids: list[str], texts: list[str]) -> None:
+        """What a later `verify_erasure` needs, without the text: content and id fingerprints, and
+        salted probes of 16-byte windows for the byte scan of the store's files."""
+        salt = secrets.token_hex(16)
+        ledger = {"content": prints, "ids": [fingerprint(i) for i in ids], "salt": salt,
+                  "probes": chroma_files.probes_for(texts, salt)}  # fmt: skip
+        self.store.set_meta(_erasure_key(sc), json.dumps(ledger))
+
+    def _purge_files(self) -> dict[str, int]:
+        """Physical purge of an embedded store's files (nothing for other stores)."""
+        if getattr(self.store, "path", None) is None:
+            return {}
+        with self.engine._write_lock:  # TODO(core): a seam; no write may persist a segment meanwhile
+            purged: dict[str, int] = self.store.purge_files()  # type: ignore[attr-defined]
+        return purged
+
+    def purge_files(self, principal: Principal, path: str | os.PathLike[str]) -> dict[str, int]:
+        """Physically purge deleted data from a Chroma directory on this machine: run it on the
+        host of a `chroma run --path <path>` server after an erasure (docs/reliability.md)."""
+        authorize(principal, "erase", None)
+        purged = chroma_files.purge(path)
+        self._audit(principal, "erase", None, None, "purge_files", "physical purge of a store directory",
+                    **{k: v for k, v in purged.items()})  # fmt: skip
+        return purged
+
+    def _file_check(
+        self, report: ErasureReport, texts: Sequence[str], probes: Sequence[str], salt: str
+    ) -> Check:
+        """A byte scan of every file of an embedded store for the erased texts (and the plaintext
+        behind the ledger's probes); text another live record still holds is not residue."""
+        path = getattr(self.store, "path", None)
+        if path is None:
+            report.unverified.append("files: a server's files are checked on its host (Governor.purge_files)")
+            return Check(name="files", passed=True, detail="not a local store: files not scanned")
+        texts = [t for t in texts if t and t.strip()]
+        hits = chroma_files.scan(path, texts, probes, salt)
+        if hits:  # another subject may legitimately hold the same words
+            live = self._live_texts()
+            texts = [t for t in texts if not any(t in x for x in live)]
+            hits = chroma_files.scan(path, texts, probes, salt, allowed=live)
+        where = sorted({h.file for h in hits})
+        return Check(name="files", passed=not hits,
+                     detail=f"{len(hits)} occurrences of erased data in {', '.join(where) or 'no file'}")  # fmt: skip
+
+    def _live_texts(self) -> list[str]:
+        out: list[str] = []
+        for got in self.store.raw_dump().values():
+            out += [d for d in got.get("documents") or [] if d]
+            out += [str(v) for m in got.get("metadatas") or [] if m for v in m.values() if isinstance(v, str)]
+        return out
 
     def _residue_checks(
         self,
@@ -350,6 +464,94 @@ class Governor:
         self._audit(principal, "export", None, None, "export_audit", "audit export", count=len(out))
         return out
 
+    # --------------------------------------------------------------------------- check
+    def check(self, principal: Principal, *, repair: bool = False) -> CheckReport:
+        """Find (and with `repair`, fix) what crashes and old versions leave behind; one bad row
+        never stops it. Reading is an audited admin/auditor operation; repairing is admin only."""
+        authorize(principal, "repair" if repair else "check", None)
+        from .store.chroma import ChromaStore
+        from .store.chroma_check import move_to_quarantine, read_all
+
+        items: list[CheckItem] = []
+        if not isinstance(self.store, ChromaStore):
+            raise InvalidInput("check works on a Chroma store")
+        if self.store.path is not None:
+            verdict = chroma_files.integrity(self.store.path)
+            items.append(CheckItem(name="database", found=int(verdict != "ok"), detail=verdict))
+        records, history, bad = read_all(self.store)
+        moved = move_to_quarantine(self.store, sorted(bad)) if repair else 0
+        items.append(CheckItem(name="quarantined", found=len(bad), repaired=moved,
+                               detail=", ".join(sorted(bad)[:5])))  # fmt: skip
+        items.append(self._check_half_applied(records, history, repair))
+        items.append(self._check_orphans(records, history, repair))
+        items.append(self._check_unaudited(records, repair))
+        if self.engine.audit is not None:
+            rep = self.engine.audit.verify()
+            items.append(
+                CheckItem(
+                    name="audit_chain", found=int(not rep.ok), detail=rep.detail or f"{rep.count} events"
+                )
+            )
+        self._audit(principal, "check", None, None, "repair" if repair else "report", "store check",
+                    **{i.name: i.found for i in items})  # fmt: skip
+        return CheckReport(repair=repair, items=items)
+
+    def _check_half_applied(
+        self, records: list[MemoryRecord], history: list[HistoryEntry], repair: bool
+    ) -> CheckItem:
+        versions = {r.id: r.version for r in records}
+        newest: dict[str, HistoryEntry] = {}
+        for e in history:
+            if e.snapshot is not None and (
+                e.record_id not in newest or e.version >= newest[e.record_id].version
+            ):
+                newest[e.record_id] = e
+        tombs = {e.record_id for e in history if e.op == "delete"}
+        half = [e for rid, e in newest.items() if rid not in tombs and versions.get(rid, -1) < e.version]
+        fixed = 0
+        if repair and half:
+            since = min(e.at for e in half)
+            fixed = min(len(half), self.engine.repair(since))  # TODO(core): repair must respect tombstones
+        return CheckItem(name="half_applied", found=len(half), repaired=fixed,
+                         detail="history snapshots newer than their record")  # fmt: skip
+
+    def _check_orphans(
+        self, records: list[MemoryRecord], history: list[HistoryEntry], repair: bool
+    ) -> CheckItem:
+        """An extracted memory whose source turn was never stored (nor deleted later): with
+        `repair` it waits for review instead of being injected on evidence nobody can see."""
+        from .engine import episode_id
+
+        have = {r.id for r in records} | {e.record_id for e in history if e.op == "delete"}
+        orphans = [
+            r for r in records
+            if r.kind is not Kind.EPISODE and r.status is Status.ACTIVE and r.provenance.extractor != "manual"
+            and r.provenance.source_message_ids
+            and not any(episode_id(r.scope, r.provenance.session_id, m) in have for m in r.provenance.source_message_ids)
+        ]  # fmt: skip
+        fixed = 0
+        if repair:
+            for r in orphans:
+                self.engine.update(r.id, r.scope, status=Status.PENDING_REVIEW, actor="system:check",
+                                   reason="source turn missing", op="review")  # fmt: skip
+                fixed += 1
+        return CheckItem(name="orphans", found=len(orphans), repaired=fixed,
+                         detail="extracted memories whose source turn is missing")  # fmt: skip
+
+    def _check_unaudited(self, records: list[MemoryRecord], repair: bool) -> CheckItem:
+        if self.engine.audit is None:
+            return CheckItem(name="unaudited", detail="no audit log configured")
+        try:
+            audited = {e.record_id for e in self.engine.audit.events() if e.record_id}
+        except AuditIntegrityError as exc:  # reported by the audit_chain item
+            return CheckItem(name="unaudited", detail=f"not checked: {exc}")
+        missing = [r for r in records if r.id not in audited]
+        if repair and missing:
+            self.engine._audit([("write", r, "repair", "audit entry added by check --repair") for r in missing],
+                               "system:check")  # fmt: skip
+        return CheckItem(name="unaudited", found=len(missing), repaired=len(missing) if repair else 0,
+                         detail="records without an audit event")  # fmt: skip
+
     # ------------------------------------------------------------------------ operations
     def stats(self, scope: Any) -> dict[str, int]:
         sc = validate.scope(scope)
@@ -372,4 +574,4 @@ class Governor:
         return len(records)
 
 
-__all__ = ["Check", "ErasureReport", "Governor", "Kind"]
+__all__ = ["Check", "CheckItem", "CheckReport", "ErasureReport", "Governor", "Kind"]

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from .._boundary import translate
 from ..clock import Clock, SystemClock
+from ..errors import AuditIntegrityError
 from ..governance.audit import AuditEvent, AuditLog, InMemoryAuditBackend
 from .chroma import ChromaStore
 
@@ -29,7 +32,13 @@ class ChromaAuditBackend:
             self._col = client.get_or_create_collection(f"{prefix}_audit", embedding_function=None)
 
     def _parse(self, got: Any) -> list[AuditEvent]:
-        return [AuditEvent.model_validate_json(m["json"]) for m in got.get("metadatas") or []]
+        out = []
+        for rid, meta in zip(got.get("ids") or [], got.get("metadatas") or []):
+            try:
+                out.append(AuditEvent.model_validate_json((meta or {})["json"]))
+            except (ValidationError, ValueError, KeyError):
+                raise AuditIntegrityError(f"audit entry {rid} cannot be read") from None
+        return out
 
     def last(self) -> AuditEvent | None:
         with translate("store", "read audit tail"):

@@ -19,7 +19,6 @@ from shared_core.governance.audit import (
     AuditBackend,
     AuditEvent,
     AuditLog,
-    FileAuditBackend,
     InMemoryAuditBackend,
     build_event,
     compute_hash,
@@ -27,6 +26,7 @@ from shared_core.governance.audit import (
     redact_payload,
     verify,
 )
+from shared_core.governance.audit_file import FileAuditBackend
 from shared_core.models import Scope
 
 ALICE = Scope(tenant="acme", user="alice")
