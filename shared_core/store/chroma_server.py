@@ -21,6 +21,7 @@ import ipaddress
 import logging
 import os
 import random
+import ssl
 import time
 import warnings
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._boundary import translate
-from ..errors import ConfigError, StoreUnavailable
+from ..errors import ConfigError, InvalidInput, StoreUnavailable
 
 log = logging.getLogger("shared_core.store")
 
@@ -112,6 +113,24 @@ def _retrying_transport(opts: ServerOptions, verify: Any) -> Any:
     return RetryTransport()
 
 
+def warn_if_insecure(opts: ServerOptions) -> bool:
+    """Log and warn (`InsecureConnectionWarning`) when a non-loopback server is reached without TLS
+    and credentials. Returns whether it warned."""
+    if is_loopback(opts.host) or (opts.ssl and opts.all_headers()):
+        return False
+    missing = " and ".join(
+        m for m, ok in (("TLS", opts.ssl), ("credentials", bool(opts.all_headers()))) if not ok
+    )
+    msg = (
+        f"connecting to the Chroma server {opts.where()} without {missing}: anyone who can reach it reads "
+        "and changes every tenant's memories around MeMo's roles and audit log. Bind it to 127.0.0.1, "
+        "or put a TLS reverse proxy with authentication in front (docs/reliability.md)."
+    )
+    log.warning(msg)
+    warnings.warn(msg, InsecureConnectionWarning, stacklevel=4)
+    return True
+
+
 def connect(opts: ServerOptions) -> Any:
     """A Chroma `HttpClient` with MeMo's session, checked with a heartbeat."""
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -119,20 +138,10 @@ def connect(opts: ServerOptions) -> Any:
         raise ConfigError("ca_file is only used with ssl=True")
     if opts.ca_file is not None and not os.path.isfile(opts.ca_file):
         raise ConfigError(f"ca_file {opts.ca_file!r} does not exist")
-    if not is_loopback(opts.host) and not (opts.ssl and opts.all_headers()):
-        missing = " and ".join(
-            m for m, ok in (("TLS", opts.ssl), ("credentials", bool(opts.all_headers()))) if not ok
-        )
-        msg = (
-            f"connecting to the Chroma server {opts.where()} without {missing}: anyone who can reach it reads "
-            "and changes every tenant's memories around MeMo's roles and audit log. Bind it to 127.0.0.1, "
-            "or put a TLS reverse proxy with authentication in front (docs/reliability.md)."
-        )
-        log.warning(msg)
-        warnings.warn(msg, InsecureConnectionWarning, stacklevel=3)
+    warn_if_insecure(opts)
     import httpx
 
-    verify: Any = opts.ca_file if opts.ca_file else True
+    verify: Any = ssl.create_default_context(cafile=opts.ca_file) if opts.ca_file else True
     bounded = httpx.Client(
         timeout=httpx.Timeout(opts.timeout),
         headers=opts.all_headers(),
@@ -140,18 +149,22 @@ def connect(opts: ServerOptions) -> Any:
     )
     # Chroma's constructor talks to the server through an unbounded session: check first, bounded
     _preflight(bounded, opts)
-    with translate("store", f"connect {opts.where()}"):
-        import chromadb
-        from chromadb.config import Settings
+    import chromadb
+    from chromadb.config import Settings
 
-        settings = Settings(anonymized_telemetry=False, allow_reset=False)
-        client = chromadb.HttpClient(
-            host=opts.host,
-            port=opts.port,
-            ssl=opts.ssl,
-            headers=opts.all_headers() or None,
-            settings=settings,
-        )
+    settings = Settings(anonymized_telemetry=False, allow_reset=False, chroma_server_ssl_verify=opts.ca_file)
+    try:
+        with translate("store", f"connect {opts.where()}"):
+            client = chromadb.HttpClient(
+                host=opts.host,
+                port=opts.port,
+                ssl=opts.ssl,
+                headers=opts.all_headers() or None,
+                settings=settings,
+            )
+    except InvalidInput as exc:  # Chroma's constructor says "Could not connect" with a ValueError
+        bounded.close()
+        raise _unavailable(StoreUnavailable(str(exc)), opts) from exc.__cause__
     server = getattr(client, "_server", None)
     session = getattr(server, "_session", None)
     if not isinstance(session, httpx.Client):  # the installed Chroma changed its client
