@@ -1,0 +1,219 @@
+"""`memo bench soak --minutes N`: writes and searches against a loopback Chroma server for a bounded
+time; p50/p95/p99 latency, errors and RSS (client and server) per interval and overall.
+
+Loopback only: it starts its own `chroma run --host 127.0.0.1` in a temporary directory unless
+`--port` names one already running on 127.0.0.1. Results go to `benchmarks/results/soak.json` and
+`soak.md` with the command and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_MINUTES = 240.0
+TOPICS = ["the ferry to Bergen", "a grey kitten", "the garden shed", "her sister Ana", "the quarterly report",
+          "a trip to Lisbon", "the piano lessons", "a broken bicycle", "the new apartment", "the marathon"]  # fmt: skip
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).parent / "chroma"
+    cmd = [str(exe) if exe.exists() else (shutil.which("chroma") or "chroma"), "run", "--path", str(data),
+           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"chroma run did not start on 127.0.0.1:{port}")
+
+
+def _pcts(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"n": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}  # type: ignore[dict-item]
+    a = np.asarray(values) * 1000
+    return {"n": len(values), "p50_ms": round(float(np.percentile(a, 50)), 2),
+            "p95_ms": round(float(np.percentile(a, 95)), 2), "p99_ms": round(float(np.percentile(a, 99)), 2),
+            "max_ms": round(float(a.max()), 2)}  # fmt: skip
+
+
+def run(minutes: float, port: int | None, interval: float, search_ratio: float, users: int, seed: int,
+        embedder: str, timeout: float, retries: int) -> dict[str, Any]:  # fmt: skip
+    from shared_core import Memory, Scope
+    from shared_core.embed import HashingEmbedder, default_embedder
+    from shared_core.errors import MemoError
+    from shared_core.store.audit import audit_log_for
+    from shared_core.store.chroma import ChromaStore
+
+    rng = random.Random(seed)
+    tmp = Path(tempfile.mkdtemp(prefix="memo-soak-"))
+    own = port is None
+    port = port or _free_port()
+    server = _start_server(tmp / "data", port) if own else None
+    emb = HashingEmbedder() if embedder == "hashing" else default_embedder()
+    store = ChromaStore.server(
+        "127.0.0.1", port, dim=emb.dim, embedder_name=emb.name, timeout=timeout, retries=retries
+    )
+    mem = Memory(store, embedder=emb, audit=audit_log_for(store))
+    scopes = [Scope(tenant="soak", user=f"u{i}") for i in range(users)]
+    windows: list[dict[str, Any]] = []
+    writes: list[float] = []
+    searches: list[float] = []
+    errors: Counter[str] = Counter()
+    end = time.monotonic() + minutes * 60
+    t0 = time.monotonic()
+    n = 0
+    try:
+        while time.monotonic() < end:
+            w_lat: list[float] = []
+            s_lat: list[float] = []
+            w_end = min(end, time.monotonic() + interval)
+            w_err = 0
+            while time.monotonic() < w_end:
+                scope = rng.choice(scopes)
+                topic = rng.choice(TOPICS)
+                started = time.perf_counter()
+                try:
+                    if rng.random() < search_ratio:
+                        mem.search(f"what about {topic}?", scope=scope, k=5)
+                        s_lat.append(time.perf_counter() - started)
+                    else:
+                        n += 1
+                        turn = {
+                            "role": "user",
+                            "content": f"Note {n}: I talked about {topic} on day {n % 97}",
+                            "id": f"m{n}",
+                        }
+                        mem.add_messages([turn], scope=scope, session_id=f"s{n // 50}")
+                        w_lat.append(time.perf_counter() - started)
+                except MemoError as exc:
+                    errors[type(exc).__name__] += 1
+                    w_err += 1
+            writes += w_lat
+            searches += s_lat
+            windows.append({
+                "t_s": round(time.monotonic() - t0, 1), "writes": _pcts(w_lat), "searches": _pcts(s_lat),
+                "errors": w_err, "client_rss_mb": _rss_mb(os.getpid()),
+                "server_rss_mb": _rss_mb(server.pid) if server else None,
+            })  # fmt: skip
+            last = windows[-1]
+            print(f"[soak] t={last['t_s']:>6}s writes p50={last['writes']['p50_ms']} ms searches "
+                  f"p50={last['searches']['p50_ms']} ms errors={w_err} rss={last['client_rss_mb']} MB", flush=True)  # fmt: skip
+        audit_ok = mem.engine.audit.verify().ok if mem.engine.audit else None
+        records = sum(len(mem.list(s)) for s in scopes)
+    finally:
+        mem.close()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "minutes": minutes, "embedder": emb.name, "users": users, "search_ratio": search_ratio,
+        "client": {"timeout_s": timeout, "retries": retries},
+        "overall": {"writes": _pcts(writes), "searches": _pcts(searches), "errors": dict(errors),
+                    "ops_per_s": round((len(writes) + len(searches)) / max(1e-9, time.monotonic() - t0), 1),
+                    "records_at_end": records, "acknowledged_writes": len(writes), "audit_chain_ok": audit_ok},
+        "windows": windows,
+    }  # fmt: skip
+
+
+def markdown(result: dict[str, Any]) -> str:
+    o = result["overall"]
+    rows = [
+        "# Soak: writes and searches against a loopback Chroma server",
+        "",
+        f"Command: `{result['command']}`  ",
+        f"Machine: {result['machine'].get('cpu')} ({result['machine'].get('cpu_count')} cores), "
+        f"load {result['machine'].get('loadavg_1_5_15')} at start, {result.get('loadavg_at_end')} at end  ",
+        f"Embedder {result['embedder']}, {result['users']} users, {int(result['search_ratio'] * 100)}% searches, "
+        f"client timeout {result['client']['timeout_s']} s, retries {result['client']['retries']}",
+        "",
+        "| | n | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind in ("writes", "searches"):
+        p = o[kind]
+        rows.append(f"| {kind} | {p['n']} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['max_ms']} |")
+    rows += ["", f"Errors: {o['errors'] or 'none'}; {o['ops_per_s']} operations/s; {o['acknowledged_writes']} "
+             f"acknowledged writes, {o['records_at_end']} records at the end; audit chain valid: {o['audit_chain_ok']}.",
+             "", "| t (s) | writes p50/p99 ms | searches p50/p99 ms | errors | client RSS MB | server RSS MB |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for w in result["windows"]:
+        rows.append(f"| {w['t_s']} | {w['writes']['p50_ms']} / {w['writes']['p99_ms']} | {w['searches']['p50_ms']} / "
+                    f"{w['searches']['p99_ms']} | {w['errors']} | {w['client_rss_mb']} | {w['server_rss_mb']} |")  # fmt: skip
+    return "\n".join(rows) + "\n"
+
+
+def cmd_soak(args: argparse.Namespace) -> int:
+    from .cli import RESULTS_DIR, _run_info, _write_json, machine_info
+
+    if not 0 < args.minutes <= MAX_MINUTES:
+        raise SystemExit(f"--minutes must be in (0, {MAX_MINUTES:g}]")
+    machine = machine_info()
+    t0 = time.perf_counter()
+    result = run(args.minutes, args.port, args.interval, args.search_ratio, args.users, args.seed, args.embedder,
+                 args.timeout, args.retries)  # fmt: skip
+    result.update(_run_info(args, machine, t0))
+    out = Path(args.out) if args.out else RESULTS_DIR / "soak.json"
+    _write_json(out, result)
+    out.with_suffix(".md").write_text(markdown(result), encoding="utf-8")
+    print(f"[soak] wrote {out} and {out.with_suffix('.md')}")
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """`memo bench soak` (registered by `cli.add_bench_subcommands`)."""
+    p = sub.add_parser(
+        "soak", help="bounded writes + searches against a loopback Chroma server: latency, errors, RSS"
+    )
+    p.add_argument("--minutes", type=float, required=True, help=f"how long (at most {MAX_MINUTES:g})")
+    p.add_argument(
+        "--port", type=int, default=None, help="a `chroma run` already on 127.0.0.1 (default: start one)"
+    )
+    p.add_argument("--interval", type=float, default=10.0, help="seconds per reported window")
+    p.add_argument("--search-ratio", type=float, default=0.5)
+    p.add_argument("--users", type=int, default=20)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--embedder", choices=["hashing", "minilm"], default="hashing")
+    p.add_argument("--timeout", type=float, default=5.0, help="client timeout per HTTP call (s)")
+    p.add_argument("--retries", type=int, default=2)
+    p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/soak.json)")
+    p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_soak)
