@@ -7,6 +7,7 @@ it back, and knows it won only if the stored hash is its own. Several processes 
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from pydantic import ValidationError
@@ -119,6 +120,22 @@ class ChromaAuditBackend:
     def raw_dump(self) -> dict[str, Any]:
         with translate("store", "dump audit"):
             return dict(self._col.get(include=["documents", "metadatas"]))
+
+
+PII_KEY = "pii_hash_key"
+
+
+def pii_hash_key(store: Any) -> str:
+    """The keyed-hash (`PIIAction.HASH`) key of this store: generated (256 random bits) and kept in
+    the store's meta collection on first use, so no two stores share a key and none uses a public
+    default. A deployer who wants the key held apart from the data sets `GovernancePolicy.hash_key`
+    from a secret store instead (docs/governance.md)."""
+    key = store.get_meta(PII_KEY)
+    if key:
+        return str(key)
+    key = secrets.token_hex(32)
+    store.set_meta(PII_KEY, key)
+    return str(store.get_meta(PII_KEY) or key)  # another writer may have set it first
 
 
 def audit_log_for(store: Any, clock: Clock | None = None) -> AuditLog:
