@@ -280,22 +280,30 @@ class Governor:
         self._audit(principal, "erase", sc, record_id, "erase", "record erasure", ok=report.ok)
         return report
 
-    def verify_erasure(self, principal: Principal, scope: Any, samples: Sequence[str] = ()) -> ErasureReport:
-        """Check every collection, the lexical index and a search for sample text; a report, not a promise."""
+    def verify_erasure(
+        self, principal: Principal, scope: Any, samples: Sequence[str] = (),
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> ErasureReport:  # fmt: skip
+        """Check every collection, the lexical index, a search for sample text and the bytes of every
+        file of the store (an embedded store's directory, or `data_dir`: the `chroma run --path`
+        directory of a server, on its host); a report, not a promise."""
         sc = validate.scope(scope)
         authorize(principal, "verify_erasure", sc)
-        return self._verify(principal, sc, samples, [])
+        return self._verify(principal, sc, samples, [], data_dir)
 
     def _verify(
-        self, principal: Principal, sc: Scope, samples: Sequence[str], texts: Sequence[str]
-    ) -> ErasureReport:
+        self, principal: Principal, sc: Scope, samples: Sequence[str], texts: Sequence[str],
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> ErasureReport:  # fmt: skip
         raw = self.store.get_meta(_erasure_key(sc))
         saved = json.loads(raw) if raw else {"content": [], "ids": []}
         prints = set(saved["content"])
         report = ErasureReport(scope=sc, fingerprints=len(prints))
         report.checks = self._residue_checks(sc, prints, set(), list(samples), id_prints=set(saved["ids"]))
         report.checks.append(
-            self._file_check(report, [*texts, *samples], saved.get("probes", []), saved.get("salt", ""))
+            self._file_check(
+                report, [*texts, *samples], saved.get("probes", []), saved.get("salt", ""), data_dir
+            )
         )
         self._audit(
             principal, "verify_erasure", sc, None, "ok" if report.ok else "residue", "erasure verified"
@@ -328,13 +336,16 @@ class Governor:
         return purged
 
     def _file_check(
-        self, report: ErasureReport, texts: Sequence[str], probes: Sequence[str], salt: str
-    ) -> Check:
-        """A byte scan of every file of an embedded store for the erased texts (and the plaintext
+        self, report: ErasureReport, texts: Sequence[str], probes: Sequence[str], salt: str,
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> Check:  # fmt: skip
+        """A byte scan of every file of the store's directory for the erased texts (and the plaintext
         behind the ledger's probes); text another live record still holds is not residue."""
-        path = getattr(self.store, "path", None)
+        path = data_dir if data_dir is not None else getattr(self.store, "path", None)
         if path is None:
-            report.unverified.append("files: a server's files are checked on its host (Governor.purge_files)")
+            report.unverified.append(
+                "files: a server's files are scanned on its host (verify_erasure(..., data_dir=DIR))"
+            )
             return Check(name="files", passed=True, detail="not a local store: files not scanned")
         texts = [t for t in texts if t and t.strip()]
         hits = chroma_files.scan(path, texts, probes, salt)

@@ -135,6 +135,7 @@ def run(minutes: float, port: int | None, interval: float, search_ratio: float, 
                   f"p50={last['searches']['p50_ms']} ms errors={w_err} rss={last['client_rss_mb']} MB", flush=True)  # fmt: skip
         audit_ok = mem.engine.audit.verify().ok if mem.engine.audit else None
         records = sum(len(mem.list(s)) for s in scopes)
+        turns = sum(len(mem.list(s, kinds=["episode"])) for s in scopes)
     finally:
         mem.close()
         if server is not None:
@@ -149,7 +150,8 @@ def run(minutes: float, port: int | None, interval: float, search_ratio: float, 
         "client": {"timeout_s": timeout, "retries": retries},
         "overall": {"writes": _pcts(writes), "searches": _pcts(searches), "errors": dict(errors),
                     "ops_per_s": round((len(writes) + len(searches)) / max(1e-9, time.monotonic() - t0), 1),
-                    "records_at_end": records, "acknowledged_writes": len(writes), "audit_chain_ok": audit_ok},
+                    "records_at_end": records, "turns_at_end": turns, "acknowledged_writes": len(writes),
+                    "audit_chain_ok": audit_ok},
         "windows": windows,
     }  # fmt: skip
 
@@ -172,7 +174,8 @@ def markdown(result: dict[str, Any]) -> str:
         p = o[kind]
         rows.append(f"| {kind} | {p['n']} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['max_ms']} |")
     rows += ["", f"Errors: {o['errors'] or 'none'}; {o['ops_per_s']} operations/s; {o['acknowledged_writes']} "
-             f"acknowledged writes, {o['records_at_end']} records at the end; audit chain valid: {o['audit_chain_ok']}.",
+             f"acknowledged writes, {o['turns_at_end']} raw turns stored ({o['records_at_end']} records with extracted "
+             f"memories) at the end; audit chain valid: {o['audit_chain_ok']}.",
              "", "| t (s) | writes p50/p99 ms | searches p50/p99 ms | errors | client RSS MB | server RSS MB |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for w in result["windows"]:

@@ -5,8 +5,9 @@ its session a transport that bounds every HTTP call and retries transport failur
 502/503/504 answers with exponential backoff and full jitter. Every call MeMo makes to Chroma is
 idempotent (upserts and deletes by id, reads; audit appends are checked by reading back), so a
 retry after a lost answer never duplicates anything. A call gives up after at most
-`(retries + 1) * timeout + backoff * (2 ** retries - 1)` seconds (about 10 s with the defaults)
-with `StoreUnavailable` naming the host, the port and the cause.
+`(retries + 1) * timeout + backoff * (2 ** retries - 1)` seconds (15.6 s with the defaults; a
+refused connection fails in well under a second) with `StoreUnavailable` naming the host, the
+port and the cause (timeouts count per phase: connect, each read, each write).
 
 The installed Chroma server (`chroma run`) has no TLS and no authentication of its own: put it
 behind a reverse proxy that terminates TLS and checks a token (docs/reliability.md), and connect

@@ -191,3 +191,36 @@ def test_same_words_said_by_another_subject_are_not_residue(tmp_path: Path) -> N
     assert report.ok, [c for c in report.checks if not c.passed]
     assert [r.text for r in mem.list(BOB)] == [shared]
     mem.close()
+
+
+@pytest.mark.integration
+@pytest.mark.enable_socket
+def test_server_erasure_then_purge_on_the_host(tmp_path: Path) -> None:
+    """A server's files are out of the client's reach: the report says so, and the operator's call
+    on the host (`purge_files` + `verify_erasure(data_dir=...)`) removes and proves the rest."""
+    from _servers import free_port, start_chroma, stop
+
+    from shared_core.store.audit import audit_log_for
+    from shared_core.store.chroma import ChromaStore
+
+    data, port = tmp_path / "data", free_port()
+    proc = start_chroma(data, port, tmp_path / "server.log")
+    try:
+        emb = HashingEmbedder()
+        store = ChromaStore.server("127.0.0.1", port, dim=emb.dim, embedder_name=emb.name)
+        mem = Memory(store, embedder=emb, audit=audit_log_for(store))
+        mem.remember("Bob likes the harbour market on Saturdays", scope=BOB)
+        mem.remember(SECRET_FACT, scope=ALICE)
+        mem.add_messages([{"role": "user", "content": SECRET_TURN, "id": "a1"}], scope=ALICE, session_id="s1")
+        assert byte_scan(data, [SECRET_FACT, SECRET_TURN])  # the server's files hold them
+        report = mem.governor.forget_user(DPO, ALICE)
+        assert report.ok and report.unverified and report.purged == {}
+        assert not mem.governor.verify_erasure(DPO, ALICE, data_dir=data).ok  # the write log still has them
+        purged = mem.governor.purge_files(DPO, data)  # what the operator runs on the server's host
+        assert purged["log_rows_scrubbed"] > 0
+        assert mem.governor.verify_erasure(DPO, ALICE, data_dir=data).ok
+        assert byte_scan(data, [SECRET_FACT, SECRET_TURN]) == []
+        assert [r.text for r in mem.list(BOB)] == ["Bob likes the harbour market on Saturdays"]
+        mem.close()
+    finally:
+        stop(proc)
