@@ -26,7 +26,7 @@ segment: `verify_erasure` scans for that, and docs/reliability.md says what to d
 
 `scan(path, texts, probes)` reads every byte of every file under the directory and reports where
 the given texts (raw, JSON-escaped, JSON-in-JSON-escaped) or the plaintext behind stored probes
-(`probes_for`: salted SHA-256 of 16-byte windows, found with a rolling hash) occur.
+(`probes_for`: salted SHA-256 of 16-byte windows, found through a 20-bit bucket of their first 4 bytes) occur.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ DB_NAME = "chroma.sqlite3"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 WINDOW = 16  # bytes per probe window
 _MAX_PROBES_PER_TEXT = 8
-_BASE = np.uint64(1099511628211)
 _CHUNK = 1 << 22
+_BITS = 20
 
 
 class Residue(BaseModel):
@@ -249,20 +249,22 @@ def _files(root: Path) -> Iterator[Path]:
             yield Path(base) / name
 
 
-def _window_hashes(data: np.ndarray, width: int) -> np.ndarray:
-    """Polynomial hash (mod 2**64) of every `width`-byte window of `data`."""
-    n = len(data) - width + 1
+def _buckets(data: np.ndarray) -> np.ndarray:
+    """A 20-bit bucket of the 4 bytes starting at every position (a multiplicative hash)."""
+    n = len(data) - WINDOW + 1
     if n <= 0:
-        return np.zeros(0, dtype=np.uint64)
-    out = np.zeros(n, dtype=np.uint64)
+        return np.zeros(0, dtype=np.uint32)
+    word = data[:n].astype(np.uint32)
+    for j in (1, 2, 3):
+        word |= data[j : j + n].astype(np.uint32) << np.uint32(8 * j)
     with np.errstate(over="ignore"):
-        for j in range(width):
-            out = out * _BASE + data[j : j + n].astype(np.uint64)
+        word *= np.uint32(2654435761)
+    out: np.ndarray = word >> np.uint32(32 - _BITS)
     return out
 
 
-def _roll(window: bytes) -> int:
-    return int(_window_hashes(np.frombuffer(window, dtype=np.uint8), len(window))[0])
+def _bucket(window: bytes) -> int:
+    return int(_buckets(np.frombuffer(window, dtype=np.uint8))[0])
 
 
 def _salted(salt: str, window: bytes) -> str:
@@ -271,8 +273,9 @@ def _salted(salt: str, window: bytes) -> str:
 
 def probes_for(texts: Iterable[str], salt: str) -> list[str]:
     """Fingerprints that let a later scan find a text's bytes without keeping the text: for up to 8
-    16-byte windows of each text (windows JSON leaves unchanged), `"<rolling hash>:<sha256(salt +
-    window)>"`. Texts shorter than 16 bytes get no probe (the plaintext scan covers them)."""
+    16-byte windows of each text (windows JSON leaves unchanged), `"<20-bit bucket of the first 4
+    bytes>:<sha256(salt + window)>"`. Texts shorter than 16 bytes get no probe (the plaintext scan
+    covers them)."""
     out: set[str] = set()
     for text in texts:
         raw = text.encode("utf-8")
@@ -285,7 +288,7 @@ def probes_for(texts: Iterable[str], salt: str) -> list[str]:
                 window.decode("utf-8")
             except UnicodeDecodeError:
                 continue  # a window that splits a character
-            out.add(f"{_roll(window):016x}:{_salted(salt, window)}")
+            out.add(f"{_bucket(window):05x}:{_salted(salt, window)}")
             found += 1
             if found >= _MAX_PROBES_PER_TEXT:
                 break
@@ -307,9 +310,12 @@ def scan(
     needles = {v for t in texts if t for v in variants(t)}
     wanted: dict[int, set[str]] = {}
     for p in probes:
-        roll, digest = p.split(":", 1)
-        wanted.setdefault(int(roll, 16), set()).add(digest)
-    keys = np.fromiter(wanted, dtype=np.uint64, count=len(wanted))
+        bucket, _, digest = p.partition(":")
+        if len(bucket) == 5 and len(digest) == 64:  # other formats are not probes of this version
+            wanted.setdefault(int(bucket, 16), set()).add(digest)
+    keys = np.zeros(1 << _BITS, dtype=bool)  # a filter on the windows' first 4 bytes; exact check after
+    for bucket in wanted:
+        keys[bucket] = True
     allowed_text = "\x00".join(allowed).encode("utf-8")
     out: list[Residue] = []
     for file in sorted(_files(root)):
@@ -324,7 +330,7 @@ def scan(
             at = data.find(needle)
             if at >= 0:
                 out.append(Residue(file=rel, offset=at, what="text"))
-        if len(keys):
+        if wanted:
             out.extend(_probe_hits(data, rel, keys, wanted, salt, allowed_text))
     return out
 
@@ -336,9 +342,9 @@ def _probe_hits(
     hits: list[Residue] = []
     for start in range(0, max(1, len(arr) - WINDOW + 1), _CHUNK):
         part = arr[start : start + _CHUNK + WINDOW - 1]
-        rolled = _window_hashes(part, WINDOW)
-        for i in np.nonzero(np.isin(rolled, keys))[0]:
+        buckets = _buckets(part)
+        for i in np.nonzero(keys[buckets])[0]:
             window = bytes(part[i : i + WINDOW])
-            if _salted(salt, window) in wanted.get(int(rolled[i]), set()) and window not in allowed:
+            if _salted(salt, window) in wanted.get(int(buckets[i]), set()) and window not in allowed:
                 hits.append(Residue(file=rel, offset=start + int(i), what="probe"))
     return hits
