@@ -1,5 +1,11 @@
-"""`memo bench soak --minutes N`: writes and searches against a loopback Chroma server for a bounded
+"""Reliability benchmarks of the store.
+
+`memo bench soak --minutes N`: writes and searches against a loopback Chroma server for a bounded
 time; p50/p95/p99 latency, errors and RSS (client and server) per interval and overall.
+
+`memo bench erasure-cost --turns 2000,10000`: what a physical erasure costs on an embedded store
+of N raw turns (delete, log scrub, VACUUM, HNSW zeroing, byte scan) and what a later
+`verify_erasure` costs.
 
 Loopback only: it starts its own `chroma run --host 127.0.0.1` in a temporary directory unless
 `--port` names one already running on 127.0.0.1. Results go to `benchmarks/results/soak.json` and
@@ -201,8 +207,72 @@ def cmd_soak(args: argparse.Namespace) -> int:
     return 0
 
 
+def erasure_cost(turns: int, seed: int) -> dict[str, Any]:
+    from shared_core import Memory, Scope
+    from shared_core.embed import HashingEmbedder
+    from shared_core.governance.access import Principal, Role
+
+    dpo = Principal(id="dpo", role=Role.ADMIN)
+    tmp = Path(tempfile.mkdtemp(prefix="memo-erasure-"))
+    rng = random.Random(seed)
+    try:
+        mem = Memory.open(tmp / "store", embedder=HashingEmbedder())
+        for i in range(0, turns, 200):
+            batch = [{"role": "user", "content": f"Note {j}: I talked about {rng.choice(TOPICS)} on day {j % 97}",
+                      "id": f"m{j}"} for j in range(i, min(turns, i + 200))]  # fmt: skip
+            mem.add_messages(batch, scope=Scope(tenant="t", user=f"u{(i // 200) % 10}"), session_id="s")
+        alice = Scope(tenant="t", user="alice")
+        mem.add_messages([{"role": "user", "content": f"Alice's private note {j}: the violet harbour key", "id": f"a{j}"}
+                          for j in range(20)], scope=alice, session_id="s")  # fmt: skip
+        size = sum(f.stat().st_size for f in (tmp / "store").rglob("*") if f.is_file())
+        t = time.perf_counter()
+        report = mem.governor.forget_user(dpo, alice)
+        forget_s = time.perf_counter() - t
+        t = time.perf_counter()
+        again = mem.governor.verify_erasure(dpo, alice)
+        verify_s = time.perf_counter() - t
+        mem.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"turns": turns, "store_mb": round(size / 1e6, 1), "forget_user_s": round(forget_s, 2),
+            "report_ok": report.ok, "verify_erasure_s": round(verify_s, 2), "verify_ok": again.ok,
+            "purged": report.purged}  # fmt: skip
+
+
+def cmd_erasure_cost(args: argparse.Namespace) -> int:
+    from .cli import RESULTS_DIR, _run_info, _write_json, machine_info
+
+    machine = machine_info()
+    t0 = time.perf_counter()
+    rows = []
+    for n in [int(x) for x in args.turns.split(",") if x.strip()]:
+        rows.append(erasure_cost(n, args.seed))
+        print(f"[erasure-cost] {rows[-1]}", flush=True)
+    result = {"sizes": rows, **_run_info(args, machine, t0)}
+    out = Path(args.out) if args.out else RESULTS_DIR / "erasure.json"
+    _write_json(out, result)
+    lines = ["# Physical erasure: cost on an embedded store", "", f"Command: `{result['command']}`  ",
+             f"Machine: {machine.get('cpu')} ({machine.get('cpu_count')} cores), load {machine.get('loadavg_1_5_15')}",
+             "", "| raw turns | store MB | forget_user s (delete, purge, scan) | verify_erasure s | ok | DB bytes before -> after |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for r in rows:
+        p = r["purged"]
+        lines.append(f"| {r['turns']} | {r['store_mb']} | {r['forget_user_s']} | {r['verify_erasure_s']} | "
+                     f"{r['report_ok'] and r['verify_ok']} | {p.get('bytes_before')} -> {p.get('bytes_after')} |")  # fmt: skip
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"[erasure-cost] wrote {out}")
+    return 0
+
+
 def add_parser(sub: Any) -> None:
-    """`memo bench soak` (registered by `cli.add_bench_subcommands`)."""
+    """`memo bench soak` and `memo bench erasure-cost` (registered by `cli.add_bench_subcommands`)."""
+    p = sub.add_parser("erasure-cost", help="what a physical erasure costs on an embedded store of N turns")
+    p.add_argument("--turns", default="2000,10000", help="comma-separated store sizes (raw turns)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/erasure.json)")
+    p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_erasure_cost)
+
     p = sub.add_parser(
         "soak", help="bounded writes + searches against a loopback Chroma server: latency, errors, RSS"
     )

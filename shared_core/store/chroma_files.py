@@ -314,8 +314,8 @@ def scan(
         if len(bucket) == 5 and len(digest) == 64:  # other formats are not probes of this version
             wanted.setdefault(int(bucket, 16), set()).add(digest)
     keys = np.zeros(1 << _BITS, dtype=bool)  # a filter on the windows' first 4 bytes; exact check after
-    for bucket in wanted:
-        keys[bucket] = True
+    for key in wanted:
+        keys[key] = True
     allowed_text = "\x00".join(allowed).encode("utf-8")
     out: list[Residue] = []
     for file in sorted(_files(root)):
