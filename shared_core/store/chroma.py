@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -257,6 +258,7 @@ class ChromaStore:
             lock.release()
             raise
         client._memo_lock = lock  # type: ignore[attr-defined]  # handed to the ChromaStore built on it (released by its close)
+        weakref.finalize(client, lock.release)  # a client dropped without a store never keeps the lock
         return client
 
     @staticmethod
@@ -563,9 +565,14 @@ class ChromaStore:
         return len(gone)
 
     def close(self) -> None:
-        # PersistentClient has no close; dropping references lets the process release it
+        """Release Chroma's client (the last one of a directory stops its system, so a later open
+        reads the files afresh, not another process's stale cache), then the directory lock."""
+        client, self._client = self._client, None
         self._records = self._history = self._meta = None
-        self._client = None
+        closer = getattr(client, "close", None)
+        if closer is not None:
+            with translate("store", f"close {self._where}"):
+                closer()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
