@@ -197,6 +197,24 @@ def cmd_soak(args: argparse.Namespace) -> int:
         raise SystemExit(f"--minutes must be in (0, {MAX_MINUTES:g}]")
     machine = machine_info()
     t0 = time.perf_counter()
+    if args.writers:
+        counts = [int(x) for x in args.writers.split(",") if x.strip()]
+        rows = writers_run(counts, args.minutes * 60)
+        result_w = {"writers": rows, **_run_info(args, machine, t0)}
+        out_w = Path(args.out) if args.out else RESULTS_DIR / "soak-writers.json"
+        _write_json(out_w, result_w)
+        lines = ["# Several writer processes through one loopback Chroma server", "",
+                 f"Command: `{result_w['command']}`  ", f"Machine: {machine.get('cpu')} ({machine.get('cpu_count')} cores), "
+                 f"load {machine.get('loadavg_1_5_15')} at start, {result_w.get('loadavg_at_end')} at end", "",
+                 "| writers | writes/s | p50 ms | p99 ms | acknowledged | stored | lost | duplicated | audit chain | errors |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for r in rows:
+            lines.append(f"| {r['writers']} | {r['writes_per_s']} | {r['latency']['p50_ms']} | {r['latency']['p99_ms']} | "
+                         f"{r['acknowledged']} | {r['stored_turns']} | {r['lost']} | {r['duplicated']} | "
+                         f"{'valid' if r['audit_chain_ok'] else 'BROKEN'} ({r['audit_events']}) | {r['errors'] or 'none'} |")  # fmt: skip
+        out_w.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"[soak] wrote {out_w}")
+        return 0
     result = run(args.minutes, args.port, args.interval, args.search_ratio, args.users, args.seed, args.embedder,
                  args.timeout, args.retries)  # fmt: skip
     result.update(_run_info(args, machine, t0))
@@ -205,6 +223,93 @@ def cmd_soak(args: argparse.Namespace) -> int:
     out.with_suffix(".md").write_text(markdown(result), encoding="utf-8")
     print(f"[soak] wrote {out} and {out.with_suffix('.md')}")
     return 0
+
+
+def _worker(port: int, who: str, seconds: float, out: str) -> None:
+    """One writer process of `writers_run`: add one turn at a time for `seconds`; write what was
+    acknowledged (message ids) and the latencies to `out` as JSON."""
+    import json
+
+    from shared_core import Memory, Scope
+    from shared_core.embed import HashingEmbedder
+    from shared_core.errors import MemoError
+    from shared_core.store.audit import audit_log_for
+    from shared_core.store.chroma import ChromaStore
+
+    emb = HashingEmbedder()
+    store = ChromaStore.server("127.0.0.1", port, dim=emb.dim, embedder_name=emb.name)
+    mem = Memory(store, embedder=emb, audit=audit_log_for(store))
+    scope = Scope(tenant="soak", user=who)
+    acked: list[str] = []
+    lat: list[float] = []
+    errors: Counter[str] = Counter()
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        i += 1
+        mid = f"{who}-{i}"
+        started = time.perf_counter()
+        try:
+            mem.add_messages([{"role": "user", "content": f"{who} note {i} about {TOPICS[i % len(TOPICS)]}", "id": mid}],
+                             scope=scope, session_id="s")  # fmt: skip
+        except MemoError as exc:
+            errors[type(exc).__name__] += 1
+            continue
+        lat.append(time.perf_counter() - started)
+        acked.append(mid)
+    mem.close()
+    Path(out).write_text(json.dumps({"acked": acked, "latencies": lat, "errors": dict(errors)}))
+
+
+def writers_run(counts: list[int], seconds: float) -> list[dict[str, Any]]:
+    """For each N: N writer processes through one loopback server for `seconds`; then every
+    acknowledged turn is looked up (0 lost, 0 duplicated?) and the audit chain verified."""
+    import json
+
+    from shared_core import Memory, Scope
+    from shared_core.embed import HashingEmbedder
+    from shared_core.store.audit import audit_log_for
+    from shared_core.store.chroma import ChromaStore
+
+    rows = []
+    for n in counts:
+        tmp = Path(tempfile.mkdtemp(prefix="memo-writers-"))
+        port = _free_port()
+        server = _start_server(tmp / "data", port)
+        try:
+            env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+            procs = [subprocess.Popen([sys.executable, "-m", "memo_bench.soak", str(port), f"w{k}", str(seconds),
+                                       str(tmp / f"w{k}.json")], env=env) for k in range(n)]  # fmt: skip
+            for p in procs:
+                p.wait(timeout=seconds + 600)
+            results = [json.loads((tmp / f"w{k}.json").read_text()) for k in range(n)]
+            emb = HashingEmbedder()
+            store = ChromaStore.server("127.0.0.1", port, dim=emb.dim, embedder_name=emb.name)
+            mem = Memory(store, embedder=emb, audit=audit_log_for(store))
+            lost = dup = stored = 0
+            for k, r in enumerate(results):
+                turns = mem.list(Scope(tenant="soak", user=f"w{k}"), kinds=["episode"])
+                seen = Counter(
+                    t.provenance.source_message_ids[0] for t in turns if t.provenance.source_message_ids
+                )
+                lost += sum(1 for mid in r["acked"] if seen[mid] == 0)
+                dup += sum(1 for c in seen.values() if c > 1)
+                stored += len(turns)
+            audit = mem.engine.audit.verify() if mem.engine.audit else None
+            mem.close()
+            acked = sum(len(r["acked"]) for r in results)
+            rows.append({"writers": n, "seconds": seconds, "acknowledged": acked, "stored_turns": stored,
+                         "lost": lost, "duplicated": dup, "audit_chain_ok": bool(audit and audit.ok),
+                         "audit_events": audit.count if audit else 0,
+                         "writes_per_s": round(acked / seconds, 2),
+                         "latency": _pcts([x for r in results for x in r["latencies"]]),
+                         "errors": dict(sum((Counter(r["errors"]) for r in results), Counter()))})  # fmt: skip
+            print(f"[soak] writers={n}: {rows[-1]}", flush=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            shutil.rmtree(tmp, ignore_errors=True)
+    return rows
 
 
 def erasure_cost(turns: int, seed: int) -> dict[str, Any]:
@@ -287,6 +392,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--embedder", choices=["hashing", "minilm"], default="hashing")
     p.add_argument("--timeout", type=float, default=5.0, help="client timeout per HTTP call (s)")
     p.add_argument("--retries", type=int, default=2)
+    p.add_argument(
+        "--writers", default=None, help="e.g. 1,2,4: that many writer processes each (--minutes per count)"
+    )
     p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/soak.json)")
     p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_soak)
+
+
+if __name__ == "__main__":  # a writer process of `memo bench soak --writers`
+    _worker(int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4])
