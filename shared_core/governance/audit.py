@@ -1,4 +1,4 @@
-"""An append-only, hash-chained audit log, and two backends (in memory, JSONL file).
+"""An append-only, hash-chained audit log and its in-memory backend (the JSONL file backend is in `audit_file.py`).
 
 Every event names the one before it (`prev_hash`) and carries its own `hash`:
 

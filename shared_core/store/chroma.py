@@ -44,6 +44,9 @@ def _settings() -> Any:
     return Settings(anonymized_telemetry=False, allow_reset=False)
 
 
+_ERASED_IN_THIS_PROCESS: set[str] = set()  # directories whose HNSW files are scrubbed again at close
+
+
 def _persist_path(client: Any) -> Any:
     """The directory of an embedded client (a `Path`), or None for a server."""
     from pathlib import Path
@@ -545,6 +548,7 @@ class ChromaStore:
         For an embedded store only; a server's operator runs `Governor.purge_files(path)` on its host."""
         if self.path is None:
             raise InvalidInput("purge_files works on an embedded store; for a server see docs/reliability.md")
+        _ERASED_IN_THIS_PROCESS.add(str(self.path))
         return chroma_files.purge(self.path)
 
     def purge_scope_rows(self, scope: Scope) -> int:
@@ -573,6 +577,10 @@ class ChromaStore:
         if closer is not None:
             with translate("store", f"close {self._where}"):
                 closer()
+        if self.path is not None and str(self.path) in _ERASED_IN_THIS_PROCESS:
+            # stopping Chroma persists its HNSW buffers, whose unused bytes can hold heap copies of
+            # text erased earlier in this process: zero them again (chroma_files.scrub_hnsw)
+            chroma_files.scrub_all_hnsw(self.path)
         if self._lock is not None:
             self._lock.release()
             self._lock = None

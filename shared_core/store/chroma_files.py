@@ -164,7 +164,7 @@ def purge(path: str | os.PathLike[str]) -> dict[str, int]:
             )
         con.execute("COMMIT")
         con.execute("VACUUM")
-        scrubbed_hnsw = sum(scrub_hnsw(d) for d in Path(path).iterdir() if d.is_dir() and _is_uuid(d.name))
+        scrubbed_hnsw = scrub_all_hnsw(path)
     except sqlite3.DatabaseError as exc:
         if con.in_transaction:
             con.execute("ROLLBACK")
@@ -173,6 +173,11 @@ def purge(path: str | os.PathLike[str]) -> dict[str, int]:
         con.close()
     return {"log_rows_scrubbed": scrubbed, "vectors_replaced": replaced, "bytes_before": before,
             "bytes_after": db.stat().st_size, "hnsw_bytes_zeroed": scrubbed_hnsw}  # fmt: skip
+
+
+def scrub_all_hnsw(path: str | os.PathLike[str]) -> int:
+    """`scrub_hnsw` on every segment directory of the Chroma directory `path`."""
+    return sum(scrub_hnsw(d) for d in Path(path).iterdir() if d.is_dir() and _is_uuid(d.name))
 
 
 _HNSW_HEADER = struct.Struct("<I6QiI3QdQ")  # Chroma's hnswlib header.bin (100 bytes)
