@@ -1,11 +1,24 @@
 """The one place where foreign errors become MeMo errors.
 
-Chroma, the file system, HTTP transports and LLM clients raise their own exceptions; code
-that calls them runs inside `translate(...)`, so callers only ever see the `MemoError` tree.
+Chroma, SQLite, the file system, HTTP transports, embedding runtimes and LLM clients raise their
+own exceptions; code that calls them runs inside `translate(where, what)`, so callers only ever see
+the `MemoError` tree.
+
+* `where="store"`: a typed table (`_store_table`) maps the foreign classes Chroma, httpx, SQLite,
+  pydantic and the OS raise; the first matching row wins. Anything not in the table (an
+  `AttributeError`, an `AssertionError`: a bug) passes through unchanged, and so does every
+  `MemoError`.
+* `where="embedding" | "llm" | "extraction"`: the code inside is a plug-in (a framework's
+  embedding model, a user's extractor), whose exception classes cannot be known: any `Exception`
+  becomes `EmbeddingError` / `LLMError` / `ExtractionError`. `KeyboardInterrupt`, `SystemExit`
+  and the other `BaseException`s are never caught.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,56 +32,72 @@ from .errors import (
     StoreUnavailable,
 )
 
-_FOREIGN = {
-    "store": StoreUnavailable,
+_PLUGIN: dict[str, type[MemoError]] = {
     "embedding": EmbeddingError,
     "llm": LLMError,
     "extraction": ExtractionError,
 }
 
+# words SQLite (and Chroma's Rust core, which reports SQLite's message) uses for a damaged file
+_CORRUPT_WORDS = ("malformed", "not a database", "file is encrypted", "disk image", "no such table")
 
-def _is_connection_error(exc: BaseException) -> bool:
-    name = type(exc).__name__
-    module = type(exc).__module__ or ""
+
+@functools.cache
+def _store_table() -> tuple[tuple[tuple[type[BaseException], ...], type[MemoError]], ...]:
+    """(foreign classes, MeMo class), most specific first. Imported on first use: importing MeMo
+    does not import Chroma or httpx."""
+    import chromadb.errors as ce
+    import httpx
+    import pydantic
+
     return (
-        isinstance(exc, (ConnectionError, TimeoutError))
-        or module.startswith(("httpx", "httpcore", "urllib3", "requests"))
-        or name in {"ConnectError", "ReadTimeout", "ConnectTimeout", "RemoteProtocolError"}
+        ((ce.InvalidArgumentError, ce.DuplicateIDError), InvalidInput),
+        ((httpx.TimeoutException, httpx.TransportError), StoreUnavailable),
+        ((sqlite3.DatabaseError,), StoreCorrupted),  # refined by `_corrupt` below
+        ((ce.ChromaError,), StoreUnavailable),  # refined by `_corrupt` below
+        ((pydantic.ValidationError, UnicodeDecodeError, json.JSONDecodeError), StoreCorrupted),
+        ((OSError,), StoreUnavailable),  # ConnectionError and TimeoutError included
+        ((ValueError,), InvalidInput),  # Chroma's client-side validation of what we pass
     )
+
+
+def _corrupt(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in _CORRUPT_WORDS)
+
+
+def store_error(exc: BaseException, what: str = "") -> MemoError | None:
+    """The MeMo error for a foreign store error, or None when `exc` is not a known foreign error."""
+    for classes, target in _store_table():
+        if isinstance(exc, classes):
+            if isinstance(exc, sqlite3.DatabaseError):
+                target = StoreCorrupted if _corrupt(exc) else StoreUnavailable  # "locked" is not damage
+            elif target is StoreUnavailable and _corrupt(exc):
+                target = StoreCorrupted
+            label = f"store {what}".strip()
+            return target(f"{label} failed: {type(exc).__name__}: {exc}")
+    return None
 
 
 @contextmanager
 def translate(where: str, what: str = "") -> Iterator[None]:
-    """Run foreign code; re-raise its errors as MeMo errors (MemoError passes through)."""
+    """Run foreign code; re-raise its errors as MeMo errors (MemoError and bugs pass through)."""
     try:
         yield
     except MemoError:
         raise
-    except (KeyboardInterrupt, SystemExit, GeneratorExit):
-        raise
-    except BaseException as exc:
-        raise _translate(exc, where, what) from exc
+    except Exception as exc:
+        mapped = _translate(exc, where, what)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
-def _translate(exc: BaseException, where: str, what: str) -> MemoError:
-    label = f"{where} {what}".strip()
-    module = type(exc).__module__ or ""
-    name = type(exc).__name__
-    detail = f"{label} failed: {name}: {exc}"
+def _translate(exc: Exception, where: str, what: str) -> MemoError | None:
     if where == "store":
-        if _is_connection_error(exc) or isinstance(exc, OSError):
-            return StoreUnavailable(detail)
-        if module.startswith("chromadb"):
-            if name in {"InvalidArgumentError", "InvalidDimensionException", "DuplicateIDError"}:
-                return InvalidInput(detail)
-            if name in {"InternalError"} and "readonly" in str(exc):
-                return StoreUnavailable(
-                    detail + " (is another client holding this directory after it was deleted?)"
-                )
-            return StoreUnavailable(detail)
-        if isinstance(exc, (ValueError, TypeError)):
-            return InvalidInput(detail)
-        if isinstance(exc, (UnicodeDecodeError, KeyError)):
-            return StoreCorrupted(detail)
-        return StoreUnavailable(detail)
-    return _FOREIGN.get(where, MemoError)(detail)
+        return store_error(exc, what)
+    target = _PLUGIN.get(where)
+    if target is None:
+        return None
+    label = f"{where} {what}".strip()
+    return target(f"{label} failed: {type(exc).__name__}: {exc}")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,7 +19,9 @@ from . import validate
 from .decay import SweepPlan, plan_sweep
 from .errors import InvalidInput, NotFound, PolicyViolation
 from .governance.access import Principal, authorize
-from .models import Kind, MemoryRecord, Scope, Status
+from .governor_check import CheckItem, CheckReport
+from .models import HistoryEntry, Kind, MemoryRecord, Scope, Status
+from .store import chroma_files
 from .store.base import ALL_STATUSES, RecordFilter
 
 if TYPE_CHECKING:
@@ -47,10 +51,21 @@ class ErasureReport(BaseModel):
     redacted_audit_events: int = 0
     fingerprints: int = 0
     checks: list[Check] = Field(default_factory=list)
+    purged: dict[str, int] = Field(default_factory=dict)  # what the physical purge removed
+    unverified: list[str] = Field(default_factory=list)  # places this process cannot check
 
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(c.passed for c in self.checks)
+
+
+def _texts(records: Sequence[MemoryRecord], history: Sequence[HistoryEntry]) -> list[str]:
+    """Every text an erasure must remove from the files: record texts, indexed texts, string
+    metadata values (8+ characters: shorter ones are too common to prove anything) and snapshots."""
+    recs = [*records, *(e.snapshot for e in history if e.snapshot is not None)]
+    out = {t for r in recs for t in (r.text, r.index_text())}
+    out |= {v for r in recs for v in (r.metadata or {}).values() if isinstance(v, str) and len(v) >= 8}
+    return sorted(t for t in out if t)
 
 
 def _hold_key(scope: Scope) -> str:
@@ -184,11 +199,15 @@ class Governor:
             }
         )
         erased_ids = sorted({r.id for r in records} | {e.record_id for e in history})
-        self.store.set_meta(
-            _erasure_key(sc), json.dumps({"content": prints, "ids": [fingerprint(i) for i in erased_ids]})
-        )
+        texts = _texts(records, history)
+        self._save_ledger(sc, prints, erased_ids, texts)
+        # TODO(core): one `Engine.erase(scope, actor)` seam; until then: engine deletes what parses,
+        # then rows that do not parse (quarantined) and history of records already gone
+        self.engine.delete([r.id for r in records], sc, actor=principal.id, purge_history=True)
+        purge_rows = getattr(self.store, "purge_scope_rows", None)
+        if purge_rows is not None:
+            purge_rows(sc)
         self.store.delete_history(sc)
-        self.store.delete(sc, [r.id for r in records])
         redacted = self.engine.audit.redact_scope(sc) if self.engine.audit is not None else 0
         self._audit(
             principal,
@@ -200,12 +219,14 @@ class Governor:
             records=len(records),
             history=len(history),
         )
-        report = self.verify_erasure(principal, sc)
+        purged = self._purge_files()
+        report = self._verify(principal, sc, (), texts)
         report.erased_records, report.erased_history, report.redacted_audit_events = (
             len(records),
             len(history),
             redacted,
         )
+        report.purged = purged
         return report
 
     def forget_record(self, principal: Principal, record_id: str, scope: Any) -> ErasureReport:
@@ -219,25 +240,100 @@ class Governor:
         hist = self.store.history(sc, record_id)
         prints = {fingerprint(t) for t in (rec[0].text, rec[0].index_text())}
         prints |= {fingerprint(e.snapshot.text) for e in hist if e.snapshot}
+        texts = _texts(rec, hist)
         self.engine.delete([record_id], sc, actor=principal.id, purge_history=True)
         report = ErasureReport(scope=sc, erased_records=1, erased_history=len(hist), fingerprints=len(prints))
+        report.purged = self._purge_files()
         report.checks = self._residue_checks(sc, prints, {record_id}, [rec[0].text], record_ids={record_id})
+        report.checks.append(self._file_check(report, texts, [], ""))
         self._audit(principal, "erase", sc, record_id, "erase", "record erasure", ok=report.ok)
         return report
 
-    def verify_erasure(self, principal: Principal, scope: Any, samples: Sequence[str] = ()) -> ErasureReport:
-        """Check every collection, the lexical index and a search for sample text; a report, not a promise."""
+    def verify_erasure(
+        self, principal: Principal, scope: Any, samples: Sequence[str] = (),
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> ErasureReport:  # fmt: skip
+        """Check every collection, the lexical index, a search for sample text and the bytes of every
+        file of the store (an embedded store's directory, or `data_dir`: the `chroma run --path`
+        directory of a server, on its host); a report, not a promise."""
         sc = validate.scope(scope)
         authorize(principal, "verify_erasure", sc)
+        return self._verify(principal, sc, samples, [], data_dir)
+
+    def _verify(
+        self, principal: Principal, sc: Scope, samples: Sequence[str], texts: Sequence[str],
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> ErasureReport:  # fmt: skip
         raw = self.store.get_meta(_erasure_key(sc))
         saved = json.loads(raw) if raw else {"content": [], "ids": []}
         prints = set(saved["content"])
         report = ErasureReport(scope=sc, fingerprints=len(prints))
         report.checks = self._residue_checks(sc, prints, set(), list(samples), id_prints=set(saved["ids"]))
+        report.checks.append(
+            self._file_check(
+                report, [*texts, *samples], saved.get("probes", []), saved.get("salt", ""), data_dir
+            )
+        )
         self._audit(
             principal, "verify_erasure", sc, None, "ok" if report.ok else "residue", "erasure verified"
         )
         return report
+
+    def _save_ledger(self, sc: Scope, prints: list[str], ids: list[str], texts: list[str]) -> None:
+        """What a later `verify_erasure` needs, without the text: content and id fingerprints, and
+        salted probes of 16-byte windows for the byte scan of the store's files."""
+        salt = secrets.token_hex(16)
+        ledger = {"content": prints, "ids": [fingerprint(i) for i in ids], "salt": salt,
+                  "probes": chroma_files.probes_for(texts, salt)}  # fmt: skip
+        self.store.set_meta(_erasure_key(sc), json.dumps(ledger))
+
+    def _purge_files(self) -> dict[str, int]:
+        """Physical purge of an embedded store's files (nothing for other stores)."""
+        if getattr(self.store, "path", None) is None:
+            return {}
+        with self.engine._write_lock:  # TODO(core): a seam; no write may persist a segment meanwhile
+            purged: dict[str, int] = self.store.purge_files()  # type: ignore[attr-defined]
+        return purged
+
+    def purge_files(self, principal: Principal, path: str | os.PathLike[str]) -> dict[str, int]:
+        """Physically purge deleted data from a Chroma directory on this machine: run it on the
+        host of a `chroma run --path <path>` server after an erasure (docs/reliability.md)."""
+        authorize(principal, "erase", None)
+        purged = chroma_files.purge(path)
+        self._audit(principal, "erase", None, None, "purge_files", "physical purge of a store directory",
+                    **{k: v for k, v in purged.items()})  # fmt: skip
+        return purged
+
+    def _file_check(
+        self, report: ErasureReport, texts: Sequence[str], probes: Sequence[str], salt: str,
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> Check:  # fmt: skip
+        """A byte scan of every file of the store's directory for the erased texts (and the plaintext
+        behind the ledger's probes); text another live record still holds is not residue."""
+        path = data_dir if data_dir is not None else getattr(self.store, "path", None)
+        if path is None and not hasattr(self.store, "purge_files"):
+            return Check(name="files", passed=True, detail="an in-memory store keeps no files")
+        if path is None:
+            report.unverified.append(
+                "files: a server's files are scanned on its host (verify_erasure(..., data_dir=DIR))"
+            )
+            return Check(name="files", passed=True, detail="not a local store: files not scanned")
+        texts = [t for t in texts if t and t.strip()]
+        hits = chroma_files.scan(path, texts, probes, salt)
+        if hits:  # another subject may legitimately hold the same words
+            live = self._live_texts()
+            texts = [t for t in texts if not any(t in x for x in live)]
+            hits = chroma_files.scan(path, texts, probes, salt, allowed=live)
+        where = sorted({h.file for h in hits})
+        return Check(name="files", passed=not hits,
+                     detail=f"{len(hits)} occurrences of erased data in {', '.join(where) or 'no file'}")  # fmt: skip
+
+    def _live_texts(self) -> list[str]:
+        out: list[str] = []
+        for got in self.store.raw_dump().values():
+            out += [d for d in got.get("documents") or [] if d]
+            out += [str(v) for m in got.get("metadatas") or [] if m for v in m.values() if isinstance(v, str)]
+        return out
 
     def _residue_checks(
         self,
@@ -350,6 +446,14 @@ class Governor:
         self._audit(principal, "export", None, None, "export_audit", "audit export", count=len(out))
         return out
 
+    # --------------------------------------------------------------------------- check
+    def check(self, principal: Principal, *, repair: bool = False) -> CheckReport:
+        """Find (and with `repair`, fix) what crashes and old versions leave behind: see
+        `governor_check.run_check`. Reading is an audited admin/auditor operation; repairing is admin only."""
+        from .governor_check import run_check
+
+        return run_check(self, principal, repair)
+
     # ------------------------------------------------------------------------ operations
     def stats(self, scope: Any) -> dict[str, int]:
         sc = validate.scope(scope)
@@ -372,4 +476,4 @@ class Governor:
         return len(records)
 
 
-__all__ = ["Check", "ErasureReport", "Governor", "Kind"]
+__all__ = ["Check", "CheckItem", "CheckReport", "ErasureReport", "Governor", "Kind"]

@@ -358,6 +358,10 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--results", default=str(RESULTS_DIR))
     p.set_defaults(func=cmd_report)
 
+    from .soak import add_parser as add_soak_parser  # store's `memo bench soak`
+
+    add_soak_parser(sub)
+
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add `bench` to the `memo` CLI's subparsers."""

@@ -16,6 +16,8 @@ Allowed operations per role (`ALLOWED`; anything not listed is denied):
     sweep                                                 x
     verify_erasure      x                        x        x
     legal_hold                                            x
+    check                                        x        x
+    repair                                                x
 
 On top of the table, the principal's binding must contain the target scope:
 
@@ -66,6 +68,8 @@ class Operation(str, Enum):
     SWEEP = "sweep"
     VERIFY_ERASURE = "verify_erasure"
     LEGAL_HOLD = "legal_hold"
+    CHECK = "check"  # report what `Governor.check` finds (counts and ids, no content)
+    REPAIR = "repair"  # `Governor.check(repair=True)`
 
 
 _MEMORY_OPS = frozenset(
@@ -76,7 +80,9 @@ ALLOWED: dict[Role, frozenset[Operation]] = {
     Role.SUBJECT: _MEMORY_OPS | {Operation.EXPORT_SUBJECT, Operation.ERASE, Operation.VERIFY_ERASURE},
     Role.AGENT: _MEMORY_OPS,
     Role.REVIEWER: frozenset({Operation.REVIEW, Operation.READ_PENDING}),
-    Role.AUDITOR: frozenset({Operation.READ_AUDIT, Operation.EXPORT_AUDIT, Operation.VERIFY_ERASURE}),
+    Role.AUDITOR: frozenset(
+        {Operation.READ_AUDIT, Operation.EXPORT_AUDIT, Operation.VERIFY_ERASURE, Operation.CHECK}
+    ),
     Role.ADMIN: frozenset(Operation),
 }
 

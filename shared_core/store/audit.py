@@ -7,10 +7,14 @@ it back, and knows it won only if the stored hash is its own. Several processes 
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
+
+from pydantic import ValidationError
 
 from .._boundary import translate
 from ..clock import Clock, SystemClock
+from ..errors import AuditIntegrityError
 from ..governance.audit import AuditEvent, AuditLog, InMemoryAuditBackend
 from .chroma import ChromaStore
 
@@ -29,7 +33,13 @@ class ChromaAuditBackend:
             self._col = client.get_or_create_collection(f"{prefix}_audit", embedding_function=None)
 
     def _parse(self, got: Any) -> list[AuditEvent]:
-        return [AuditEvent.model_validate_json(m["json"]) for m in got.get("metadatas") or []]
+        out = []
+        for rid, meta in zip(got.get("ids") or [], got.get("metadatas") or []):
+            try:
+                out.append(AuditEvent.model_validate_json((meta or {})["json"]))
+            except (ValidationError, ValueError, KeyError):
+                raise AuditIntegrityError(f"audit entry {rid} cannot be read") from None
+        return out
 
     def last(self) -> AuditEvent | None:
         with translate("store", "read audit tail"):
@@ -110,6 +120,22 @@ class ChromaAuditBackend:
     def raw_dump(self) -> dict[str, Any]:
         with translate("store", "dump audit"):
             return dict(self._col.get(include=["documents", "metadatas"]))
+
+
+PII_KEY = "pii_hash_key"
+
+
+def pii_hash_key(store: Any) -> str:
+    """The keyed-hash (`PIIAction.HASH`) key of this store: generated (256 random bits) and kept in
+    the store's meta collection on first use, so no two stores share a key and none uses a public
+    default. A deployer who wants the key held apart from the data sets `GovernancePolicy.hash_key`
+    from a secret store instead (docs/governance.md)."""
+    key = store.get_meta(PII_KEY)
+    if key:
+        return str(key)
+    key = secrets.token_hex(32)
+    store.set_meta(PII_KEY, key)
+    return str(store.get_meta(PII_KEY) or key)  # another writer may have set it first
 
 
 def audit_log_for(store: Any, clock: Clock | None = None) -> AuditLog:

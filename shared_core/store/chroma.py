@@ -10,21 +10,27 @@ always passed in.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import os
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from .._boundary import translate
 from ..clock import ensure_utc, to_ts
 from ..embed.base import Vectors
 from ..errors import ConfigError, InvalidInput, StoreCorrupted
 from ..models import HistoryEntry, Kind, MemoryRecord, Scope
+from . import chroma_files, chroma_lock, chroma_server
 from .base import RecordFilter, require_readable, revision_key, revision_keys
+
+log = logging.getLogger("shared_core.store")
 
 _SCOPE_KEYS = ("tenant", "user", "agent", "session")
 _READ_FIELDS = ("user", "agent", "session")
@@ -36,6 +42,30 @@ def _settings() -> Any:
     from chromadb.config import Settings
 
     return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+_ERASED_IN_THIS_PROCESS: set[str] = set()  # directories whose HNSW files are scrubbed again at close
+
+
+def _persist_path(client: Any) -> Any:
+    """The directory of an embedded client (a `Path`), or None for a server."""
+    from pathlib import Path
+
+    try:
+        settings = client.get_settings()
+    except AttributeError:
+        return None
+    return Path(settings.persist_directory) if getattr(settings, "is_persistent", False) else None
+
+
+def _refuse_foreign(client: Any, prefix: str, path: Any) -> None:
+    """A database holding collections, none of them MeMo's, is another application's: refuse it."""
+    names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
+    if names and not any(n.endswith(("_records", "_audit", "_meta")) for n in names):
+        raise ConfigError(
+            f"{path} is a Chroma database of another application (collections {', '.join(sorted(names)[:3])}); "
+            "MeMo does not open it as a memory store: use a new directory"
+        )
 
 
 def _scope_meta(scope: Scope) -> dict[str, str]:
@@ -105,13 +135,42 @@ def _record_meta(rec: MemoryRecord) -> dict[str, Any]:
 def _parse_history(meta: dict[str, Any] | None) -> HistoryEntry:
     if not meta or "json" not in meta:
         raise StoreCorrupted("a stored history entry has no payload")
-    return HistoryEntry.model_validate_json(meta["json"])
+    try:
+        return HistoryEntry.model_validate_json(meta["json"])
+    except (ValidationError, ValueError) as exc:
+        raise StoreCorrupted(f"a stored history entry cannot be read: {str(exc)[:300]}") from None
 
 
 def _parse_record(meta: dict[str, Any] | None) -> MemoryRecord:
     if not meta or "json" not in meta:
         raise StoreCorrupted("a stored record has no payload")
-    return MemoryRecord.model_validate_json(meta["json"])
+    try:
+        return MemoryRecord.model_validate_json(meta["json"])
+    except (ValidationError, ValueError) as exc:
+        raise StoreCorrupted(f"a stored record cannot be read: {str(exc)[:300]}") from None
+
+
+class Quarantine:
+    """Rows that cannot be parsed (e.g. a NaN written by an old version): skipped by every read,
+    remembered here and reported by `Governor.check` (which can move them aside); never fatal."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, str] = {}  # "<collection>:<id>" -> why
+
+    def parse_all(
+        self, collection: str, ids: Sequence[str], metas: Sequence[Any], parse: Callable[[Any], Any]
+    ) -> list[Any]:
+        out = []
+        for rid, meta in zip(ids, metas):
+            try:
+                out.append(parse(meta))
+            except StoreCorrupted as exc:
+                key = f"{collection}:{rid}"
+                if key not in self.rows:
+                    log.warning("quarantined unreadable row %s: %s", key, exc)
+                self.rows[key] = str(exc)
+                out.append(None)
+        return out
 
 
 class ChromaStore:
@@ -124,7 +183,24 @@ class ChromaStore:
             raise ConfigError("collection prefix needs at least 3 characters")
         self._client = client
         self.dim = dim
-        with translate("store", "open collections"):
+        self.quarantine = Quarantine()
+        self.path = _persist_path(client)  # the directory of an embedded store, None for a server
+        self._lock: chroma_lock.DirLock | None = getattr(client, "_memo_lock", None)
+        self._where = (
+            str(self.path) if self.path is not None else str(getattr(client, "_memo_where", "server"))
+        )
+        try:
+            self._open(client, prefix, embedder_name)
+        except BaseException:
+            self.close()
+            raise
+        self._migrate()
+
+    def _open(self, client: Any, prefix: str, embedder_name: str) -> None:
+        dim = self.dim
+        with translate("store", f"open collections {self._where}"):
+            if self.path is not None:
+                _refuse_foreign(client, prefix, self.path)
             self._records = client.get_or_create_collection(
                 f"{prefix}_records",
                 embedding_function=None,
@@ -141,7 +217,6 @@ class ChromaStore:
             self._history = client.get_or_create_collection(f"{prefix}_history", embedding_function=None)
             self._meta = client.get_or_create_collection(f"{prefix}_meta", embedding_function=None)
             self._max_batch = max(1, min(1000, int(getattr(client, "get_max_batch_size", lambda: 1000)())))
-        self._migrate()
 
     def _migrate(self) -> None:
         """Stores written before schema 2 get the composite scope keys on every record and history row
@@ -149,39 +224,64 @@ class ChromaStore:
         meta = dict(self._records.metadata or {})
         if int(meta.get("memo_schema") or 1) >= SCHEMA:
             return
-        with translate("store", "migrate to schema 2"):
+        with translate("store", f"migrate to schema 2 {self._where}"):
             for col, parse in ((self._records, _parse_record), (self._history, _parse_history)):
                 got = col.get(include=["metadatas"])
                 ids, metas = got["ids"], got["metadatas"] or []
                 for s in self._chunks(len(ids)):
                     part = range(s, min(len(ids), s + self._max_batch))
-                    col.update(
-                        ids=[ids[i] for i in part],
-                        metadatas=[{**metas[i], **_scope_keys(parse(metas[i]).scope)} for i in part],
-                    )
+                    good = [(i, p) for i, p in zip(part, self.quarantine.parse_all(
+                        col.name, [ids[i] for i in part], [metas[i] for i in part], parse)) if p is not None]  # fmt: skip
+                    if good:
+                        col.update(
+                            ids=[ids[i] for i, _ in good],
+                            metadatas=[{**metas[i], **_scope_keys(p.scope)} for i, p in good],
+                        )
             meta["memo_schema"] = SCHEMA
             self._records.modify(metadata=meta)
 
     # -- construction ---------------------------------------------------------------------
     @staticmethod
     def persistent_client(path: str | os.PathLike[str]) -> Any:
-        """An embedded Chroma client on a directory (created if needed)."""
+        """An embedded Chroma client on a directory (created if needed), locked for this process
+        (`StoreLocked` if another process has it open). A directory whose database was deleted,
+        emptied or damaged raises `StoreCorrupted` instead of opening as an empty memory."""
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        chroma_files.check_directory(path)
         with translate("store", f"open {path}"):
-            import chromadb
-
             os.makedirs(path, exist_ok=True)
-            return chromadb.PersistentClient(path=str(path), settings=_settings())
+        lock = chroma_lock.acquire(path)
+        try:
+            with translate("store", f"open {path}"):
+                import chromadb
+
+                client = chromadb.PersistentClient(path=str(path), settings=_settings())
+                client.list_collections()  # reads the database: a damaged page fails here
+        except BaseException:
+            lock.release()
+            raise
+        client._memo_lock = lock  # type: ignore[attr-defined]  # handed to the ChromaStore built on it (released by its close)
+        weakref.finalize(client, lock.release)  # a client dropped without a store never keeps the lock
+        return client
 
     @staticmethod
-    def server_client(host: str, port: int) -> Any:
-        """A client of a Chroma server (`chroma run`), checked with a heartbeat."""
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        with translate("store", f"connect {host}:{port}"):
-            import chromadb
-
-            client = chromadb.HttpClient(host=host, port=port, settings=_settings())
-            client.heartbeat()
+    def server_client(
+        host: str, port: int, *, ssl: bool = False, ca_file: str | None = None, token: str | None = None,
+        headers: dict[str, str] | None = None, timeout: float = 5.0, retries: int = 2, backoff: float = 0.2,
+    ) -> Any:  # fmt: skip
+        """A client of a Chroma server (`chroma run`), checked with a heartbeat. Every HTTP call is
+        bounded by `timeout` seconds and transport failures are retried `retries` times with
+        exponential backoff and jitter; then `StoreUnavailable` names host, port and cause.
+        `ssl`/`ca_file`/`token`/`headers` reach a server behind a TLS proxy with authentication."""
+        try:
+            opts = chroma_server.ServerOptions(
+                host=host, port=port, ssl=ssl, ca_file=ca_file, token=token, headers=headers, timeout=timeout,
+                retries=retries, backoff=backoff,
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise ConfigError(f"invalid server options: {exc.errors(include_url=False)}") from None
+        client = chroma_server.connect(opts)
+        client._memo_where = f"at {host}:{port}"
         return client
 
     @classmethod
@@ -189,8 +289,16 @@ class ChromaStore:
         return cls(cls.persistent_client(path), **kw)
 
     @classmethod
-    def server(cls, host: str, port: int, **kw: Any) -> ChromaStore:
-        return cls(cls.server_client(host, port), **kw)
+    def server(
+        cls, host: str, port: int, *, ssl: bool = False, ca_file: str | None = None, token: str | None = None,
+        headers: dict[str, str] | None = None, timeout: float = 5.0, retries: int = 2, backoff: float = 0.2,
+        **kw: Any,
+    ) -> ChromaStore:  # fmt: skip
+        client = cls.server_client(
+            host, port, ssl=ssl, ca_file=ca_file, token=token, headers=headers, timeout=timeout, retries=retries,
+            backoff=backoff,
+        )  # fmt: skip
+        return cls(client, **kw)
 
     @staticmethod
     def recorded_embedder(client: Any, prefix: str = "memo") -> str | None:
@@ -211,7 +319,7 @@ class ChromaStore:
         if not records:
             return
         if vectors is None:  # metadata-only change of existing records (same text): keep their vectors
-            with translate("store", "update records"):
+            with translate("store", f"update records {self._where}"):
                 for s in self._chunks(len(records)):
                     part = records[s : s + self._max_batch]
                     self._records.update(ids=[r.id for r in part], metadatas=[_record_meta(r) for r in part])
@@ -222,7 +330,7 @@ class ChromaStore:
             raise InvalidInput("one vector per record is required")
         if self.dim is not None and vectors.shape[1] != self.dim:
             raise InvalidInput(f"vector dimension {vectors.shape[1]} != store dimension {self.dim}")
-        with translate("store", "upsert records"):
+        with translate("store", f"upsert records {self._where}"):
             for s in self._chunks(len(records)):
                 part = records[s : s + self._max_batch]
                 self._records.upsert(
@@ -238,12 +346,11 @@ class ChromaStore:
         require_readable(scope)
         if not ids:
             return []
-        with translate("store", "get records"):
+        with translate("store", f"get records {self._where}"):
             got = self._records.get(ids=list(ids), include=["metadatas"])
         by_id = {}
-        for meta in got["metadatas"] or []:
-            rec = _parse_record(meta)
-            if scope.contains(rec.scope):
+        for rec in self._records_of(got["ids"], got["metadatas"] or []):
+            if rec is not None and scope.contains(rec.scope):
                 by_id[rec.id] = rec
         return [by_id[i] for i in ids if i in by_id]
 
@@ -260,22 +367,29 @@ class ChromaStore:
         q = np.asarray(vectors, dtype=np.float32)
         if len(q) == 0:
             return []
-        metas, vecs = self._scan(scope, flt, vectors=True)
+        ids, metas, vecs = self._scan(scope, flt, vectors=True)
         if not metas:
             return [[] for _ in q]
         dists = 1.0 - q.reshape(len(q), -1) @ vecs.T
         n = min(max(1, k), len(metas))
-        parsed: dict[int, MemoryRecord] = {}  # a neighbour of several queries is parsed once
+        parsed: dict[int, MemoryRecord | None] = {}  # a neighbour of several queries is parsed once
         out = []
         for row in dists:
             top = np.argpartition(row, n - 1)[:n] if n < len(row) else np.arange(len(row))
             top = top[np.lexsort((top, row[top]))]
-            out.append(
-                [(parsed.get(i) or parsed.setdefault(i, _parse_record(metas[i])), float(row[i])) for i in top]
-            )
+            for i in top:
+                if i not in parsed:
+                    parsed[i] = self._records_of([ids[i]], [metas[i]])[0]
+            out.append([(rec, float(row[i])) for i in top if (rec := parsed[i]) is not None])
         return out
 
-    def _scan(self, scope: Scope, flt: RecordFilter, vectors: bool) -> tuple[list[dict[str, Any]], Vectors]:
+    def _records_of(self, ids: Sequence[str], metas: Sequence[Any]) -> list[MemoryRecord | None]:
+        """Parsed records (None for a row that cannot be parsed: it is quarantined, not fatal)."""
+        return self.quarantine.parse_all("records", ids, metas, _parse_record)
+
+    def _scan(
+        self, scope: Scope, flt: RecordFilter, vectors: bool
+    ) -> tuple[list[str], list[dict[str, Any]], Vectors]:
         """The stored metadata (and vectors) of the scope's records that pass `flt`, in insertion order."""
         require_readable(scope)
         include = ["embeddings", "metadatas"] if vectors else ["metadatas"]
@@ -283,22 +397,24 @@ class ChromaStore:
         if flt.kinds is not None and Kind.EPISODE not in flt.kinds:
             # raw turns, the bulk of a scope, stay in Chroma (a `$ne` clause costs no scan, unlike `$eq`)
             where = {"$and": [where, {"kind": {"$ne": Kind.EPISODE.value}}]}
-        with translate("store", "read scope"):
+        with translate("store", f"read scope {self._where}"):
             got = self._records.get(where=where, include=include)
+        ids = got.get("ids") or []
         metas = got.get("metadatas") or []
         embs = got.get("embeddings")
         matches = _meta_filter(flt)
         keep = [i for i, m in enumerate(metas) if m and matches(m)]
+        kept = ([ids[i] for i in keep], [metas[i] for i in keep])
         if not vectors or not keep:
-            return [metas[i] for i in keep], np.zeros((0, self.dim or 0), dtype=np.float32)
+            return kept[0], kept[1], np.zeros((0, self.dim or 0), dtype=np.float32)
         assert embs is not None
-        return [metas[i] for i in keep], np.asarray([embs[i] for i in keep], dtype=np.float32)
+        return kept[0], kept[1], np.asarray([embs[i] for i in keep], dtype=np.float32)
 
     def list_records(
         self, scope: Scope, flt: RecordFilter, limit: int | None = None, offset: int = 0
     ) -> list[MemoryRecord]:
-        metas, _ = self._scan(scope, flt, vectors=False)
-        recs = [r for r in map(_parse_record, metas) if scope.contains(r.scope)]
+        ids, metas, _ = self._scan(scope, flt, vectors=False)
+        recs = [r for r in self._records_of(ids, metas) if r is not None and scope.contains(r.scope)]
         recs.sort(key=lambda r: (r.created_at, r.id))
         end = None if limit is None else offset + limit
         return recs[offset:end]
@@ -307,31 +423,31 @@ class ChromaStore:
         require_readable(scope)
         if not ids:
             return {}
-        with translate("store", "fetch"):
+        with translate("store", f"fetch {self._where}"):
             got = self._records.get(ids=list(ids), include=["embeddings", "metadatas"])
         out: dict[str, tuple[MemoryRecord, Vectors]] = {}
-        for rid, emb, meta in zip(got["ids"], got["embeddings"], got["metadatas"]):
-            rec = _parse_record(meta)
-            if scope.contains(rec.scope):
+        recs = self._records_of(got["ids"], got["metadatas"])
+        for rid, emb, rec in zip(got["ids"], got["embeddings"], recs):
+            if rec is not None and scope.contains(rec.scope):
                 out[rid] = (rec, np.asarray(emb, dtype=np.float32))
         return out
 
     def snapshot(self, scope: Scope, flt: RecordFilter) -> tuple[list[MemoryRecord], Vectors]:
-        metas, vecs = self._scan(scope, flt, vectors=True)
-        recs = [_parse_record(m) for m in metas]
-        keep = [i for i, r in enumerate(recs) if scope.contains(r.scope)]
-        keep.sort(key=lambda i: recs[i].created_at)  # stable: ties keep the store's insertion order
+        ids, metas, vecs = self._scan(scope, flt, vectors=True)
+        parsed = self._records_of(ids, metas)
+        recs = {i: r for i, r in enumerate(parsed) if r is not None and scope.contains(r.scope)}
+        keep = sorted(recs, key=lambda i: recs[i].created_at)  # stable: ties keep the insertion order
         return [recs[i] for i in keep], vecs[keep] if keep else vecs[:0]
 
     def delete(self, scope: Scope, ids: Sequence[str]) -> None:
         visible = self.get(scope, ids)
         if visible:
-            with translate("store", "delete"):
+            with translate("store", f"delete {self._where}"):
                 self._records.delete(ids=[r.id for r in visible])
             self.bump_revision(r.scope for r in visible)
 
     def scopes(self, tenant: str) -> list[Scope]:
-        with translate("store", "list scopes"):
+        with translate("store", f"list scopes {self._where}"):
             got = self._records.get(where={"tenant": {"$eq": tenant}}, include=["metadatas"])
         found = {
             Scope(**{k: (m.get(k) or None) for k in _SCOPE_KEYS if k != "tenant"}, tenant=tenant)
@@ -343,7 +459,7 @@ class ChromaStore:
     def append_history(self, entries: Sequence[HistoryEntry]) -> None:
         if not entries:
             return
-        with translate("store", "append history"):
+        with translate("store", f"append history {self._where}"):
             for s in self._chunks(len(entries)):
                 part = entries[s : s + self._max_batch]
                 self._history.upsert(
@@ -365,9 +481,10 @@ class ChromaStore:
                 )
 
     def _read_history(self, where: dict[str, Any]) -> list[HistoryEntry]:
-        with translate("store", "read history"):
+        with translate("store", f"read history {self._where}"):
             got = self._history.get(where=where, include=["metadatas"])
-        out = [_parse_history(m) for m in got["metadatas"] or []]
+        parsed = self.quarantine.parse_all("history", got["ids"], got["metadatas"] or [], _parse_history)
+        out: list[HistoryEntry] = [e for e in parsed if e is not None]
         return sorted(out, key=lambda e: (e.at, e.version))
 
     def history(self, scope: Scope, record_id: str | None = None) -> list[HistoryEntry]:
@@ -379,7 +496,7 @@ class ChromaStore:
         entries = self.history(scope)
         wanted = None if record_ids is None else set(record_ids)
         ids = [e.id for e in entries if wanted is None or e.record_id in wanted]
-        with translate("store", "delete history"):
+        with translate("store", f"delete history {self._where}"):
             for s in self._chunks(len(ids)):
                 self._history.delete(ids=ids[s : s + self._max_batch])
 
@@ -388,13 +505,13 @@ class ChromaStore:
 
     # -- revisions and meta ---------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        with translate("store", "read meta"):
+        with translate("store", f"read meta {self._where}"):
             got = self._meta.get(ids=[key], include=["documents"])
         docs = got.get("documents") or []
         return docs[0] if docs else None
 
     def set_meta(self, key: str, value: str) -> None:
-        with translate("store", "write meta"):
+        with translate("store", f"write meta {self._where}"):
             self._meta.upsert(ids=[key], embeddings=[_UNIT], documents=[value], metadatas=[{"kind": "meta"}])
 
     def revision(self, scope: Scope) -> str:
@@ -405,7 +522,7 @@ class ChromaStore:
         keys = revision_keys(scopes)
         if not keys:
             return
-        with translate("store", "write revision"):
+        with translate("store", f"write revision {self._where}"):
             self._meta.upsert(
                 ids=keys,
                 embeddings=[_UNIT for _ in keys],
@@ -415,7 +532,7 @@ class ChromaStore:
 
     def raw_dump(self) -> dict[str, Any]:
         """Everything Chroma holds, as stored (documents and metadata): for erasure proofs and tests."""
-        with translate("store", "dump"):
+        with translate("store", f"dump {self._where}"):
             return {
                 name: col.get(include=["documents", "metadatas"])
                 for name, col in (
@@ -425,7 +542,45 @@ class ChromaStore:
                 )
             }
 
+    # -- files (embedded stores) --------------------------------------------------------------
+    def purge_files(self) -> dict[str, int]:
+        """Physically remove deleted and superseded data from the store's files (`chroma_files.purge`).
+        For an embedded store only; a server's operator runs `Governor.purge_files(path)` on its host."""
+        if self.path is None:
+            raise InvalidInput("purge_files works on an embedded store; for a server see docs/reliability.md")
+        _ERASED_IN_THIS_PROCESS.add(str(self.path))
+        return chroma_files.purge(self.path)
+
+    def purge_scope_rows(self, scope: Scope) -> int:
+        """Delete every record and history row carrying `scope`'s key, parsed or not (erasure must
+        reach quarantined rows too). Returns how many rows were deleted."""
+        require_readable(scope)
+        gone: set[str] = set()
+        with translate("store", f"purge scope {self._where}"):
+            for col in (self._records, self._history):
+                ids = col.get(where=_where(scope), include=[])["ids"]
+                for s in self._chunks(len(ids)):
+                    col.delete(ids=ids[s : s + self._max_batch])
+                gone.update(ids)
+        for key in [k for k in self.quarantine.rows if k.split(":", 1)[1] in gone]:
+            del self.quarantine.rows[key]
+        if gone:
+            self.bump_revision([scope])
+        return len(gone)
+
     def close(self) -> None:
-        # PersistentClient has no close; dropping references lets the process release it
+        """Release Chroma's client (the last one of a directory stops its system, so a later open
+        reads the files afresh, not another process's stale cache), then the directory lock."""
+        client, self._client = self._client, None
         self._records = self._history = self._meta = None
-        self._client = None
+        closer = getattr(client, "close", None)
+        if closer is not None:
+            with translate("store", f"close {self._where}"):
+                closer()
+        if self.path is not None and str(self.path) in _ERASED_IN_THIS_PROCESS:
+            # stopping Chroma persists its HNSW buffers, whose unused bytes can hold heap copies of
+            # text erased earlier in this process: zero them again (chroma_files.scrub_hnsw)
+            chroma_files.scrub_all_hnsw(self.path)
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

@@ -26,7 +26,7 @@ EXPECTED: dict[str, set[str]] = {
     },
     "agent": {"read_memory", "search", "write_memory", "delete_memory"},
     "reviewer": {"review", "read_pending"},
-    "auditor": {"read_audit", "export_audit", "verify_erasure"},
+    "auditor": {"read_audit", "export_audit", "verify_erasure", "check"},
     "admin": {op.value for op in Operation},
 }
 

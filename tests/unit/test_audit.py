@@ -19,7 +19,6 @@ from shared_core.governance.audit import (
     AuditBackend,
     AuditEvent,
     AuditLog,
-    FileAuditBackend,
     InMemoryAuditBackend,
     build_event,
     compute_hash,
@@ -27,6 +26,7 @@ from shared_core.governance.audit import (
     redact_payload,
     verify,
 )
+from shared_core.governance.audit_file import FileAuditBackend
 from shared_core.models import Scope
 
 ALICE = Scope(tenant="acme", user="alice")
@@ -472,3 +472,30 @@ def test_file_backend_processes(tmp_path: Path) -> None:
 
 def test_payload_digest_is_order_independent() -> None:
     assert payload_digest({"a": 1, "b": 2}) == payload_digest({"b": 2, "a": 1})
+
+
+def test_no_memo_module_imports_fcntl_at_import_time() -> None:
+    """`fcntl` is POSIX only: MeMo imports it inside the functions that lock (FileAuditBackend,
+    the embedded store's directory lock), never at module level, so `import shared_core` works on
+    Windows."""
+    import ast
+    from pathlib import Path
+
+    import shared_core
+
+    offenders = []
+    for path in Path(shared_core.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        todo: list[ast.stmt] = list(tree.body)
+        while todo:  # module level, including inside top-level if/try blocks
+            node = todo.pop()
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + (
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+                )
+                if "fcntl" in names:
+                    offenders.append(str(path))
+            elif isinstance(node, ast.If | ast.Try):
+                todo += node.body + node.orelse + getattr(node, "finalbody", [])
+                todo += [s for h in getattr(node, "handlers", []) for s in h.body]
+    assert offenders == []

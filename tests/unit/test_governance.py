@@ -291,3 +291,18 @@ def test_superseded_memory_shows_replacement(mem: Memory, alice: Scope, clock: M
         "where did Alice live before", scope=alice, k=5, kinds=["fact"], include_superseded=True
     )
     assert any("Paris" in h.record.text for h in before)
+
+
+def test_each_store_gets_its_own_pii_hash_key(tmp_path: Path) -> None:
+    from shared_core.store.audit import pii_hash_key
+
+    one = Memory.open(tmp_path / "one", embedder=HashingEmbedder())
+    two = Memory.open(tmp_path / "two", embedder=HashingEmbedder())
+    key = pii_hash_key(one.store)
+    assert len(key) == 64 and int(key, 16) and key != pii_hash_key(two.store)
+    assert key != GovernancePolicy().hash_key
+    one.close()
+    again = Memory.open(tmp_path / "one", embedder=HashingEmbedder())
+    assert pii_hash_key(again.store) == key  # kept with the store
+    again.close()
+    two.close()
