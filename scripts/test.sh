@@ -14,6 +14,7 @@ echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check shared_c
 echo "== mypy"; .venv/bin/mypy shared_core benchmarks/memo_bench langchain_memo llamaindex_memo
 echo "== examples (offline)"; bash scripts/run_examples.sh
 echo "== browser (Debian chromium + chromedriver for the inspector tests)"; bash scripts/install_browser.sh
+echo "== nginx (TLS + token proxy in front of chroma run, tests/integration/test_server_tls.py)"; bash scripts/install_nginx.sh
 echo "== tests"
 .venv/bin/python -m pytest -p no:cacheprovider -q --disable-socket --allow-unix-socket \
   --allow-hosts=127.0.0.1,localhost "$@"
