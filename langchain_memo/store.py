@@ -218,6 +218,7 @@ class MemoStore(BaseStore):
             return ns[: len(prefix)] == prefix and all(_compare_values(self._item(r).value.get(k), v) for k, v in flt.items())  # fmt: skip
 
         out: list[tuple[MemoryRecord, float | None]]
+        no_score: float | None = None
         if op.query:
             k = (
                 min(op.offset + op.limit, self.memory.config.limits.max_k)
@@ -232,9 +233,11 @@ class MemoStore(BaseStore):
                 scoreless = [r for r in self._records(scope, {**meta, _IDX: False}) if keep(r)]
                 out += [(r, None) for r in scoreless[: op.limit - len(out)]]
         elif exact:
-            out = [(r, None) for r in self._records(scope, meta, op.limit, op.offset) if self._live(r)]  # type: ignore[misc]
+            out = [(r, no_score) for r in self._records(scope, meta, op.limit, op.offset) if self._live(r)]
         else:
-            out = [(r, None) for r in self._records(scope, meta) if keep(r)][op.offset : op.offset + op.limit]  # type: ignore[misc]
+            out = [(r, no_score) for r in self._records(scope, meta) if keep(r)][
+                op.offset : op.offset + op.limit
+            ]
         self._refresh(scope, (r for r, _ in out), op.refresh_ttl)
         return [self._item(r, s, search=True) for r, s in out]  # type: ignore[misc]
 
