@@ -5,14 +5,24 @@ Nothing here scores, filters or decides anything: it only converts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Union
 
 from langchain_core.documents import Document
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    message_to_dict,
+    messages_from_dict,
+)
 
 from shared_core import AsyncMemory, Hit, InvalidInput, Memory, MemoryRecord, Scope, validate
+from shared_core.models import Turn
 
 MemoryLike = Union[Memory, AsyncMemory]
 ScopeResolver = Callable[[Any, Mapping[str, Any]], Scope]
@@ -41,17 +51,37 @@ def text_of(message: BaseMessage) -> str:
     return str(message.text)
 
 
+LC_MESSAGE = "lc_message"  # the turn's metadata key holding the serialized LangChain message
+TURN_METADATA = "metadata" in Turn.model_fields  # core's `Turn.metadata` (exact round-trips) has landed
+
+
+def stand_in(message: BaseMessage) -> str:
+    """The searchable text of a message: its text, else what it carries (tool calls, non-text blocks)."""
+    text = text_of(message)
+    if text.strip():
+        return text
+    calls = [
+        f"{c['name']}({json.dumps(c['args'], ensure_ascii=False)})"
+        for c in getattr(message, "tool_calls", [])
+    ]
+    blocks = [str(b.get("type", "block")) for b in message.content if isinstance(b, dict)] if isinstance(message.content, list) else []  # fmt: skip
+    return f"[{message.type}: " + ", ".join(["tool call " + c for c in calls] + blocks or ["empty"]) + "]"
+
+
 def to_turns(messages: Sequence[BaseMessage], now: datetime | None = None) -> list[dict[str, Any]]:
     """LangChain messages -> `add_messages` turns. With `now`, turn i is stamped `now + i µs` so the
-    order of messages given in one call survives in `recent_turns` (the core stamps them all `now`)."""
+    order of messages given in one call survives in `recent_turns` (the core stamps them all `now`).
+    The whole message (tool calls, `tool_call_id`, content blocks) rides in the turn's metadata."""
     turns = []
     for i, m in enumerate(messages):
         turn: dict[str, Any] = {
             "role": _ROLE.get(m.type, "user"),
-            "content": text_of(m),
+            "content": stand_in(m),
             "id": m.id,
             "name": m.name,
         }
+        if TURN_METADATA:
+            turn["metadata"] = {LC_MESSAGE: json.dumps(message_to_dict(m), ensure_ascii=False)}
         if now is not None:
             turn["timestamp"] = now + timedelta(microseconds=i)
         turns.append(turn)
@@ -60,6 +90,12 @@ def to_turns(messages: Sequence[BaseMessage], now: datetime | None = None) -> li
 
 def to_message(record: MemoryRecord) -> BaseMessage:
     """A raw turn (kind episode) -> the LangChain message it was stored from."""
+    raw = record.metadata.get(LC_MESSAGE)
+    if isinstance(raw, str):
+        try:
+            return messages_from_dict([json.loads(raw)])[0]
+        except (ValueError, KeyError, TypeError):  # not a message: rebuild it from the text below
+            pass
     role = str(record.metadata.get("role", "user"))
     speaker = record.provenance.speaker
     name = speaker if speaker and speaker != role else None

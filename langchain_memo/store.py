@@ -227,11 +227,14 @@ class MemoStore(BaseStore):
             )
             kw: dict[str, Any] = {"metadata": {**meta, _IDX: True}} if self._pushdown else {}
             hits = self.memory.search(op.query, scope, k=k, kinds=[Kind.FACT], **kw)
-            ranked = [(h.record, h.score) for h in hits if _ID in h.record.metadata and h.record.metadata.get(_IDX) is not False and keep(h.record)]  # fmt: skip
+            ranked: list[tuple[MemoryRecord, float | None]] = [(h.record, h.score) for h in hits if _ID in h.record.metadata and h.record.metadata.get(_IDX) is not False and keep(h.record)]  # fmt: skip
             out = list(ranked[op.offset : op.offset + op.limit])
-            if len(out) < op.limit:  # InMemoryStore fills up with items that have no vector
-                scoreless = [r for r in self._records(scope, {**meta, _IDX: False}) if keep(r)]
-                out += [(r, None) for r in scoreless[: op.limit - len(out)]]
+            if len(out) < op.limit:  # like InMemoryStore, every item of the prefix can come back
+                seen = {r.id for r, _ in ranked}
+                rest = [r for r in self._records(scope, meta) if r.id not in seen and keep(r)]
+                rest.sort(key=lambda r: r.metadata.get(_IDX) is False)  # items with no vector last
+                skip = max(0, op.offset - len(ranked))
+                out += [(r, no_score) for r in rest[skip : skip + op.limit - len(out)]]
         elif exact:
             out = [(r, no_score) for r in self._records(scope, meta, op.limit, op.offset) if self._live(r)]
         else:

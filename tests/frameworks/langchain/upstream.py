@@ -1,0 +1,100 @@
+"""The frameworks' own test suites, run against MeMo's adapters with only the class swapped.
+
+    python tests/frameworks/langchain/upstream.py [--suite NAME] [--cache DIR]
+
+Downloads the source distributions of the *installed* versions (`pip download --no-binary :all: --no-deps`,
+cached in `$MEMO_UPSTREAM_CACHE` or `~/.cache/memo-upstream`), extracts the test files listed in `SUITES`
+and runs each suite in its own pytest process (its own `tests` package and rootdir) with the plugin
+`memo_swap` (this directory), which swaps `InMemoryStore` / `InMemoryChatMessageHistory` in each test
+module for MeMo's adapter and marks the deliberate differences of docs/adapters.md as strict xfails.
+Prints one JSON line per suite: passed / failed / xfailed (excused) / skipped, and the command.
+Exit status 0 when no suite has a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# suite -> (distribution, files inside the sdist's tests/ to run, helper files they import)
+SUITES: dict[str, tuple[str, list[str], list[str]]] = {
+    "langgraph-checkpoint-store": (
+        "langgraph-checkpoint", ["tests/test_store.py"], ["tests/__init__.py", "tests/embed_test_utils.py"],
+    ),
+    "langchain-core-chat-history": (
+        "langchain-core",
+        ["tests/unit_tests/chat_history/test_chat_history.py", "tests/unit_tests/runnables/test_history.py"],
+        ["tests/__init__.py", "tests/unit_tests/__init__.py", "tests/unit_tests/chat_history/__init__.py",
+         "tests/unit_tests/runnables/__init__.py", "tests/unit_tests/pydantic_utils.py"],
+    ),
+}  # fmt: skip
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MEMO_UPSTREAM_CACHE") or Path.home() / ".cache" / "memo-upstream")
+
+
+def sdist(dist: str, cache: Path) -> Path:
+    """The installed version's sdist, downloaded once into the cache."""
+    version = importlib.metadata.version(dist)
+    stem = f"{dist.replace('-', '_')}-{version}"
+    found = [p for p in cache.glob("*.tar.gz") if re.sub(r"[-_.]+", "_", p.name.lower()).startswith(re.sub(r"[-_.]+", "_", stem.lower()) + "_tar")]  # fmt: skip
+    if found:
+        return found[0]
+    cache.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps", "-q", "-d", str(cache), f"{dist}=={version}"]  # fmt: skip
+    subprocess.run(cmd, check=True)
+    return sdist(dist, cache)
+
+
+def extract(name: str, cache: Path) -> Path:
+    dist, tests, helpers = SUITES[name]
+    archive = sdist(dist, cache)
+    root = cache / "suites" / name / archive.name.removesuffix(".tar.gz")
+    with tarfile.open(archive) as tar:
+        top = tar.getnames()[0].split("/")[0]
+        for rel in tests + helpers:
+            member = tar.extractfile(f"{top}/{rel}")
+            if member is None:
+                raise FileNotFoundError(f"{rel} not in {archive.name}")
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(member.read())
+    return root
+
+
+def run(name: str, cache: Path) -> dict[str, object]:
+    root = extract(name, cache)
+    report = root / "report.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parents[2]), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "memo_swap", "-p", "no:cacheprovider", "--rootdir", str(root),
+           "-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function", "-W", "ignore::DeprecationWarning",
+           *SUITES[name][1]]  # fmt: skip
+    env["MEMO_SWAP_REPORT"] = str(report)
+    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+    counts = json.loads(report.read_text()) if report.exists() else {}
+    return {"suite": name, "dist": SUITES[name][0], "version": importlib.metadata.version(SUITES[name][0]),
+            **counts, "exit": done.returncode, "command": " ".join(cmd[1:]), "tail": done.stdout[-1500:]}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", action="append", choices=sorted(SUITES))
+    parser.add_argument("--cache", type=Path, default=None)
+    args = parser.parse_args()
+    results = [run(n, args.cache or cache_dir()) for n in args.suite or sorted(SUITES)]
+    for r in results:
+        print(json.dumps(r))
+    return 0 if all(r["exit"] == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
