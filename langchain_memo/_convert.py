@@ -6,6 +6,7 @@ Nothing here scores, filters or decides anything: it only converts.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Union
@@ -23,6 +24,20 @@ from langchain_core.messages import (
 
 from shared_core import AsyncMemory, Hit, InvalidInput, Memory, MemoryRecord, Scope, validate
 from shared_core.models import Turn
+
+try:  # guard adds `shared_core.render.as_data`, the one rule for showing stored text; until then, the same here
+    from shared_core.render import as_data as _core_as_data  # type: ignore[attr-defined,unused-ignore]
+except ImportError:
+    _core_as_data = None
+_UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def as_data(text: str) -> str:
+    """Stored text as one line of data: line breaks, ANSI and other control characters escaped."""
+    if _core_as_data is not None:
+        return str(_core_as_data(text))
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
 
 MemoryLike = Union[Memory, AsyncMemory]
 ScopeResolver = Callable[[Any, Mapping[str, Any]], Scope]
@@ -108,7 +123,7 @@ def to_document(hit: Hit) -> Document:
     rec = hit.record
     return Document(
         id=rec.id,
-        page_content=rec.text,
+        page_content=as_data(rec.text),  # shown as data: no line can pose as another turn
         metadata={
             "id": rec.id,
             "score": hit.score,

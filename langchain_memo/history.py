@@ -72,6 +72,13 @@ class MemoChatMessageHistory(BaseChatMessageHistory):
         turns = to_turns(messages, self.memory.clock.now())
         await self._amemory.add_messages(turns, self.scope, session_id=self.session_id)
 
+    def __eq__(self, other: object) -> bool:  # like InMemoryChatMessageHistory: equal messages
+        if not isinstance(other, MemoChatMessageHistory):
+            return NotImplemented
+        return self.messages == other.messages
+
+    __hash__ = None  # type: ignore[assignment]
+
     def clear(self) -> None:
         self.memory.clear_session(self.scope, self.session_id)
 

@@ -25,7 +25,7 @@ from pydantic import ConfigDict
 
 from shared_core import AsyncMemory, Context, InvalidInput, Kind, Memory, MemoryRecord, Scope, validate
 
-from ._convert import sync_memory, to_message, to_turns
+from ._convert import as_data, sync_memory, text_of, to_message, to_turns
 
 __all__ = ["MemoMemory"]
 
@@ -74,7 +74,8 @@ class MemoMemory(BaseMemory):
         messages = [to_message(t) for t in turns]
         if self.return_messages:
             return {self.memory_key: ([SystemMessage(ctx.text)] if ctx.text else []) + messages}
-        chat = get_buffer_string(messages, human_prefix=self.human_prefix, ai_prefix=self.ai_prefix)
+        lines = [m.model_copy(update={"content": as_data(text_of(m))}) for m in messages]  # one line each
+        chat = get_buffer_string(lines, human_prefix=self.human_prefix, ai_prefix=self.ai_prefix)
         return {self.memory_key: "\n".join(x for x in (ctx.text, chat) if x)}
 
     def _exchange(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> list[dict[str, Any]]:

