@@ -182,6 +182,24 @@ class MemoStore(BaseStore):
         self._refresh(scope, recs[:1], op.refresh_ttl)
         return self._item(recs[0]) if recs else None
 
+    def _record(self, op: PutOp, value: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The text and metadata of the record holding an item."""
+        ns, ttl = op.namespace, op.ttl
+        try:
+            raw = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"store values must be JSON-serialisable dicts: {exc}") from None
+        meta: dict[str, Any] = {
+            _NS: _prefix(ns, len(ns)), _KEY: _enc(op.key), _VALUE: raw, _ID: _item_id(ns, op.key),
+            _IDX: op.index is not False, _TTL: float(ttl or 0.0),
+            _EXP: (self.memory.clock.now() + timedelta(minutes=ttl)).timestamp() if ttl else 0.0,
+            **{f"lg_p{n}": _prefix(ns, n) for n in range(min(len(ns), _DEPTH) + 1)},
+            **{f"lg_v.{f}": v for f, v in list(value.items())[:_FIELDS] if _pushable(f, v)},
+        }  # fmt: skip
+        paths = self.fields if op.index is None or op.index is False else list(op.index)
+        texts = [t for p in paths for t in get_text_at_path(value, tokenize_path(p)) if str(t).strip()]
+        return (" ".join(map(str, texts)) or raw)[: self.memory.config.limits.max_text_chars], meta
+
     def _put(self, op: PutOp) -> None:
         ns, scope = op.namespace, self._scope(op.namespace)
         with self._lock:
@@ -190,28 +208,11 @@ class MemoStore(BaseStore):
                 self.memory.delete([r.id for r in (found if op.value is None else found[1:])], scope)
             if op.value is None:
                 return
-            try:
-                raw = json.dumps(dict(op.value), ensure_ascii=False)
-            except (TypeError, ValueError) as exc:
-                raise InvalidInput(f"store values must be JSON-serialisable dicts: {exc}") from None
-            ttl = op.ttl if op.ttl is not None else None
-            meta: dict[str, Any] = {
-                _NS: _prefix(ns, len(ns)), _KEY: _enc(op.key), _VALUE: raw, _ID: _item_id(ns, op.key),
-                _IDX: op.index is not False, _TTL: float(ttl or 0.0),
-                _EXP: (self.memory.clock.now() + timedelta(minutes=ttl)).timestamp() if ttl else 0.0,
-                **{f"lg_p{n}": _prefix(ns, n) for n in range(min(len(ns), _DEPTH) + 1)},
-                **{f"lg_v.{f}": v for f, v in list(op.value.items())[:_FIELDS] if _pushable(f, v)},
-            }  # fmt: skip
-            paths = self.fields if op.index is None or op.index is False else list(op.index)
-            texts = [
-                t for p in paths for t in get_text_at_path(dict(op.value), tokenize_path(p)) if str(t).strip()
-            ]
-            text = (" ".join(map(str, texts)) or raw)[: self.memory.config.limits.max_text_chars]
+            text, meta = self._record(op, dict(op.value))
             if found:
                 try:
-                    self.memory.update(
-                        found[0].id, scope, text=None if text == found[0].text else text, metadata=meta
-                    )
+                    new_text = None if text == found[0].text else text
+                    self.memory.update(found[0].id, scope, text=new_text, metadata=meta)
                     return
                 except NotFound:  # deleted by another process meanwhile: write it anew
                     pass
