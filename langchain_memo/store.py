@@ -22,10 +22,8 @@ Lookups by key are metadata-filtered reads, not listings (with the core's metada
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import json
-import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -52,57 +50,29 @@ from langgraph.store.memory import _compare_values, _does_match  # InMemoryStore
 from shared_core import InvalidInput, Kind, Memory, MemoryRecord, NotFound, Scope, ScopeError
 
 from ._convert import MemoryLike, sync_memory
+from ._store_layout import (
+    _DEPTH,
+    _EXP,
+    _FIELDS,
+    _ID,
+    _IDX,
+    _KEY,
+    _NS,
+    _TTL,
+    _VALUE,
+    _dec,
+    _enc,
+    _item_id,
+    _namespace,
+    _prefix,
+    _pushable,
+    _value,
+    langmem_user,
+)
 
 __all__ = ["MemoStore", "langmem_user"]
 
-_NS, _KEY, _VALUE, _ID, _IDX, _EXP, _TTL = (
-    "lg_ns",
-    "lg_key",
-    "lg_value",
-    "lg_id",
-    "lg_idx",
-    "lg_exp",
-    "lg_ttl",
-)
-_DEPTH = 8  # prefixes up to this length are pushed down to the store as metadata equality
-_FIELDS, _SHORT = 12, 256  # short string fields (the first 12 of a value) pushed down for `filter` equality
 _LOCKS: weakref.WeakKeyDictionary[Memory, threading.RLock] = weakref.WeakKeyDictionary()
-_BARE = re.compile(r"(?<=[:\[,])(\s*)(\[[A-Z_]+\])(?=\s*[,\]}])")  # a redacted number: quote it back
-
-
-def langmem_user(namespace: tuple[str, ...]) -> str | None:
-    """The default mapping: LangMem's `("memories", user_id, ...)` names the user; other namespaces don't."""
-    return namespace[1] if len(namespace) >= 2 and namespace[0] == "memories" else None
-
-
-def _pushable(field: str, value: Any) -> bool:
-    return (
-        isinstance(value, str) and 0 < len(value) <= _SHORT and field.isprintable() and 0 < len(field) <= 100
-    )
-
-
-_HEX, _LETTERS = str.maketrans("0123456789", "ghijklmnop"), str.maketrans("ghijklmnop", "0123456789")
-
-
-def _enc(text: str) -> str:
-    """Namespaces and keys are addresses, kept exact: letters only, which no PII pattern rewrites."""
-    return text.encode().hex().translate(_HEX)
-
-
-def _dec(value: object) -> str:
-    return bytes.fromhex(str(value).translate(_LETTERS)).decode()
-
-
-def _prefix(ns: tuple[str, ...], n: int) -> str:
-    return _enc(json.dumps(list(ns[:n]), ensure_ascii=False))
-
-
-def _namespace(rec: MemoryRecord) -> tuple[str, ...]:
-    return tuple(json.loads(_dec(rec.metadata[_NS])))
-
-
-def _item_id(ns: tuple[str, ...], key: str) -> str:  # letters only: nothing a PII pattern could match
-    return hashlib.sha256(json.dumps([list(ns), key]).encode()).hexdigest().translate(str.maketrans("0123456789", "ghijklmnop"))  # fmt: skip
 
 
 class MemoStore(BaseStore):
@@ -154,11 +124,7 @@ class MemoStore(BaseStore):
         return not exp or float(exp) > self.memory.clock.now().timestamp()
 
     def _item(self, rec: MemoryRecord, score: float | None = None, search: bool = False) -> Item:
-        raw = str(rec.metadata[_VALUE])
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:  # the engine redacted a number that looked like PII
-            value = json.loads(_BARE.sub(r'\1"\2"', raw))
+        value = _value(rec)
         args = {
             "namespace": _namespace(rec), "key": _dec(rec.metadata[_KEY]),
             "value": value, "created_at": rec.created_at, "updated_at": rec.updated_at,
