@@ -20,7 +20,9 @@ from langchain_core.messages import (
     ToolMessage,
     message_to_dict,
     messages_from_dict,
+    trim_messages,
 )
+from langchain_core.messages.utils import count_tokens_approximately
 
 from shared_core import AsyncMemory, Hit, InvalidInput, Memory, MemoryRecord, Scope, validate
 from shared_core.models import Turn
@@ -101,6 +103,21 @@ def to_turns(messages: Sequence[BaseMessage], now: datetime | None = None) -> li
             turn["timestamp"] = now + timedelta(microseconds=i)
         turns.append(turn)
     return turns
+
+
+def window(
+    messages: list[BaseMessage], *, max_tokens: int | None, bounded: bool,
+    token_counter: Callable[[list[BaseMessage]], int] | None = None,
+) -> list[BaseMessage]:  # fmt: skip
+    """The latest messages within `max_tokens` (like `trim_messages(strategy="last")`); a bounded window
+    (a token or message limit) always starts on a user turn."""
+    if max_tokens is not None:
+        messages = trim_messages(messages, max_tokens=max_tokens, strategy="last", start_on="human",
+                                 token_counter=token_counter or count_tokens_approximately)  # fmt: skip
+    if bounded or max_tokens is not None:
+        while messages and not isinstance(messages[0], HumanMessage):
+            messages = messages[1:]
+    return messages
 
 
 def to_message(record: MemoryRecord) -> BaseMessage:

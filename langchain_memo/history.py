@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from langchain_core.chat_history import BaseChatMessageHistory
-from langchain_core.messages import BaseMessage, HumanMessage, trim_messages
-from langchain_core.messages.utils import count_tokens_approximately
+from langchain_core.messages import BaseMessage
 
 from shared_core import AsyncMemory, MemoryRecord, Scope, validate
 
-from ._convert import MemoryLike, sync_memory, to_message, to_turns
+from ._convert import MemoryLike, sync_memory, to_message, to_turns, window
 
 __all__ = ["MemoChatMessageHistory"]
 
@@ -39,17 +38,11 @@ class MemoChatMessageHistory(BaseChatMessageHistory):
         self.scope = validate.scope(scope)
         self.session_id = validate.identifier(session_id, "session_id")
         self.max_messages, self.max_tokens = max_messages or 0, max_tokens
-        self.token_counter = token_counter or count_tokens_approximately
+        self.token_counter = token_counter
 
     def _window(self, turns: Sequence[MemoryRecord]) -> list[BaseMessage]:
-        messages = [to_message(t) for t in turns]
-        if self.max_tokens is not None:
-            messages = trim_messages(messages, max_tokens=self.max_tokens, token_counter=self.token_counter,
-                                     strategy="last", start_on="human")  # fmt: skip
-        if self.max_tokens is not None or self.max_messages:
-            while messages and not isinstance(messages[0], HumanMessage):
-                messages.pop(0)
-        return messages
+        return window([to_message(t) for t in turns], max_tokens=self.max_tokens,
+                      bounded=bool(self.max_messages), token_counter=self.token_counter)  # fmt: skip
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
