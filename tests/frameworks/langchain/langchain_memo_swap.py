@@ -1,4 +1,4 @@
-"""pytest plugin for the upstream suites (`upstream.py`): swap the built-in class for MeMo's adapter.
+"""pytest plugin for the upstream suites (`langchain_upstream.py`): swap the built-in class for MeMo's adapter.
 
 Every test module that imported `InMemoryStore` or `InMemoryChatMessageHistory` gets MeMo's class under
 that name (nothing else in the test changes). Each store or history is a fresh tenant/session of one

@@ -1,11 +1,11 @@
 """The frameworks' own test suites, run against MeMo's adapters with only the class swapped.
 
-    python tests/frameworks/langchain/upstream.py [--suite NAME] [--cache DIR]
+    python tests/frameworks/langchain/langchain_upstream.py [--suite NAME] [--cache DIR]
 
 Downloads the source distributions of the *installed* versions (`pip download --no-binary :all: --no-deps`,
 cached in `$MEMO_UPSTREAM_CACHE` or `~/.cache/memo-upstream`), extracts the test files listed in `SUITES`
 and runs each suite in its own pytest process (its own `tests` package and rootdir) with the plugin
-`memo_swap` (this directory), which swaps `InMemoryStore` / `InMemoryChatMessageHistory` in each test
+`langchain_memo_swap` (this directory), which swaps `InMemoryStore` / `InMemoryChatMessageHistory` in each test
 module for MeMo's adapter and marks the deliberate differences of docs/adapters.md as strict xfails.
 Prints one JSON line per suite: passed / failed / xfailed (excused) / skipped, and the command.
 Exit status 0 when no suite has a failure.
@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 # suite -> (distribution, test node ids to run, files to extract from the sdist). The upstream conftest
-# files are not used (they need Postgres/Redis); `memo_swap` provides the store/checkpointer fixtures.
+# files are not used (they need Postgres/Redis); `langchain_memo_swap` provides the store/checkpointer fixtures.
 SUITES: dict[str, tuple[str, list[str], list[str]]] = {
     "langgraph-checkpoint-store": (
         "langgraph-checkpoint", ["tests/test_store.py"],
@@ -93,14 +93,14 @@ def run(name: str, cache: Path) -> dict[str, object]:
     root = extract(name, cache)
     report = root / "report.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parents[2]), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "memo_swap", "-p", "no:cacheprovider", "--rootdir", str(root),
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "langchain_memo_swap", "-p", "no:cacheprovider", "--rootdir", str(root),
            "-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function", "-W", "ignore::DeprecationWarning",
            *SUITES[name][1]]  # fmt: skip
     env["MEMO_SWAP_REPORT"] = str(report)
     done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     counts = json.loads(report.read_text()) if report.exists() else {}
     return {"suite": name, "dist": SUITES[name][0], "version": importlib.metadata.version(SUITES[name][0]),
-            **counts, "exit": done.returncode, "command": " ".join(cmd[1:]), "tail": done.stdout[-1500:]}  # fmt: skip
+            **counts, "exit": done.returncode, "command": "python " + " ".join(cmd[1:]), "tail": done.stdout[-1500:]}  # fmt: skip
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""CI entry: the frameworks' own suites (see `upstream.py`) pass against MeMo's adapters.
+"""CI entry: the frameworks' own suites (see `langchain_upstream.py`) pass against MeMo's adapters.
 
 Each suite runs in its own pytest process on the sdist of the installed version (downloaded once into
 `$MEMO_UPSTREAM_CACHE`, default `~/.cache/memo-upstream`: the package registry must be reachable the first
@@ -8,7 +8,7 @@ time). A failure that is not a listed deliberate difference (docs/adapters.md) f
 from __future__ import annotations
 
 import pytest
-from upstream import SUITES, cache_dir, run
+from langchain_upstream import SUITES, cache_dir, run
 
 
 @pytest.mark.parametrize("suite", sorted(SUITES))
