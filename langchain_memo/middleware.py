@@ -175,14 +175,18 @@ def create_memory_tools(
     amem = AsyncMemory(mem)
     resolve = resolver_for(scope)
 
-    def _scope() -> Scope:
-        if isinstance(scope, Scope):
-            return resolve(None, {})
+    def _run() -> tuple[Any, dict[str, Any]]:
         try:
-            context = get_runtime().context
+            runtime = get_runtime()
         except RuntimeError:  # not inside a LangGraph run
-            context = None
-        return resolve(context, _config())
+            runtime = None
+        return getattr(runtime, "context", None), _config()
+
+    def _scope() -> Scope:
+        return resolve(None, {}) if isinstance(scope, Scope) else resolve(*_run())
+
+    def _saving(text: str) -> dict[str, Any]:  # provenance: the run's session, when there is one
+        return {"text": text, "scope": _scope(), "session_id": run_session(*_run())}
 
     def _hits(hits: Sequence[Any], sc: Scope) -> str:  # JSON: memory text stays data (quoted, escaped)
         record_use(mem, hits, sc)
@@ -199,10 +203,10 @@ def create_memory_tools(
 
     def save_memory(text: str) -> str:
         """Save one self-contained fact about the user to long-term memory."""
-        return f"saved memory {mem.remember(text, _scope()).id}"
+        return f"saved memory {mem.remember(**_saving(text)).id}"
 
     async def asave_memory(text: str) -> str:
-        return f"saved memory {(await amem.remember(text, _scope())).id}"
+        return f"saved memory {(await amem.remember(**_saving(text))).id}"
 
     def forget_memory(memory_id: str) -> str:
         """Delete one memory by the id search_memory returned."""
