@@ -171,7 +171,7 @@ def run_scope(context: Any, config: Mapping[str, Any] | None, tenant: str = "def
     return validate.scope(
         {
             "tenant": _pick(context, conf, "tenant", "tenant_id") or tenant,
-            "user": _pick(context, conf, "user_id"),
+            "user": _pick(context, conf, "user_id", "langgraph_user_id"),
             "agent": _pick(context, conf, "agent_id"),
         }
     )
