@@ -8,8 +8,10 @@ xfails: if one starts passing, the run fails and the list is updated.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -31,7 +33,10 @@ _MEMORY: list[Memory] = []
 
 def shared_memory() -> Memory:
     if not _MEMORY:
-        _MEMORY.append(Memory.open(tempfile.mkdtemp(prefix="memo-upstream-"), embedder=HashingEmbedder(256)))
+        path = tempfile.mkdtemp(prefix="memo-upstream-")
+        _MEMORY.append(Memory.open(path, embedder=HashingEmbedder(256)))
+        atexit.register(shutil.rmtree, path, True)
+        atexit.register(_MEMORY[0].close)
     return _MEMORY[0]
 
 
