@@ -1,6 +1,6 @@
 """The frameworks' own test suites, run against MeMo's adapters with only the class swapped.
 
-    python tests/frameworks/langchain/langchain_upstream.py [--suite NAME] [--cache DIR]
+    python tests/frameworks/langchain/langchain_upstream.py [--suite NAME] [--cache DIR] [--fetch]
 
 Downloads the source distributions of the *installed* versions (`pip download --no-binary :all: --no-deps`,
 cached in `$MEMO_UPSTREAM_CACHE` or `~/.cache/memo-upstream`), extracts the test files listed in `SUITES`
@@ -107,7 +107,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", action="append", choices=sorted(SUITES))
     parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--fetch", action="store_true", help="only download and extract (CI warm-up)")
     args = parser.parse_args()
+    if args.fetch:
+        for n in args.suite or sorted(SUITES):
+            print(extract(n, args.cache or cache_dir()))
+        return 0
     results = [run(n, args.cache or cache_dir()) for n in args.suite or sorted(SUITES)]
     for r in results:
         print(json.dumps(r))
