@@ -24,7 +24,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.utils import count_tokens_approximately
 
-from shared_core import AsyncMemory, Hit, InvalidInput, Memory, MemoryRecord, Scope, validate
+from shared_core import AsyncMemory, Hit, InvalidInput, Memory, MemoryRecord, Scope, ScopeError, validate
 from shared_core.models import Turn
 
 try:  # guard adds `shared_core.render.as_data`, the one rule for showing stored text; until then, the same here
@@ -168,12 +168,14 @@ def run_scope(context: Any, config: Mapping[str, Any] | None, tenant: str = "def
     (attribute or key) first, then from `config["configurable"]`. Raises `ScopeError` (a `MemoError`)
     when no user or agent is given."""
     conf = (config or {}).get("configurable") or {}
+    user, agent = _pick(context, conf, "user_id", "langgraph_user_id"), _pick(context, conf, "agent_id")
+    if user is None and agent is None:
+        raise ScopeError(
+            'this run names no user_id: pass config={"configurable": {"user_id": ...}} (or context=... with a '
+            "user_id) to invoke, or give the adapter a fixed scope=Scope(tenant=..., user=...)"
+        )
     return validate.scope(
-        {
-            "tenant": _pick(context, conf, "tenant", "tenant_id") or tenant,
-            "user": _pick(context, conf, "user_id", "langgraph_user_id"),
-            "agent": _pick(context, conf, "agent_id"),
-        }
+        {"tenant": _pick(context, conf, "tenant", "tenant_id") or tenant, "user": user, "agent": agent}
     )
 
 

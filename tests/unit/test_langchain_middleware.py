@@ -133,7 +133,7 @@ async def test_async_parity(mem: Memory, alice: Scope) -> None:
 
 def test_missing_user_is_a_memo_error(mem: Memory) -> None:
     agent, _ = agent_for(mem)
-    with pytest.raises(ScopeError):
+    with pytest.raises(ScopeError, match=r'user_id.*config=\{"configurable": \{"user_id"'):
         agent.invoke(ask("hello"), {"configurable": {"thread_id": "t1"}})  # type: ignore[attr-defined]
 
 
