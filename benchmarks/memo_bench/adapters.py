@@ -9,8 +9,8 @@ For each size N (items of one user already stored) it times, in milliseconds (me
 | `MemoStore` / LangGraph `InMemoryStore` | `put` of a new key and of an existing key | `get` by key | `search(prefix, query=...)` and a page without query |
 | `MemoChatMessageHistory` / `InMemoryChatMessageHistory` | `add_messages` (one exchange) | `messages` (a 20-message window) | — |
 
-The stores are filled with the records a `MemoStore.put` writes (MeMo: written directly, so filling 5,000 items
-does not time the lookups); the history with N messages of one session. MeMo runs on embedded Chroma with the
+The stores are filled with the records a `MemoStore.put` writes (MeMo: upserted in batches as fixture data,
+so filling 5,000 items takes seconds); the history with N messages of one session. MeMo runs on embedded Chroma with the
 hashing embedder, so the figures are the adapters' and the store's cost, not a model's. `growth` is the cost at
 the largest size over the cost at the smallest (issue #12 asks for at most 1.5). If
 `memo_bench.adapters_llamaindex` exists, its `rows(sizes)` are added.
@@ -26,6 +26,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +57,23 @@ def _store_rows(size: int, ops: int, tmp: Path) -> list[dict[str, Any]]:
     from langgraph.store.memory import InMemoryStore
 
     from langchain_memo import MemoStore
-    from shared_core import Memory, Scope
+    from shared_core import Memory, MemoryRecord, Scope
     from shared_core.embed import HashingEmbedder
 
     mem = Memory.open(tmp / f"store-{size}", embedder=HashingEmbedder(256))
     memo = MemoStore(mem, tenant="bench")
     scope = Scope(tenant="bench", user=NS[1])
-    for start in range(0, size, 250):  # the records MemoStore.put writes, without timing the lookups
-        for i in range(start, min(size, start + 250)):
+    for start in range(0, size, 500):  # fixture data: the records MemoStore.put writes, upserted in batches
+        recs = []
+        for i in range(start, min(size, start + 500)):
             text, meta = memo._record(PutOp(NS, f"k{i}", _value(i)), _value(i))
-            mem.remember(text, scope, metadata=meta, consolidate=False, pinned=True)
+            now = mem.clock.now() + timedelta(microseconds=i)
+            recs.append(
+                MemoryRecord(
+                    scope=scope, text=text, created_at=now, updated_at=now, pinned=True, metadata=meta
+                )
+            )
+        mem.store.upsert(recs, mem.engine.embedder.embed([r.text for r in recs]))
     builtin = InMemoryStore(
         index={"dims": 64, "embed": DeterministicFakeEmbedding(size=64), "fields": ["text"]}
     )
