@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import statistics
 import sys
 import tempfile
@@ -153,13 +154,19 @@ def run_adapters(sizes: list[int], ops: int) -> dict[str, Any]:
         rows += llama.rows(sizes)
     except ModuleNotFoundError:
         pass
-    return {"sizes": sizes, "ops_per_metric": ops, "rows": rows, "growth": _growth(rows)}
+    from shared_core import Memory
+
+    pushdown = "metadata" in inspect.signature(Memory.list).parameters  # core's metadata filters (issue #13)
+    return {"sizes": sizes, "ops_per_metric": ops, "memostore_metadata_pushdown": pushdown, "rows": rows,
+            "growth": _growth(rows)}  # fmt: skip
 
 
 def markdown(report: dict[str, Any]) -> str:
     metrics = ["put_new_ms", "put_existing_ms", "get_ms", "search_query_ms", "search_page_ms"]
     lines = ["# Adapter cost against items of one user (median ms per call)", "",
-             f"Command: `{report.get('command', '')}`  ", f"Git: `{report.get('git_sha')}`", "",
+             f"Command: `{report.get('command', '')}`  ", f"Git: `{report.get('git_sha')}`  ",
+             f"MemoStore lookups pushed down to the store (core's metadata filters): "
+             f"{report.get('memostore_metadata_pushdown')} (False: every operation lists the user's items)", "",
              "| adapter | N | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]  # fmt: skip
     for r in report["rows"]:
         lines.append(
