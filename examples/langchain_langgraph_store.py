@@ -2,7 +2,8 @@
 
     python examples/langchain_langgraph_store.py [--path DIR]
 
-Namespaces are (tenant, user, ...): ("acme", "alice", "memories") is Alice's memory in tenant acme.
+Namespaces are LangMem's ("memories", user_id): with MemoStore(mem, tenant="acme"), ("memories", "alice")
+is Alice's memory in tenant acme (code written for InMemoryStore runs unchanged).
 The graph's node searches the user's memories for the question, answers with them in the prompt, and
 saves what the user said. Alice's second thread recalls her first; Bob sees none of it. Offline it uses a
 fake model; with OPENAI_API_KEY and `langchain_openai` it uses ChatOpenAI (unless MEMO_EXAMPLE_OFFLINE=1).
@@ -51,7 +52,7 @@ def chat_model(*fake_replies: str) -> BaseChatModel:
 def build(model: BaseChatModel, store: MemoStore, prompts: list[str]) -> Any:
     def answer(state: MessagesState, runtime: Runtime[Context]) -> dict[str, Any]:
         assert runtime.store is not None
-        namespace = (runtime.context.tenant, runtime.context.user_id, "memories")
+        namespace = ("memories", runtime.context.user_id)
         question = str(state["messages"][-1].text)
         found = runtime.store.search(namespace, query=question, limit=3)
         known = "\n".join(f"- {item.value['text']}" for item in found) or "(nothing yet)"
@@ -73,7 +74,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         mem = Memory.open(args.path or str(Path(tmp) / "memo_data"))
-        store = MemoStore(mem)
+        store = MemoStore(mem, tenant="acme")
         prompts: list[str] = []
         graph = build(
             chat_model("Noted!", "Kyoto in autumn would suit you.", "Where would you like to go?"),
@@ -92,7 +93,7 @@ def main() -> int:
             )
         assert "Kyoto" in prompts[1], "alice's second thread should recall her first"
         assert "Kyoto" not in prompts[2], "bob must not see alice's memories"
-        print("namespaces in tenant acme:", store.list_namespaces(prefix=("acme",)))
+        print("namespaces in tenant acme:", store.list_namespaces(prefix=("memories",)))
         print("OK: alice's memory came back in a new thread; bob saw none of it.")
         mem.close()
     return 0

@@ -12,6 +12,16 @@
 Needs the `langchain` extra: `pip install "memo-memory[langchain]"`.
 """
 
+try:  # the `langchain` extra; without it, say how to get it instead of a bare ModuleNotFoundError
+    import langchain.agents  # noqa: F401
+    import langchain_classic  # noqa: F401
+    import langchain_core  # noqa: F401
+    import langgraph.store.base  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        f'langchain_memo needs the LangChain extra ({exc.name} is missing): pip install "memo-memory[langchain]"'
+    ) from exc
+
 from .history import MemoChatMessageHistory
 from .legacy import MemoMemory
 from .middleware import MemoMiddleware, create_memory_tools

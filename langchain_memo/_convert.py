@@ -5,14 +5,41 @@ Nothing here scores, filters or decides anything: it only converts.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Union
 
 from langchain_core.documents import Document
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    message_to_dict,
+    messages_from_dict,
+    trim_messages,
+)
+from langchain_core.messages.utils import count_tokens_approximately
 
-from shared_core import AsyncMemory, Hit, InvalidInput, Memory, MemoryRecord, Scope, validate
+from shared_core import AsyncMemory, Hit, InvalidInput, Memory, MemoryRecord, Scope, ScopeError, validate
+from shared_core.models import Turn
+
+try:  # guard adds `shared_core.render.as_data`, the one rule for showing stored text; until then, the same here
+    from shared_core.render import as_data as _core_as_data  # type: ignore[attr-defined,unused-ignore]
+except ImportError:
+    _core_as_data = None
+_UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def as_data(text: str) -> str:
+    """Stored text as one line of data: line breaks, ANSI and other control characters escaped."""
+    if _core_as_data is not None:
+        return str(_core_as_data(text))
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
 
 MemoryLike = Union[Memory, AsyncMemory]
 ScopeResolver = Callable[[Any, Mapping[str, Any]], Scope]
@@ -41,25 +68,66 @@ def text_of(message: BaseMessage) -> str:
     return str(message.text)
 
 
+LC_MESSAGE = "lc_message"  # the turn's metadata key holding the serialized LangChain message
+TURN_METADATA = "metadata" in Turn.model_fields  # core's `Turn.metadata` (exact round-trips) has landed
+
+
+def stand_in(message: BaseMessage) -> str:
+    """The searchable text of a message: its text, else what it carries (tool calls, non-text blocks)."""
+    text = text_of(message)
+    if text.strip():
+        return text
+    calls = [
+        f"{c['name']}({json.dumps(c['args'], ensure_ascii=False)})"
+        for c in getattr(message, "tool_calls", [])
+    ]
+    blocks = [str(b.get("type", "block")) for b in message.content if isinstance(b, dict)] if isinstance(message.content, list) else []  # fmt: skip
+    return f"[{message.type}: " + ", ".join(["tool call " + c for c in calls] + blocks or ["empty"]) + "]"
+
+
 def to_turns(messages: Sequence[BaseMessage], now: datetime | None = None) -> list[dict[str, Any]]:
     """LangChain messages -> `add_messages` turns. With `now`, turn i is stamped `now + i µs` so the
-    order of messages given in one call survives in `recent_turns` (the core stamps them all `now`)."""
+    order of messages given in one call survives in `recent_turns` (the core stamps them all `now`).
+    The whole message (tool calls, `tool_call_id`, content blocks) rides in the turn's metadata."""
     turns = []
     for i, m in enumerate(messages):
         turn: dict[str, Any] = {
             "role": _ROLE.get(m.type, "user"),
-            "content": text_of(m),
+            "content": stand_in(m),
             "id": m.id,
             "name": m.name,
         }
+        if TURN_METADATA:
+            turn["metadata"] = {LC_MESSAGE: json.dumps(message_to_dict(m), ensure_ascii=False)}
         if now is not None:
             turn["timestamp"] = now + timedelta(microseconds=i)
         turns.append(turn)
     return turns
 
 
+def window(
+    messages: list[BaseMessage], *, max_tokens: int | None, bounded: bool,
+    token_counter: Callable[[list[BaseMessage]], int] | None = None,
+) -> list[BaseMessage]:  # fmt: skip
+    """The latest messages within `max_tokens` (like `trim_messages(strategy="last")`); a bounded window
+    (a token or message limit) always starts on a user turn."""
+    if max_tokens is not None:
+        messages = trim_messages(messages, max_tokens=max_tokens, strategy="last", start_on="human",
+                                 token_counter=token_counter or count_tokens_approximately)  # fmt: skip
+    if bounded or max_tokens is not None:
+        while messages and not isinstance(messages[0], HumanMessage):
+            messages = messages[1:]
+    return messages
+
+
 def to_message(record: MemoryRecord) -> BaseMessage:
     """A raw turn (kind episode) -> the LangChain message it was stored from."""
+    raw = record.metadata.get(LC_MESSAGE)
+    if isinstance(raw, str):
+        try:
+            return messages_from_dict([json.loads(raw)])[0]
+        except (ValueError, KeyError, TypeError):  # not a message: rebuild it from the text below
+            pass
     role = str(record.metadata.get("role", "user"))
     speaker = record.provenance.speaker
     name = speaker if speaker and speaker != role else None
@@ -72,7 +140,7 @@ def to_document(hit: Hit) -> Document:
     rec = hit.record
     return Document(
         id=rec.id,
-        page_content=rec.text,
+        page_content=as_data(rec.text),  # shown as data: no line can pose as another turn
         metadata={
             "id": rec.id,
             "score": hit.score,
@@ -100,12 +168,14 @@ def run_scope(context: Any, config: Mapping[str, Any] | None, tenant: str = "def
     (attribute or key) first, then from `config["configurable"]`. Raises `ScopeError` (a `MemoError`)
     when no user or agent is given."""
     conf = (config or {}).get("configurable") or {}
+    user, agent = _pick(context, conf, "user_id", "langgraph_user_id"), _pick(context, conf, "agent_id")
+    if user is None and agent is None:
+        raise ScopeError(
+            'this run names no user_id: pass config={"configurable": {"user_id": ...}} (or context=... with a '
+            "user_id) to invoke, or give the adapter a fixed scope=Scope(tenant=..., user=...)"
+        )
     return validate.scope(
-        {
-            "tenant": _pick(context, conf, "tenant", "tenant_id") or tenant,
-            "user": _pick(context, conf, "user_id"),
-            "agent": _pick(context, conf, "agent_id"),
-        }
+        {"tenant": _pick(context, conf, "tenant", "tenant_id") or tenant, "user": user, "agent": agent}
     )
 
 

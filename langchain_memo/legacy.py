@@ -25,7 +25,7 @@ from pydantic import ConfigDict
 
 from shared_core import AsyncMemory, Context, InvalidInput, Kind, Memory, MemoryRecord, Scope, validate
 
-from ._convert import sync_memory, to_message, to_turns
+from ._convert import as_data, sync_memory, text_of, to_message, to_turns, window
 
 __all__ = ["MemoMemory"]
 
@@ -43,6 +43,7 @@ class MemoMemory(BaseMemory):
     output_key: str | None = None
     return_messages: bool = False
     max_turns: int = 10
+    max_token_limit: int | None = None  # ConversationTokenBufferMemory's bound on the recent turns
     token_budget: int = 512
     k: int = 20
     kinds: Sequence[Kind | str] | None = None
@@ -71,10 +72,11 @@ class MemoMemory(BaseMemory):
         return str(outputs[self.output_key] if self.output_key else next(iter(outputs.values())))
 
     def _variables(self, ctx: Context, turns: list[MemoryRecord]) -> dict[str, Any]:
-        messages = [to_message(t) for t in turns]
+        messages = window([to_message(t) for t in turns], max_tokens=self.max_token_limit, bounded=True)
         if self.return_messages:
             return {self.memory_key: ([SystemMessage(ctx.text)] if ctx.text else []) + messages}
-        chat = get_buffer_string(messages, human_prefix=self.human_prefix, ai_prefix=self.ai_prefix)
+        lines = [m.model_copy(update={"content": as_data(text_of(m))}) for m in messages]  # one line each
+        chat = get_buffer_string(lines, human_prefix=self.human_prefix, ai_prefix=self.ai_prefix)
         return {self.memory_key: "\n".join(x for x in (ctx.text, chat) if x)}
 
     def _exchange(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> list[dict[str, Any]]:

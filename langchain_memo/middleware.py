@@ -31,13 +31,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
-from langchain.tools import ToolRuntime
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
-from langgraph.runtime import Runtime
+from langgraph.runtime import Runtime, get_runtime
 
-from shared_core import AsyncMemory, Context, Kind, Scope
+from shared_core import AsyncMemory, Context, Kind, Memory, Scope
 from shared_core.render import escape
 
 from ._convert import MemoryLike, ScopeResolver, resolver_for, run_session, sync_memory, text_of, to_turns
@@ -105,9 +104,10 @@ class MemoMiddleware(AgentMiddleware[AgentState[Any], Any]):
             "kinds": self.kinds,
         }
 
-    def _inject(self, request: ModelRequest[Any], ctx: Context) -> ModelRequest[Any]:
+    def _inject(self, request: ModelRequest[Any], ctx: Context, scope: Scope) -> ModelRequest[Any]:
         if not ctx.text:
             return request
+        record_use(self.memory, ctx.hits, scope)  # the core batches it off the reply's path
         base = request.system_prompt
         return request.override(system_message=SystemMessage(f"{base}\n\n{ctx.text}" if base else ctx.text))
 
@@ -115,7 +115,9 @@ class MemoMiddleware(AgentMiddleware[AgentState[Any], Any]):
         self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
     ) -> Any:
         ask = self._ask(request)
-        return handler(request if ask is None else self._inject(request, self.memory.context(**ask)))
+        return handler(
+            request if ask is None else self._inject(request, self.memory.context(**ask), ask["scope"])
+        )
 
     async def awrap_model_call(
         self,
@@ -124,7 +126,9 @@ class MemoMiddleware(AgentMiddleware[AgentState[Any], Any]):
     ) -> Any:
         ask = self._ask(request)
         return await handler(
-            request if ask is None else self._inject(request, await self._amemory.context(**ask))
+            request
+            if ask is None
+            else self._inject(request, await self._amemory.context(**ask), ask["scope"])
         )
 
     def _to_store(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
@@ -152,50 +156,64 @@ class MemoMiddleware(AgentMiddleware[AgentState[Any], Any]):
         return None
 
 
+def record_use(memory: Memory, hits: Sequence[Any], scope: Scope) -> None:
+    """Tell the core which memories went into a prompt (`Memory.record_use`: batched, non-blocking)."""
+    use = getattr(memory, "record_use", None)  # core's use reinforcement (issue #17); absent before it lands
+    if use is not None and hits:
+        use([h.id for h in hits], scope=scope)
+
+
 def create_memory_tools(
     memory: MemoryLike, scope: Scope | ScopeResolver | None = None, *, k: int = 5
 ) -> list[BaseTool]:
-    """`search_memory`, `save_memory` and `forget_memory` tools for an agent, scoped like the middleware
-    (a fixed `Scope`, a `(context, config) -> Scope` resolver, or None: read from the run)."""
+    """`search_memory`, `save_memory` and `forget_memory` tools, scoped like the middleware.
+
+    With a fixed `Scope` they are plain tools (`tool.invoke({"query": ...})`, classic agents, any tool
+    runner). With a `(context, config) -> Scope` resolver or None (read `user_id`... from the run), they
+    read the LangGraph run they are called in (`get_runtime().context`, `get_config()`)."""
     mem = sync_memory(memory)
     amem = AsyncMemory(mem)
     resolve = resolver_for(scope)
 
-    def _scope(runtime: ToolRuntime) -> Scope:
-        return resolve(runtime.context, runtime.config or {})
+    def _run() -> tuple[Any, dict[str, Any]]:
+        try:
+            runtime = get_runtime()
+        except RuntimeError:  # not inside a LangGraph run
+            runtime = None
+        return getattr(runtime, "context", None), _config()
 
-    def _hits(hits: Sequence[Any]) -> str:  # JSON: memory text stays data (quoted, escaped)
-        return (
-            json.dumps([{"id": h.id, "text": escape(h.text), "score": h.score} for h in hits])
-            if hits
-            else "[]"
-        )
+    def _scope() -> Scope:
+        return resolve(None, {}) if isinstance(scope, Scope) else resolve(*_run())
 
-    def search_memory(query: str, runtime: ToolRuntime) -> str:
-        return _hits(mem.search(query, _scope(runtime), k=k))
+    def _saving(text: str) -> dict[str, Any]:  # provenance: the run's session, when there is one
+        return {"text": text, "scope": _scope(), "session_id": run_session(*_run())}
 
-    async def asearch_memory(query: str, runtime: ToolRuntime) -> str:
-        return _hits(await amem.search(query, _scope(runtime), k=k))
+    def _hits(hits: Sequence[Any], sc: Scope) -> str:  # JSON: memory text stays data (quoted, escaped)
+        record_use(mem, hits, sc)
+        return json.dumps([{"id": h.id, "text": escape(h.text), "score": h.score} for h in hits])
 
-    def save_memory(text: str, runtime: ToolRuntime) -> str:
-        return f"saved memory {mem.remember(text, _scope(runtime)).id}"
+    def search_memory(query: str) -> str:
+        """Search the user's long-term memory. Returns JSON [{id, text, score}]."""
+        sc = _scope()
+        return _hits(mem.search(query, sc, k=k), sc)
 
-    async def asave_memory(text: str, runtime: ToolRuntime) -> str:
-        return f"saved memory {(await amem.remember(text, _scope(runtime))).id}"
+    async def asearch_memory(query: str) -> str:
+        sc = _scope()
+        return _hits(await amem.search(query, sc, k=k), sc)
 
-    def forget_memory(memory_id: str, runtime: ToolRuntime) -> str:
-        return f"forgot {mem.delete([memory_id], _scope(runtime)) or 'nothing'}"
+    def save_memory(text: str) -> str:
+        """Save one self-contained fact about the user to long-term memory."""
+        return f"saved memory {mem.remember(**_saving(text)).id}"
 
-    async def aforget_memory(memory_id: str, runtime: ToolRuntime) -> str:
-        return f"forgot {await amem.delete([memory_id], _scope(runtime)) or 'nothing'}"
+    async def asave_memory(text: str) -> str:
+        return f"saved memory {(await amem.remember(**_saving(text))).id}"
 
-    specs = [
-        (
-            search_memory,
-            asearch_memory,
-            "Search the user's long-term memory. Returns JSON [{id, text, score}].",
-        ),
-        (save_memory, asave_memory, "Save one self-contained fact about the user to long-term memory."),
-        (forget_memory, aforget_memory, "Delete one memory by the id search_memory returned."),
-    ]
-    return [StructuredTool.from_function(func=f, coroutine=af, description=d) for f, af, d in specs]
+    def forget_memory(memory_id: str) -> str:
+        """Delete one memory by the id search_memory returned."""
+        return f"forgot {mem.delete([memory_id], _scope()) or 'nothing'}"
+
+    async def aforget_memory(memory_id: str) -> str:
+        return f"forgot {await amem.delete([memory_id], _scope()) or 'nothing'}"
+
+    pairs = [(search_memory, asearch_memory), (save_memory, asave_memory), (forget_memory, aforget_memory)]
+    return [StructuredTool.from_function(func=f, coroutine=af) for f, af in pairs]

@@ -1,37 +1,40 @@
-"""`MemoStore`: MeMo as a LangGraph `BaseStore` (long-term memory for graphs and `create_agent(store=)`).
+"""`MemoStore`: MeMo as a LangGraph `BaseStore`, a drop-in for `InMemoryStore` (see docs/adapters.md).
 
-**Namespaces map onto scopes.** By default a namespace is `(tenant, user, *rest)`:
-`("acme", "alice", "memories")` is `Scope(tenant="acme", user="alice")`, and `rest` (`("memories",)`)
-plus the item key are kept on the record, so every item round-trips. With `MemoStore(mem, tenant="acme")`
-a namespace is `(user, *rest)` in that one tenant. Shorter namespaces raise `ScopeError`: every read and
-write names a user, so two users never see each other's items.
+```python
+store = MemoStore(mem, tenant="acme")                    # like InMemoryStore(index=...): index= accepted
+store.put(("memories", "alice"), "k1", {"text": "Alice likes jazz"})   # LangMem's namespace: user alice
+agent = create_agent(model, tools, store=store)          # run config {"configurable": {"user_id": ...}}
+```
 
-**Values** are dicts, stored as JSON in the record's metadata: `get` returns exactly the dict that was
-`put` (anything JSON can hold, at most `limits.max_text_chars` characters of JSON), except that string
-values first go through the governance PII policy, like all text MeMo stores (an e-mail becomes
-`[EMAIL]`). The searchable text is the fields named by `index=` (in `put`), else the value's `"text"` /
-`"content"` fields, else its JSON. `put(value=None)` (`delete`) deletes.
+**Whose memory.** Items keep their whole namespace; the namespace decides only the scope
+`Scope(tenant, user)`: the user is `namespace_user(namespace)` (default: LangMem's `("memories", user_id)`),
+else the run's `config["configurable"]["user_id"]` (or LangMem's `langgraph_user_id`), else
+`MemoStore(..., user_id=...)`. The tenant is the constructor's. Items are pinned `fact` memories of the
+user, so `MemoMiddleware` recalls them; the engine redacts their text and values like everything it stores.
 
-**Search.** `search(prefix, query=...)` is the core's semantic search (its best `limits.max_k` memories
-of the user, then narrowed to the prefix and `filter`); without `query`, items come oldest first.
-`filter` matches value fields: equality or `{"$eq"|"$ne"|"$gt"|"$gte"|"$lt"|"$lte": x}`.
-`list_namespaces` needs the tenant: the store's `tenant`, or a prefix whose first label is concrete.
-Items are memories of the user (kind `fact`, pinned: decay and sweeps never expire them), so the core's
-`context()` recalls them too; a pending-review item is hidden like any pending memory. Lookups by key list
-the user's items (fine for thousands of items per user). LangGraph TTLs are not supported.
+**Contract kept** (LangGraph's own store tests run against this class): one item per key (puts and deletes
+are serialised per process, duplicates left by racing processes are removed on the next put), prefix,
+`filter` (InMemoryStore's comparison, nested dicts and `$eq/$ne/$gt/$gte/$lt/$lte`) and `offset` applied
+before the cut, `index=False` items never ranked by a query, TTLs (`ttl=`, `TTLConfig`, `sweep_ttl`).
+Lookups by key are metadata-filtered reads, not listings (with the core's metadata filters).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
-import operator
-from collections.abc import Callable, Iterable, Mapping
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
+from langgraph.config import get_config
 from langgraph.store.base import (
     BaseStore,
     GetOp,
+    IndexConfig,
     Item,
     ListNamespacesOp,
     Op,
@@ -39,176 +42,233 @@ from langgraph.store.base import (
     Result,
     SearchItem,
     SearchOp,
-)
+    TTLConfig,
+)  # fmt: skip
+from langgraph.store.base.embed import get_text_at_path, tokenize_path
+from langgraph.store.memory import _compare_values, _does_match  # InMemoryStore's own semantics
 
-from shared_core import InvalidInput, Kind, MemoryRecord, Scope, ScopeError, validate
-from shared_core.governance import pii
-from shared_core.governance.policy import GovernancePolicy
+from shared_core import InvalidInput, Kind, Memory, MemoryRecord, NotFound, Scope, ScopeError
 
 from ._convert import MemoryLike, sync_memory
+from ._store_layout import (
+    _DEPTH,
+    _EXP,
+    _FIELDS,
+    _ID,
+    _IDX,
+    _KEY,
+    _NS,
+    _TTL,
+    _VALUE,
+    _dec,
+    _enc,
+    _item_id,
+    _namespace,
+    _prefix,
+    _pushable,
+    _value,
+    langmem_user,
+)
 
-__all__ = ["MemoStore"]
+__all__ = ["MemoStore", "langmem_user"]
 
-_NS, _KEY, _VALUE = "lg_namespace", "lg_key", "lg_value"
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "$eq": operator.eq, "$ne": operator.ne, "$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le,
-}  # fmt: skip
-
-
-def _matches_filter(value: dict[str, Any], flt: dict[str, Any] | None) -> bool:
-    for field, want in (flt or {}).items():
-        have = value.get(field)
-        tests = (
-            want.items() if isinstance(want, dict) and want and set(want) <= set(_OPS) else [("$eq", want)]
-        )
-        try:
-            if not all(_OPS[op](have, arg) for op, arg in tests):
-                return False
-        except TypeError:  # e.g. None > 3
-            return False
-    return True
-
-
-def _matches_path(namespace: tuple[str, ...], match_type: str, path: tuple[str, ...]) -> bool:
-    if len(path) > len(namespace):
-        return False
-    part = namespace[: len(path)] if match_type == "prefix" else namespace[len(namespace) - len(path) :]
-    return all(p == "*" or p == n for p, n in zip(path, part, strict=True))
-
-
-def _redacted(value: Any, policy: GovernancePolicy) -> Any:
-    """String leaves go through the core's PII policy, as every text MeMo stores does."""
-    if isinstance(value, str):
-        return pii.apply(value, policy).text
-    if isinstance(value, Mapping):
-        return {k: _redacted(v, policy) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redacted(v, policy) for v in value]
-    return value
-
-
-def _text(value: Mapping[str, Any], index: list[str] | None) -> str:
-    fields = index or ["text", "content"]
-    parts = [str(value[f]) for f in fields if value.get(f) not in (None, "")]
-    return " ".join(parts) or json.dumps(value, ensure_ascii=False)
+_LOCKS: weakref.WeakKeyDictionary[Memory, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 class MemoStore(BaseStore):
-    """A LangGraph store backed by MeMo; `batch`/`abatch` over Get/Put/Search/ListNamespaces ops."""
+    """A LangGraph store over one `Memory`; `batch`/`abatch` over Get/Put/Search/ListNamespaces ops."""
 
-    supports_ttl: bool = False
+    supports_ttl: bool = True
 
-    def __init__(self, memory: MemoryLike, *, tenant: str | None = None) -> None:
+    def __init__(
+        self, memory: MemoryLike, *, index: IndexConfig | None = None, ttl: TTLConfig | None = None,
+        tenant: str = "default", user_id: str | None = None,
+        namespace_user: Callable[[tuple[str, ...]], str | None] | None = langmem_user,
+    ) -> None:  # fmt: skip
         self.memory = sync_memory(memory)
-        self.tenant = tenant
+        self.index_config, self.ttl_config = index, ttl
+        self.fields = list((index or {}).get("fields") or ["text", "content"])
+        self.tenant, self.user_id, self.namespace_user = tenant, user_id, namespace_user
+        self._lock = _LOCKS.setdefault(self.memory, threading.RLock())
+        self._pushdown = "metadata" in inspect.signature(self.memory.list).parameters  # core's filters
 
     # ------------------------------------------------------------------- namespace <-> scope
-    def _split(self, namespace: tuple[str, ...]) -> tuple[Scope, tuple[str, ...]]:
-        head = 1 if self.tenant is not None else 2
-        if len(namespace) < head:
-            need = "(user, ...)" if self.tenant is not None else "(tenant, user, ...)"
-            raise ScopeError(f"namespace {namespace!r} must start with {need}")
-        tenant = self.tenant if self.tenant is not None else namespace[0]
-        return validate.scope({"tenant": tenant, "user": namespace[head - 1]}), tuple(namespace[head:])
+    def _scope(self, ns: tuple[str, ...]) -> Scope:
+        user = self.namespace_user(ns) if self.namespace_user and ns else None
+        if user is None:
+            try:
+                conf = get_config().get("configurable") or {}
+            except RuntimeError:  # not inside a LangGraph run
+                conf = {}
+            user = conf.get("user_id") or conf.get("langgraph_user_id") or self.user_id
+        if user is None:
+            raise ScopeError(
+                f"MemoStore needs a user_id for namespace {ns!r}: put it in the run's "
+                'config["configurable"]["user_id"], or construct MemoStore(memory, user_id=...), '
+                'or use a namespace ("memories", user_id)'
+            )
+        try:
+            return Scope(tenant=self.tenant, user=str(user))
+        except ValueError as exc:
+            raise ScopeError(f"invalid user_id {user!r}: {exc}") from None
 
-    def _namespace(self, rec: MemoryRecord) -> tuple[str, ...]:
-        head = (rec.scope.user,) if self.tenant is not None else (rec.scope.tenant, rec.scope.user)
-        return (*head, *json.loads(str(rec.metadata[_NS])))  # type: ignore[arg-type]
+    def _records(self, scope: Scope, meta: dict[str, Any], limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:  # fmt: skip
+        if self._pushdown:
+            kw: dict[str, Any] = {"metadata": meta}
+            return list(self.memory.list(scope, kinds=[Kind.FACT], limit=limit, offset=offset, **kw))
+        found = [r for r in self.memory.list(scope, kinds=[Kind.FACT]) if all(r.metadata.get(k) == v for k, v in meta.items())]  # fmt: skip
+        return found[offset : None if limit is None else offset + limit]
 
-    def _records(self, scope: Scope, records: Iterable[MemoryRecord] | None = None) -> list[MemoryRecord]:
-        """This store's records of exactly `scope` (not the user's other memories)."""
-        recs = self.memory.list(scope, kinds=[Kind.FACT]) if records is None else records
-        return [r for r in recs if _KEY in r.metadata and r.scope == scope]
-
-    def _find(self, namespace: tuple[str, ...], key: str) -> tuple[Scope, str, MemoryRecord | None]:
-        """The scope, the stored form of the rest of the namespace, and the item's record if any."""
-        scope, rest = self._split(namespace)
-        ns = json.dumps(list(rest))
-        found = [r for r in self._records(scope) if r.metadata[_KEY] == key and r.metadata[_NS] == ns]
-        return scope, ns, (found[0] if found else None)
+    def _live(self, rec: MemoryRecord) -> bool:
+        exp = rec.metadata.get(_EXP) or 0.0
+        return not exp or float(exp) > self.memory.clock.now().timestamp()
 
     def _item(self, rec: MemoryRecord, score: float | None = None, search: bool = False) -> Item:
+        value = _value(rec)
         args = {
-            "namespace": self._namespace(rec), "key": str(rec.metadata[_KEY]), "created_at": rec.created_at,
-            "value": json.loads(str(rec.metadata[_VALUE])), "updated_at": rec.updated_at,
+            "namespace": _namespace(rec), "key": _dec(rec.metadata[_KEY]),
+            "value": value, "created_at": rec.created_at, "updated_at": rec.updated_at,
         }  # fmt: skip
         return SearchItem(**args, score=score) if search else Item(**args)
 
+    def _refresh(self, scope: Scope, recs: Iterable[MemoryRecord], refresh: bool) -> None:
+        now = self.memory.clock.now().timestamp()
+        for r in recs:
+            if refresh and r.metadata.get(_TTL):
+                exp = now + float(r.metadata[_TTL]) * 60
+                try:
+                    self.memory.update(r.id, scope, metadata={_EXP: exp})
+                except NotFound:  # deleted meanwhile
+                    pass
+
     # ------------------------------------------------------------------------------- ops
     def _get(self, op: GetOp) -> Item | None:
-        *_, rec = self._find(op.namespace, op.key)
-        return None if rec is None else self._item(rec)
+        scope = self._scope(op.namespace)
+        recs = [r for r in self._records(scope, {_ID: _item_id(op.namespace, op.key)}) if self._live(r)]
+        self._refresh(scope, recs[:1], op.refresh_ttl)
+        return self._item(recs[0]) if recs else None
 
-    def _put(self, op: PutOp) -> None:
-        scope, ns, rec = self._find(op.namespace, op.key)
-        if op.value is None:
-            if rec is not None:
-                self.memory.delete([rec.id], scope)
-            return
-        value = _redacted(op.value, self.memory.config.policy)
+    def _record(self, op: PutOp, value: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The text and metadata of the record holding an item."""
+        ns, ttl = op.namespace, op.ttl
         try:
-            meta = {_NS: ns, _KEY: op.key, _VALUE: json.dumps(value, ensure_ascii=False)}
+            raw = json.dumps(value, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"store values must be JSON-serialisable dicts: {exc}") from None
-        text = _text(value, op.index or None)
-        if rec is None:
+        meta: dict[str, Any] = {
+            _NS: _prefix(ns, len(ns)), _KEY: _enc(op.key), _VALUE: raw, _ID: _item_id(ns, op.key),
+            _IDX: op.index is not False, _TTL: float(ttl or 0.0),
+            _EXP: (self.memory.clock.now() + timedelta(minutes=ttl)).timestamp() if ttl else 0.0,
+            **{f"lg_p{n}": _prefix(ns, n) for n in range(min(len(ns), _DEPTH) + 1)},
+            **{f"lg_v.{f}": v for f, v in list(value.items())[:_FIELDS] if _pushable(f, v)},
+        }  # fmt: skip
+        paths = self.fields if op.index is None or op.index is False else list(op.index)
+        texts = [t for p in paths for t in get_text_at_path(value, tokenize_path(p)) if str(t).strip()]
+        return (" ".join(map(str, texts)) or raw)[: self.memory.config.limits.max_text_chars], meta
+
+    def _put(self, op: PutOp) -> None:
+        ns, scope = op.namespace, self._scope(op.namespace)
+        with self._lock:
+            found = self._records(scope, {_ID: _item_id(ns, op.key)})
+            if op.value is None or found[1:]:  # a delete, or duplicates left by racing processes
+                self.memory.delete([r.id for r in (found if op.value is None else found[1:])], scope)
+            if op.value is None:
+                return
+            text, meta = self._record(op, dict(op.value))
+            if found:
+                try:
+                    new_text = None if text == found[0].text else text
+                    self.memory.update(found[0].id, scope, text=new_text, metadata=meta)
+                    return
+                except NotFound:  # deleted by another process meanwhile: write it anew
+                    pass
             self.memory.remember(text, scope, metadata=meta, consolidate=False, pinned=True)
-        else:
-            self.memory.update(rec.id, scope, text=text, metadata=meta)
 
     def _search(self, op: SearchOp) -> list[SearchItem]:
-        scope, rest = self._split(op.namespace_prefix)
+        prefix, scope = op.namespace_prefix, self._scope(op.namespace_prefix)
+        depth = min(len(prefix), _DEPTH)
+        meta: dict[str, Any] = {f"lg_p{depth}": _prefix(prefix, depth)}
+        flt = dict(op.filter or {})
+        if self._pushdown:
+            meta.update({f"lg_v.{f}": v for f, v in flt.items() if _pushable(f, v)})
+            flt = {f: v for f, v in flt.items() if not _pushable(f, v)}
+        exact = depth == len(prefix) and not flt  # everything is pushed down: page in the store
+
+        def keep(r: MemoryRecord) -> bool:
+            if not self._live(r):
+                return False
+            ns = _namespace(r)
+            return ns[: len(prefix)] == prefix and all(_compare_values(self._item(r).value.get(k), v) for k, v in flt.items())  # fmt: skip
+
+        out: list[tuple[MemoryRecord, float | None]]
+        no_score: float | None = None
         if op.query:
-            hits = self.memory.search(op.query, scope, k=self.memory.config.limits.max_k, kinds=[Kind.FACT])
-            scores = {h.id: h.score for h in hits}
-            recs = self._records(scope, [h.record for h in hits])
+            k = (
+                min(op.offset + op.limit, self.memory.config.limits.max_k)
+                if exact
+                else self.memory.config.limits.max_k
+            )
+            kw: dict[str, Any] = {"metadata": {**meta, _IDX: True}} if self._pushdown else {}
+            hits = self.memory.search(op.query, scope, k=k, kinds=[Kind.FACT], **kw)
+            ranked: list[tuple[MemoryRecord, float | None]] = [(h.record, h.score) for h in hits if _ID in h.record.metadata and h.record.metadata.get(_IDX) is not False and keep(h.record)]  # fmt: skip
+            out = list(ranked[op.offset : op.offset + op.limit])
+            if len(out) < op.limit:  # like InMemoryStore, every item of the prefix can come back
+                seen = {r.id for r, _ in ranked}
+                rest = [r for r in self._records(scope, meta) if r.id not in seen and keep(r)]
+                rest.sort(key=lambda r: r.metadata.get(_IDX) is False)  # items with no vector last
+                skip = max(0, op.offset - len(ranked))
+                out += [(r, no_score) for r in rest[skip : skip + op.limit - len(out)]]
+        elif exact:
+            out = [(r, no_score) for r in self._records(scope, meta, op.limit, op.offset) if self._live(r)]
         else:
-            scores, recs = {}, self._records(scope)
-        out = [
-            self._item(r, scores.get(r.id), search=True)
-            for r in recs
-            if tuple(json.loads(str(r.metadata[_NS])))[: len(rest)] == rest
-            and _matches_filter(json.loads(str(r.metadata[_VALUE])), op.filter)
-        ]
-        return out[op.offset : op.offset + op.limit]  # type: ignore[return-value]
+            out = [(r, no_score) for r in self._records(scope, meta) if keep(r)][
+                op.offset : op.offset + op.limit
+            ]
+        self._refresh(scope, (r for r, _ in out), op.refresh_ttl)
+        return [self._item(r, s, search=True) for r, s in out]  # type: ignore[misc]
+
+    def _namespaces(self) -> set[tuple[str, ...]]:
+        fixed = self.user_id
+        scopes = [Scope(tenant=self.tenant, user=fixed)] if fixed else [
+            s for s in self.memory.scopes(self.tenant) if s.user is not None and s.agent is None and s.session is None
+        ]  # fmt: skip
+        return {_namespace(r) for s in scopes for r in self._records(s, {"lg_p0": _prefix((), 0)}) if self._live(r)}  # fmt: skip
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
-        conds = op.match_conditions or ()
-        prefix = next((tuple(c.path) for c in conds if c.match_type == "prefix"), ())
-        tenant = (
-            self.tenant if self.tenant is not None else (prefix[0] if prefix and prefix[0] != "*" else None)
-        )
-        if tenant is None:
-            raise ScopeError(
-                "list_namespaces needs the tenant: MemoStore(tenant=...) or a prefix (tenant, ...)"
-            )
-        found = {
-            self._namespace(r)
-            for s in self.memory.scopes(tenant)  # type: ignore[attr-defined]  # core: `Memory.list` shadows `list`
-            if s.user is not None and s.agent is None and s.session is None
-            for r in self._records(s)
-        }
-        names = {
-            ns[: op.max_depth] if op.max_depth is not None else ns
-            for ns in found
-            if all(_matches_path(ns, c.match_type, tuple(c.path)) for c in conds)
-        }
-        return sorted(names)[op.offset : op.offset + op.limit]
+        found = [
+            ns for ns in self._namespaces() if all(_does_match(c, ns) for c in op.match_conditions or ())
+        ]
+        names = sorted({ns[: op.max_depth] for ns in found} if op.max_depth is not None else set(found))
+        return names[op.offset : op.offset + op.limit]
+
+    def sweep_ttl(self) -> int:
+        """Delete expired items of the tenant (what `start_ttl_sweeper` runs). Returns how many."""
+        gone = 0
+        for s in self.memory.scopes(self.tenant):
+            dead = [
+                r.id
+                for r in self._records(s, {"lg_p0": _prefix((), 0)})
+                if not self._live(r) and r.scope == s
+            ]
+            if dead:
+                gone += len(self.memory.delete(dead, s))
+        return gone
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
-        out: list[Result] = []
-        for op in ops:
-            if isinstance(op, GetOp):
-                out.append(self._get(op))
-            elif isinstance(op, PutOp):
-                out.append(self._put(op))  # type: ignore[func-returns-value]
-            elif isinstance(op, SearchOp):
-                out.append(self._search(op))
-            elif isinstance(op, ListNamespacesOp):
-                out.append(self._list_namespaces(op))
-            else:
-                raise InvalidInput(f"unknown store operation {type(op).__name__}")
+        run: dict[type, Callable[[Any], Result]] = {
+            GetOp: self._get, PutOp: self._put, SearchOp: self._search, ListNamespacesOp: self._list_namespaces,
+        }  # fmt: skip
+        ops = list(ops)
+        if any(type(op) not in run for op in ops):
+            raise InvalidInput(f"unknown store operation in {[type(op).__name__ for op in ops]}")
+        # like InMemoryStore: reads see the store as it was before the batch; the last put of a key wins
+        out: list[Result] = [None if isinstance(op, PutOp) else run[type(op)](op) for op in ops]
+        for put in {(op.namespace, op.key): op for op in ops if isinstance(op, PutOp)}.values():
+            self._put(put)
         return out
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         return await asyncio.to_thread(self.batch, list(ops))
+
+    def __repr__(self) -> str:
+        return f"MemoStore(tenant={self.tenant!r}, user_id={self.user_id!r})"

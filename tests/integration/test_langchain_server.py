@@ -23,7 +23,9 @@ def test_two_clients_share_agent_memory_history_and_store(
         RecordingChatModel(messages=scripted("Noted.")), middleware=[MemoMiddleware(server_mem)]
     )
     writer.invoke({"messages": [HumanMessage("My build server is called bluebird")]}, run)
-    MemoStore(server_mem).put(("acme", "alice", "notes"), "k", {"text": "deploys on fridays", "n": 1})
+    MemoStore(server_mem, tenant="acme").put(
+        ("memories", "alice", "notes"), "k", {"text": "deploys on fridays", "n": 1}
+    )
 
     model = RecordingChatModel(messages=scripted("bluebird"))
     reader = create_agent(model, middleware=[MemoMiddleware(other, save=False)])
@@ -34,7 +36,7 @@ def test_two_clients_share_agent_memory_history_and_store(
         "My build server is called bluebird",
         "Noted.",
     ]
-    assert MemoStore(other).get(("acme", "alice", "notes"), "k").value == {
+    assert MemoStore(other, tenant="acme").get(("memories", "alice", "notes"), "k").value == {
         "text": "deploys on fridays",
         "n": 1,
     }  # type: ignore[union-attr]

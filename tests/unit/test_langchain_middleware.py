@@ -133,7 +133,7 @@ async def test_async_parity(mem: Memory, alice: Scope) -> None:
 
 def test_missing_user_is_a_memo_error(mem: Memory) -> None:
     agent, _ = agent_for(mem)
-    with pytest.raises(ScopeError):
+    with pytest.raises(ScopeError, match=r'user_id.*config=\{"configurable": \{"user_id"'):
         agent.invoke(ask("hello"), {"configurable": {"thread_id": "t1"}})  # type: ignore[attr-defined]
 
 
@@ -195,3 +195,17 @@ async def test_memory_tools_async_and_isolated(mem: Memory, alice: Scope, bob: S
     model = RecordingChatModel(messages=scripted(*calls))
     out = await create_agent(model, tools=[search, save]).ainvoke(ask("my car?"), ALICE_RUN)
     assert json.loads([m for m in out["messages"] if isinstance(m, ToolMessage)][0].text) == []
+
+
+def test_save_tool_records_the_run_session_and_works_without_a_runtime(mem: Memory, alice: Scope) -> None:
+    save_call = AIMessage(
+        "", tool_calls=[{"name": "save_memory", "args": {"text": "Alice rows at dawn"}, "id": "c1"}]
+    )
+    model = RecordingChatModel(messages=scripted(save_call, "noted"))
+    create_agent(model, tools=create_memory_tools(mem)).invoke(ask("remember: I row at dawn"), ALICE_RUN)
+    (hit,) = [h for h in mem.search("rows at dawn", alice) if h.text == "Alice rows at dawn"]
+    assert hit.provenance.session_id == "t1"
+    search, save, _ = create_memory_tools(mem, alice)  # fixed scope: plain tools, no LangGraph run needed
+    assert "Alice rows at dawn" in search.invoke({"query": "rowing dawn"})
+    with pytest.raises(ScopeError, match="user"):
+        create_memory_tools(mem)[0].invoke({"query": "x"})  # no scope and no run: says what is missing

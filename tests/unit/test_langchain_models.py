@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +82,12 @@ def test_a_failing_chat_model_is_an_llm_error(tmp_path: Path) -> None:
         pytest.raises(LLMError),
     ):
         mem.add_messages([{"role": "user", "content": "I have two beehives"}], Scope(tenant="acme", user="a"))
+
+
+@pytest.mark.parametrize("missing", ["langchain_core", "langgraph", "langchain_classic"])
+def test_import_without_the_extra_names_the_install_command(missing: str) -> None:
+    code = f"import sys; sys.modules[{missing!r}] = None\ntry:\n    import langchain_memo\nexcept ImportError as e:\n    print(e)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert 'pip install "memo-memory[langchain]"' in out.stdout and missing in out.stdout

@@ -39,7 +39,7 @@ WRITER = textwrap.dedent(
     mem.remember("The retriever user collects stamps", Scope(tenant="acme", user="u-retriever"))
     legacy = MemoMemory(memory=mem, scope=Scope(tenant="acme", user="u-legacy"), session_id="s1")
     legacy.save_context({"input": "my sister is called Ana"}, {"output": "noted"})
-    MemoStore(mem).put(("acme", "u-store", "notes"), "k1", {"text": "store item", "n": 1})
+    MemoStore(mem, tenant="acme").put(("memories", "u-store"), "k1", {"text": "store item", "n": 1})
     mem.close()
     """
 )
@@ -97,5 +97,5 @@ def test_legacy(reopened: Memory) -> None:
 
 
 def test_store(reopened: Memory) -> None:
-    item = MemoStore(reopened).get(("acme", "u-store", "notes"), "k1")
+    item = MemoStore(reopened, tenant="acme").get(("memories", "u-store"), "k1")
     assert item is not None and item.value == {"text": "store item", "n": 1}
