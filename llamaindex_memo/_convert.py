@@ -184,6 +184,8 @@ def query_text(source: Any) -> str:
         return source.query_str or ""
     if isinstance(source, ChatMessage):
         return source.content or ""
+    if not isinstance(source, (list, tuple)):
+        return ""
     msgs = [m for m in source if isinstance(m, ChatMessage) and (m.content or "").strip()]
     users = [m for m in msgs if m.role == MessageRole.USER]
     pick = users[-1] if users else (msgs[-1] if msgs else None)

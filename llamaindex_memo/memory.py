@@ -121,6 +121,14 @@ class MemoMemory(BaseMemory):
         data.pop("class_name", None)
         self.__init__(**data)  # type: ignore[misc]
 
+    def to_string(self) -> str:
+        """`ChatMemoryBuffer.to_string`: the configuration as JSON."""
+        return self.to_json()
+
+    @classmethod
+    def from_string(cls, json_str: str) -> MemoMemory:
+        return cls.from_json(json_str)
+
     @property
     def memory(self) -> Memory:
         """The MeMo `Memory` behind this adapter."""
