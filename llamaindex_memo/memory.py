@@ -12,6 +12,7 @@ engine = SimpleChatEngine.from_defaults(llm=llm, memory=memory)
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -186,9 +187,13 @@ class MemoMemory(BaseMemory):
             msgs[last] = msgs[last].model_copy(update={"blocks": [block, *msgs[last].blocks]})
         return msgs
 
-    def get_all(self) -> list[ChatMessage]:
-        """Every stored turn of the session, oldest first (no long-term block)."""
+    def get_all(self, status: Any = None) -> list[ChatMessage]:
+        """Every stored turn of the session, oldest first (no long-term block). `status` is `Memory`'s
+        (active/archived): every MeMo turn is active."""
         return [m for m, _, _ in self._entries()]
+
+    async def aget_all(self, status: Any = None) -> list[ChatMessage]:
+        return await asyncio.to_thread(self.get_all)
 
     # ----------------------------------------------------------------------------- writes
     def _write(self, messages: Sequence[ChatMessage]) -> None:
@@ -239,12 +244,15 @@ class MemoMemory(BaseMemory):
             if pairs:
                 self._remember(pairs)
 
-    def reset(self) -> None:
+    async def areset(self, status: Any = None) -> None:
+        await asyncio.to_thread(self.reset)
+
+    def reset(self, status: Any = None) -> None:
         """Forget this session's turns only. Long-term memories extracted from them stay: delete
         those with `memory.delete(...)` or MeMo's erasure tools."""
         with self._lock:
             self._memory.clear_session(self.scope, self.session_id)
             self._history = []
 
-    # The async methods (aget, aput, aput_messages, aget_all, aset, areset) are BaseMemory's:
+    # The other async methods (aget, aput, aput_messages, aset) are BaseMemory's:
     # each runs the sync method above in a worker thread, as AsyncMemory does; no second copy.
