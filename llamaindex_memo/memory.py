@@ -165,6 +165,8 @@ class MemoMemory(BaseMemory):
         avail = self.token_limit - initial_token_count
         entries = self._entries()
         window = self._window(entries, avail)
+        if self.insert_method == "user" and not any(m.role == MessageRole.USER for m, _, _ in window):
+            return [m for m, _, _ in window]  # no user turn to carry the block
         query = (
             query_text(input) or query_text([m for m, _, _ in window]) or query_text([e[0] for e in entries])
         )
@@ -183,8 +185,9 @@ class MemoMemory(BaseMemory):
         if self.insert_method == "system":
             return [ChatMessage(role=MessageRole.SYSTEM, blocks=[block]), *msgs]
         last = next((i for i in range(len(msgs) - 1, -1, -1) if msgs[i].role == MessageRole.USER), None)
-        if last is not None:
-            msgs[last] = msgs[last].model_copy(update={"blocks": [block, *msgs[last].blocks]})
+        if last is None:  # the shorter window lost its user turns: no block
+            return [m for m, _, _ in self._window(entries, avail)]
+        msgs[last] = msgs[last].model_copy(update={"blocks": [block, *msgs[last].blocks]})
         return msgs
 
     def get_all(self, status: Any = None) -> list[ChatMessage]:
