@@ -130,8 +130,9 @@ def rows(sizes: list[int]) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     sizes = [int(a) for a in (argv if argv is not None else sys.argv[1:])] or [50, 400, 5000]
-    for row in rows(sizes):
-        print(json.dumps(row))
+    for n in sizes:  # one size at a time, printed as it is done
+        for row in rows([n]):
+            print(json.dumps(row), flush=True)
     return 0
 
 
