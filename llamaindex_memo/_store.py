@@ -69,7 +69,7 @@ def as_memory(memory: Memory | AsyncMemory) -> Memory:
 
 
 def ref_of(memory: Memory) -> StoreRef:
-    """The address of a live memory (registered, so a restore in this process finds the same object)."""
+    """The address of a live memory (registered, so a restore in this process finds this object)."""
     settings = getattr(getattr(memory.store, "_client", None), "get_settings", lambda: None)()
     dumped = memory.config.model_dump(mode="json")
     config = None if dumped == MemoConfig().model_dump(mode="json") else dumped
@@ -83,8 +83,8 @@ def ref_of(memory: Memory) -> StoreRef:
         )
     else:
         ref = StoreRef(memory_id=f"{id(memory):x}", config=config)
-    with _LOCK:
-        _OPEN.setdefault(ref.key(), memory)
+    with _LOCK:  # the memory a component was last built with is the one a restore here reconnects to
+        _OPEN[ref.key()] = memory
     return ref
 
 

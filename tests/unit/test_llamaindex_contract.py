@@ -283,3 +283,16 @@ def test_import_without_the_extra_names_the_install_command() -> None:
 
 def test_kinds_default_to_long_term_memories(mem: Memory, alice: Scope) -> None:
     assert MemoMemory(mem, alice).kinds == [Kind.FACT, Kind.PREFERENCE, Kind.EVENT, Kind.COMMITMENT]
+
+
+def test_a_restore_reconnects_to_the_memory_open_now(tmp_path: Path, alice: Scope) -> None:
+    from shared_core.embed import HashingEmbedder
+
+    first = Memory.open(tmp_path / "store", embedder=HashingEmbedder(dim=256))
+    kept = MemoMemory(first, alice, "s1")  # still referenced: its memory object stays alive
+    first.close()
+    second = Memory.open(tmp_path / "store", embedder=HashingEmbedder(dim=256))
+    current = MemoMemory(second, alice, "s1")
+    assert MemoMemory.from_dict(kept.to_dict()).memory is second
+    assert MemoMemory.from_dict(current.to_dict()).memory is second
+    second.close()
