@@ -88,7 +88,7 @@ def child(run: int, path: str) -> None:
     else:
         print(f"[run 2] user: {RUN_2}\n[run 2] assistant: {engine.chat(RUN_2)}")
         # the chat engine's call (with a real LLM, MeMo's extractor calls the LLM too)
-        sent = next(c for c in reversed(seen) if any(m.content == RUN_2 for m in c))
+        sent = next(c for c in reversed(seen) if any((m.content or "").endswith(RUN_2) for m in c))
         prompt = "\n".join(f"{m.role.value}: {m.content}" for m in sent)
         print(f"[run 2] what the LLM was sent:\n{prompt}")
         # an LLM-inferred health fact ("allergic to peanuts") waits in MeMo's review queue and is not

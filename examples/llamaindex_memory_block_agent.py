@@ -2,8 +2,9 @@
 
     python examples/llamaindex_memory_block_agent.py [--path ./memo_data]
 
-Monday: LlamaIndex keeps a small short-term buffer; turns flushed out of it go to MeMo (raw
-turns kept, facts extracted), and the agent saves one fact itself with the `save_memory` tool.
+Monday: LlamaIndex's `Memory` with its defaults keeps the short-term buffer; the block stores every
+turn it sees in MeMo (raw turns kept, facts extracted), and the agent saves one fact itself with
+the `save_memory` tool.
 Tuesday: a new LlamaIndex session (empty buffer); the agent's system message carries MeMo's
 cited <memories> block with Monday's facts. The script prints it and checks it.
 
@@ -84,11 +85,8 @@ async def run(path: str) -> None:
     )
 
     def session(name: str) -> LIMemory:
-        # a deliberately small buffer, so that older turns are flushed into MeMo during the demo
-        block = MemoMemoryBlock(mem, scope=scope, token_budget=300)
-        return LIMemory.from_defaults(
-            session_id=name, token_limit=120, chat_history_token_ratio=0.5, memory_blocks=[block]
-        )
+        # LlamaIndex's defaults: the block stores every turn it sees, not only turns flushed past ~21k tokens
+        return LIMemory.from_defaults(session_id=name, memory_blocks=[MemoMemoryBlock(mem, scope=scope)])
 
     monday = session("monday")
     for text in MONDAY:

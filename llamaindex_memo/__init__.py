@@ -8,6 +8,12 @@
 - `embedder_from_llamaindex`, `extractor_from_llm`: LlamaIndex models behind MeMo's ports.
 """
 
+try:
+    import llama_index.core  # noqa: F401
+except ImportError as exc:  # the extra is missing: say how to get it
+    raise ImportError('llamaindex_memo needs LlamaIndex: pip install "memo-memory[llamaindex]"') from exc
+
+from ._store import StoreRef
 from .block import MemoMemoryBlock
 from .memory import LONG_TERM_KINDS, MemoMemory
 from .models import embedder_from_llamaindex, extractor_from_llm
@@ -19,6 +25,7 @@ __all__ = [
     "MemoMemory",
     "MemoMemoryBlock",
     "MemoRetriever",
+    "StoreRef",
     "embedder_from_llamaindex",
     "extractor_from_llm",
     "memory_tools",

@@ -1,22 +1,40 @@
-"""The one place where LlamaIndex types become MeMo types and back (messages, nodes, scopes).
+"""The one place where LlamaIndex types become MeMo types and back (messages, queries, nodes, scopes).
 
 Nothing here decides anything: no scoring, no policy, no store access.
+
+A message MeMo can hold as text (a role and text blocks) is stored as a turn of that text. Any other
+message (images, audio, documents, tool calls and results, empty content, provider kwargs) is stored
+as a turn whose text describes it, and the message itself, serialized, in the turn's metadata
+(`Turn.metadata`, core), so that `get()` gives the model exactly what it was given.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
-from llama_index.core.schema import NodeWithScore, TextNode
+from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from shared_core import AsyncMemory, InvalidInput, Memory, Scope, ScopeError, validate
-from shared_core.models import Hit, MemoryRecord
+from shared_core import InvalidInput, Scope, ScopeError, validate
+from shared_core.models import Hit, MemoryRecord, Turn
 
-# LlamaIndex has more roles than MeMo; each maps onto the nearest MeMo turn role.
+try:  # guard's one function for stored text shown as data
+    from shared_core.render import as_data  # type: ignore[attr-defined]
+except ImportError:  # until it lands: the context block's own escaping (tags, line breaks)
+    from shared_core.render import escape as as_data
+
+log = logging.getLogger("llamaindex_memo")
+
+# core's `Turn.metadata` keeps the serialized message; without it, only text round-trips
+TURN_METADATA = "metadata" in Turn.model_fields
+MESSAGE_KEY = "li_message"
+
 _ROLE = {
     MessageRole.SYSTEM: "system",
     MessageRole.DEVELOPER: "system",
@@ -24,20 +42,14 @@ _ROLE = {
     MessageRole.ASSISTANT: "assistant",
     MessageRole.CHATBOT: "assistant",
     MessageRole.MODEL: "assistant",
+    MessageRole.TOOL: "tool",
+    MessageRole.FUNCTION: "tool",
 }
-_TOOL_ROLES = {MessageRole.TOOL, MessageRole.FUNCTION}
-
-# metadata a node shows the LLM (the rest stays available to code)
+_PLAIN_KWARGS = {"id", "name", "timestamp", "session_id"}
+# token estimates for non-text blocks: LlamaIndex `Memory`'s own defaults
+_BLOCK_TOKENS = {"image": 256, "audio": 256, "video": 256, "document": 2048}
 _LLM_KEYS = ("kind", "date", "session_id")
-
-
-def as_memory(memory: Memory | AsyncMemory) -> Memory:
-    """Accept either facade; adapters keep the sync `Memory` and wrap it in `AsyncMemory` for coroutines."""
-    if isinstance(memory, AsyncMemory):
-        return memory.sync
-    if isinstance(memory, Memory):
-        return memory
-    raise InvalidInput(f"memory must be a shared_core Memory or AsyncMemory, got {type(memory).__name__}")
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 
 def as_scope(scope: Scope | Mapping[str, Any] | None) -> Scope:
@@ -53,73 +65,146 @@ def session_id_for(scope: Scope, session_id: str | None) -> str:
     return validate.identifier(session_id, "session_id")
 
 
-def bind(
-    memory: Memory | AsyncMemory, scope: Scope | Mapping[str, Any] | None, session_id: str | None,
-    fields: Mapping[str, Any],
-) -> tuple[Memory, dict[str, Any]]:  # fmt: skip
-    """The memory and the pydantic fields (scope, session id, the rest) of a component bound to a scope."""
-    sc = as_scope(scope)
-    return as_memory(memory), {"scope": sc, "session_id": session_id_for(sc, session_id), **fields}
+def _is_plain(msg: ChatMessage) -> bool:
+    return all(isinstance(b, TextBlock) for b in msg.blocks) and set(msg.additional_kwargs) <= _PLAIN_KWARGS
 
 
-def _is_scratchpad(msg: ChatMessage) -> bool:
-    """Tool calls and tool results: agent scratchpad with no faithful turn form (no tool_call_id)."""
-    if msg.role in _TOOL_ROLES or msg.additional_kwargs.get("tool_calls"):
+def is_scratchpad(msg: ChatMessage) -> bool:
+    """Tool calls and tool results: agent scratchpad."""
+    return (
+        msg.role in (MessageRole.TOOL, MessageRole.FUNCTION)
+        or bool(msg.additional_kwargs.get("tool_calls"))
+        or any(isinstance(b, ToolCallBlock) for b in msg.blocks)
+    )
+
+
+def describe(msg: ChatMessage) -> str:
+    """The text MeMo keeps (and searches) for a message: its text, else what it holds."""
+    text = msg.content or ""
+    if text.strip():
+        return text
+    parts = []
+    for b in msg.blocks:
+        if isinstance(b, ToolCallBlock):
+            parts.append(f"[tool call {b.tool_name}({json.dumps(b.tool_kwargs, default=str)[:500]})]")
+        elif not isinstance(b, TextBlock):
+            url = getattr(b, "url", None) or getattr(b, "path", None)
+            parts.append(f"[{b.block_type}{': ' + str(url) if url else ''}]")
+    for call in msg.additional_kwargs.get("tool_calls") or []:
+        fn = call.get("function", {}) if isinstance(call, Mapping) else getattr(call, "function", None)
+        name = fn.get("name") if isinstance(fn, Mapping) else getattr(fn, "name", "?")
+        parts.append(f"[tool call {name}]")
+    if msg.role in (MessageRole.TOOL, MessageRole.FUNCTION) and not parts:
+        parts.append("[tool result]")
+    return " ".join(parts) or "[empty message]"
+
+
+def _clean(text: str) -> str:
+    """Text MeMo accepts: NUL and lone surrogates become U+FFFD (the original stays in the metadata)."""
+    return _BAD_CHARS.sub("\ufffd", text)
+
+
+def _serialize(msg: ChatMessage) -> str:
+    kw = {k: v for k, v in msg.additional_kwargs.items() if k != "session_id"}
+    copy = msg.model_copy(update={"additional_kwargs": kw})
+    try:
+        return copy.model_dump_json()
+    except Exception:  # provider objects in additional_kwargs: keep what JSON can hold
+        safe = {k: v for k, v in kw.items() if _jsonable(v)}
+        return msg.model_copy(update={"additional_kwargs": safe}).model_dump_json()
+
+
+def _jsonable(v: Any) -> bool:
+    try:
+        json.dumps(v)
         return True
-    has_text = bool((msg.content or "").strip())
-    return not has_text and any(not isinstance(b, TextBlock) for b in msg.blocks)
+    except (TypeError, ValueError):
+        return False
 
 
-def to_turn(msg: ChatMessage) -> dict[str, Any] | None:
-    """A ChatMessage as a MeMo turn dict; None for agent scratchpad (tool calls / results, pure media).
-
-    An empty text message is passed on as is: the core refuses it with `InvalidInput`.
-    """
+def to_turn(msg: ChatMessage, when: datetime, message_id: str | None = None) -> dict[str, Any] | None:
+    """A ChatMessage as a MeMo turn dict; None when it cannot round-trip here (scratchpad, no `Turn.metadata`)."""
     if not isinstance(msg, ChatMessage):
         raise InvalidInput(f"expected a llama_index ChatMessage, got {type(msg).__name__}")
-    if _is_scratchpad(msg):
-        return None
-    turn: dict[str, Any] = {"role": _ROLE.get(MessageRole(msg.role), "user"), "content": msg.content or ""}
+    text = msg.content or ""
+    plain = _is_plain(msg) and bool(text.strip()) and _clean(text) == text
+    if not plain and not TURN_METADATA and (is_scratchpad(msg) or not text.strip()):
+        return None  # would come back as something else: not stored (until core's Turn.metadata)
     kw = msg.additional_kwargs
-    for key in ("id", "name"):
-        if isinstance(kw.get(key), str):
-            turn[key] = kw[key]
-    if isinstance(kw.get("timestamp"), datetime):
-        turn["timestamp"] = kw["timestamp"]
+    turn: dict[str, Any] = {
+        "role": _ROLE.get(MessageRole(msg.role), "user"),
+        "content": _clean(describe(msg)),
+        "timestamp": kw["timestamp"] if isinstance(kw.get("timestamp"), datetime) else when,
+    }
+    mid = kw.get("id") if isinstance(kw.get("id"), str) else message_id
+    if mid:
+        turn["id"] = mid
+    if isinstance(kw.get("name"), str):
+        turn["name"] = kw["name"]
+    if TURN_METADATA and not plain:
+        turn["metadata"] = {MESSAGE_KEY: _serialize(msg)}
     return turn
 
 
-def to_turns(messages: Iterable[ChatMessage], now: datetime) -> list[dict[str, Any]]:
-    """Turn dicts for one `add_messages` call. Turns without a timestamp get `now` plus their
-    position in microseconds: the core stamps a whole batch with one time, and would otherwise
-    return the turns of one batch in arbitrary order from `recent_turns`."""
-    turns = [t for t in (to_turn(m) for m in messages) if t is not None]
-    for i, t in enumerate(turns):
-        t.setdefault("timestamp", now + timedelta(microseconds=i))
-    return turns
+def to_turns(messages: Iterable[ChatMessage], now: datetime) -> list[tuple[ChatMessage, dict[str, Any]]]:
+    """(message, turn) pairs for one `add_messages` call; each turn gets a fresh id and `now` plus its
+    position in microseconds (one batch keeps its order)."""
+    out = []
+    for i, m in enumerate(messages):
+        t = to_turn(m, now + timedelta(microseconds=i), f"li-{uuid.uuid4().hex}")
+        if t is not None:
+            out.append((m, t))
+    return out
 
 
 def to_message(record: MemoryRecord) -> ChatMessage:
-    """A stored raw turn back as a ChatMessage (its original role)."""
+    """A stored turn back as the ChatMessage it was (its text as MeMo holds it: redacted, if it was)."""
+    raw = record.metadata.get(MESSAGE_KEY)
+    if isinstance(raw, str):
+        try:
+            return ChatMessage.model_validate_json(raw)
+        except ValueError:
+            log.warning("stored message %s does not parse; returning its text", record.id)
     role = str(record.metadata.get("role", "user"))
     return ChatMessage(role=MessageRole(role), content=record.text)
 
 
-def system_message(text: str) -> ChatMessage:
-    return ChatMessage(role=MessageRole.SYSTEM, content=text)
+def message_id(record: MemoryRecord) -> str:
+    ids = record.provenance.source_message_ids
+    return ids[0] if ids else record.id
 
 
-def query_text(messages: Iterable[ChatMessage] | None) -> str:
-    """The latest user message's text (else the latest message with text); '' when there is none."""
-    msgs = [m for m in (messages or []) if (m.content or "").strip() and not _is_scratchpad(m)]
+def query_text(source: Any) -> str:
+    """The text to search with: a str, a ChatMessage, a QueryBundle, or the latest user message of a list."""
+    if source is None:
+        return ""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, QueryBundle):
+        return source.query_str or ""
+    if isinstance(source, ChatMessage):
+        return source.content or ""
+    if not isinstance(source, (list, tuple)):
+        return ""
+    msgs = [m for m in source if isinstance(m, ChatMessage) and (m.content or "").strip()]
     users = [m for m in msgs if m.role == MessageRole.USER]
     pick = users[-1] if users else (msgs[-1] if msgs else None)
     return (pick.content or "") if pick is not None else ""
 
 
+def token_counter(tokenizer: Callable[[str], list[Any]]) -> Callable[[ChatMessage], int]:
+    """Tokens of one message: its text by `tokenizer`, other blocks at LlamaIndex `Memory`'s estimates."""
+
+    def count(msg: ChatMessage) -> int:
+        n = sum(_BLOCK_TOKENS.get(b.block_type, 0) for b in msg.blocks if not isinstance(b, TextBlock))
+        return n + len(tokenizer(msg.content or "")) if msg.content else n
+
+    return count
+
+
 def to_node(hit: Hit) -> NodeWithScore:
     """A hit as a node: a raw turn reads "speaker: text"; provenance is in the metadata, of which the
-    LLM sees kind, date and session only."""
+    LLM sees kind, date and session only. Stored text is shown as data."""
     rec, prov = hit.record, hit.record.provenance
     metadata: dict[str, Any] = {
         "memo_id": rec.id,
@@ -136,7 +221,7 @@ def to_node(hit: Hit) -> NodeWithScore:
     hidden = [k for k in metadata if k not in _LLM_KEYS]
     node = TextNode(
         id_=rec.id,
-        text=rec.index_text(),  # raw turns as "speaker: text"
+        text=as_data(rec.index_text()),
         metadata=metadata,
         excluded_llm_metadata_keys=hidden,
         excluded_embed_metadata_keys=list(metadata),

@@ -15,8 +15,10 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from shared_core import AsyncMemory, Kind, Memory, Scope
+from shared_core.models import Hit
 
-from ._convert import as_memory, as_scope, to_node
+from ._convert import as_scope, to_node
+from ._store import as_memory
 
 
 class MemoRetriever(BaseRetriever):
@@ -46,9 +48,14 @@ class MemoRetriever(BaseRetriever):
     def _kwargs(self) -> dict[str, Any]:
         return {"k": self.k, "token_budget": self.token_budget, "kinds": self.kinds}
 
+    def _nodes(self, hits: list[Hit]) -> list[NodeWithScore]:
+        record_use = getattr(self.memory, "record_use", None)  # core's batched use reinforcement
+        if hits and record_use is not None:
+            record_use([h.id for h in hits], scope=self.scope)
+        return [to_node(h) for h in hits]
+
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return [to_node(h) for h in self.memory.search(query_bundle.query_str, self.scope, **self._kwargs())]
+        return self._nodes(self.memory.search(query_bundle.query_str, self.scope, **self._kwargs()))
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = await self._amemory.search(query_bundle.query_str, self.scope, **self._kwargs())
-        return [to_node(h) for h in hits]
+        return self._nodes(await self._amemory.search(query_bundle.query_str, self.scope, **self._kwargs()))

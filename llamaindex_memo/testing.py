@@ -37,11 +37,13 @@ class RecordingLLM(MockLLM):
 
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         self.chats.append(list(messages))
-        return super().chat(messages, **kwargs)
+        out: ChatResponse = super().chat(messages, **kwargs)
+        return out
 
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         self.chats.append(list(messages))
-        return super().stream_chat(messages, **kwargs)
+        gen: ChatResponseGen = super().stream_chat(messages, **kwargs)
+        return gen
 
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         self.prompts.append(prompt)

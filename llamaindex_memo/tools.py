@@ -18,7 +18,8 @@ from llama_index.core.tools import FunctionTool
 from shared_core import AsyncMemory, Memory, Scope
 from shared_core.models import Hit, MemoryRecord
 
-from ._convert import as_memory, as_scope
+from ._convert import as_scope
+from ._store import as_memory
 
 
 def _hits(hits: list[Hit]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from llama_index.core.chat_engine import SimpleChatEngine
-from llama_index.core.llms import MessageRole
+from llama_index.core.llms import ChatMessage, MessageRole
 
 from llamaindex_memo import MemoMemory, MemoRetriever
 from llamaindex_memo.testing import RecordingLLM
@@ -52,8 +52,35 @@ def test_two_clients_of_one_server_share_memory(
     SimpleChatEngine.from_defaults(memory=MemoMemory(reader, alice, "s2"), llm=llm).chat(
         "What should I order?"
     )
-    assert llm.chats[-1][0].role == MessageRole.SYSTEM and "shellfish" in (llm.chats[-1][0].content or "")
+    sent = llm.chats[-1]
+    assert sent[-1].role == MessageRole.USER and "shellfish" in (sent[-1].content or "")
+    assert not any(m.role == MessageRole.SYSTEM for m in sent)
     assert not any(
         "shellfish" in n.node.get_content() for n in MemoRetriever(reader, bob).retrieve("shellfish")
     )
     reader.close()
+
+
+def test_a_serialized_memory_reconnects_to_the_server(chroma_server: tuple[str, int], alice: Scope) -> None:
+    """`to_dict` holds the server's address, not the client: restoring it reconnects to the same memory."""
+    import json
+
+    host, port = chroma_server
+    cfg = MemoConfig(collection_prefix="li" + os.urandom(6).hex())
+    mem = Memory.connect(host, port, embedder=HashingEmbedder(dim=256), config=cfg)
+    memory = MemoMemory(mem, alice, "s1")
+    memory.put_messages(
+        [ChatMessage(role="user", content="hello"), ChatMessage(role="assistant", content="hi")]
+    )
+    data = json.loads(json.dumps(memory.to_dict()))
+    assert data["store"]["host"] == host and data["store"]["port"] == port
+    mem.close()
+    script = (
+        "import json, sys\nfrom llamaindex_memo import MemoMemory\n"
+        "print(json.dumps([m.content for m in MemoMemory.from_dict(json.loads(sys.argv[1])).get_all()]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script, json.dumps(data)], capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["hello", "hi"]

@@ -13,8 +13,9 @@ from llama_index.core.llms import ChatMessage, MessageRole
 from llama_index.core.memory import Memory as LIMemory
 
 from llamaindex_memo import MemoMemoryBlock
+from llamaindex_memo._convert import TURN_METADATA
 from llamaindex_memo.testing import RecordingLLM
-from shared_core import InvalidInput, Kind, MemoError, Memory, Scope, ScopeError, Status
+from shared_core import Kind, MemoError, Memory, Scope, ScopeError, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,19 +96,55 @@ async def test_sync_and_async_memory_give_the_same_block(mem: Memory, alice: Sco
 
 async def test_bad_input_is_a_memo_error(mem: Memory, alice: Scope) -> None:
     block = MemoMemoryBlock(mem, scope=alice)
-    with pytest.raises(InvalidInput):
-        await block.aput([user("")])
     with pytest.raises(ScopeError):
         MemoMemoryBlock(mem, scope=None)
     with pytest.raises(ScopeError):
         MemoMemoryBlock(mem, scope={"tenant": "acme"})
     with pytest.raises(MemoError):
         MemoMemoryBlock(mem, scope=alice, session_id="\x00")
-    # agent scratchpad (tool calls, tool results) is skipped, not an error
+    # agent scratchpad (tool calls, tool results) is never an error (kept whole once core has Turn.metadata)
     await block.aput(
         [ChatMessage(role=MessageRole.TOOL, content="42", additional_kwargs={"tool_call_id": "c"})]
     )
-    assert mem.list(alice, kinds=[Kind.EPISODE]) == []
+    assert len(mem.list(alice, kinds=[Kind.EPISODE])) == (1 if TURN_METADATA else 0)
+
+
+async def test_one_odd_message_never_loses_a_flushed_batch(mem: Memory, alice: Scope) -> None:
+    block = MemoMemoryBlock(mem, scope=alice, store_active=False)
+    too_long = user("x" * 1_000_001)  # beyond what MeMo stores: logged, the others kept
+    await block.aput(
+        [user("I live in Lisbon."), ChatMessage(role="assistant", content=""), too_long, user("ok")]
+    )
+    texts = [e.text for e in mem.list(alice, kinds=[Kind.EPISODE])]
+    assert "I live in Lisbon." in texts and "ok" in texts and not any(t.startswith("xxx") for t in texts)
+
+
+def test_with_llamaindex_defaults_every_turn_reaches_memo(mem: Memory, alice: Scope) -> None:
+    """LlamaIndex's `Memory` flushes to blocks only past ~21,000 tokens: the block stores what it sees."""
+    memory = LIMemory.from_defaults(session_id="s1", memory_blocks=[MemoMemoryBlock(mem, scope=alice)])
+    engine = SimpleChatEngine.from_defaults(memory=memory, llm=RecordingLLM(reply="Noted."))
+    engine.chat("I work at Siemens as an engineer.")
+    engine.chat("I also play the cello.")
+    texts = [e.text for e in mem.list(alice, kinds=[Kind.EPISODE])]
+    assert texts == ["I work at Siemens as an engineer.", "Noted.", "I also play the cello."]
+    engine.chat("thanks")
+    assert len(mem.list(alice, kinds=[Kind.EPISODE])) == 5  # nothing stored twice
+    assert any("Siemens" in r.text for r in mem.list(alice, kinds=[Kind.FACT]))
+
+
+def test_the_block_serializes_to_its_configuration(mem: Memory, alice: Scope) -> None:
+    import json
+    import pickle
+
+    block = MemoMemoryBlock(mem, scope=alice, session_id="s1", k=7)
+    data = json.loads(json.dumps(block.model_dump(mode="json")))
+    assert "Client" not in json.dumps(data)
+    for again in (
+        MemoMemoryBlock.model_validate(data),
+        MemoMemoryBlock(**data),
+        pickle.loads(pickle.dumps(block)),
+    ):
+        assert again.memory is mem and (again.scope, again.session_id, again.k) == (alice, "s1", 7)
 
 
 WRITE = """
@@ -124,6 +161,23 @@ memory = LIMemory.from_defaults(session_id="run1", token_limit=60, token_flush_s
 memory.put(ChatMessage(role="user", content="My favourite tea is oolong."))
 for i in range(6):
     memory.put(ChatMessage(role="user", content=f"Filler message number {i} about nothing in particular at all."))
+mem.close()
+"""
+
+
+WRITE_DEFAULTS = """
+import sys
+from llama_index.core.chat_engine import SimpleChatEngine
+from llama_index.core.memory import Memory as LIMemory
+from shared_core import Memory, Scope
+from shared_core.embed import HashingEmbedder
+from llamaindex_memo import MemoMemoryBlock
+from llamaindex_memo.testing import RecordingLLM
+mem = Memory.open(sys.argv[1], embedder=HashingEmbedder(dim=256))
+memory = LIMemory.from_defaults(session_id="run1", memory_blocks=[MemoMemoryBlock(mem, scope=Scope(tenant="acme", user="alice"))])
+engine = SimpleChatEngine.from_defaults(memory=memory, llm=RecordingLLM(reply="Noted."))
+engine.chat("My favourite tea is oolong.")
+engine.chat("Good night.")
 mem.close()
 """
 
@@ -149,4 +203,18 @@ def test_memory_survives_a_new_process(tmp_path: Path) -> None:
         out[name] = [m.content or "" for m in memory.get(input="which tea do I like?")]
     assert len(out["alice"]) == 1 and "oolong" in out["alice"][0]
     assert out["bob"] == []
+    mem.close()
+
+
+def test_with_defaults_recall_crosses_processes(tmp_path: Path) -> None:
+    """The README's one line (LlamaIndex defaults): a process chats, another one recalls."""
+    from shared_core.embed import HashingEmbedder
+
+    run(WRITE_DEFAULTS, tmp_path / "store")
+    mem = Memory.open(tmp_path / "store", embedder=HashingEmbedder(dim=256))
+    llm = RecordingLLM(reply="Oolong.")
+    block = MemoMemoryBlock(mem, scope=Scope(tenant="acme", user="alice"))
+    memory = LIMemory.from_defaults(session_id="run2", memory_blocks=[block])
+    SimpleChatEngine.from_defaults(memory=memory, llm=llm).chat("Which tea do I like?")
+    assert "oolong" in (llm.chats[-1][0].content or "")
     mem.close()
