@@ -3,7 +3,7 @@
 Each upstream test takes the `impl` fixture: `impl.name` is "llama_index" (the built-in component, the
 reference) or "memo". Where a test builds a `ChatMemoryBuffer`, `Memory` or memory block, it asks
 `impl` for one; everything else is the upstream test as written for llama-index-core 0.14.25.
-Deliberate differences are marked with `excused(...)` and listed in docs/adapters_llamaindex.md.
+Deliberate differences are marked with `excused(...)` and listed in docs/adapters.md (LlamaIndex part).
 
 LlamaIndex's own test suite sets `Settings.llm` to its `MockLLM`; `mock_settings` does the same here
 (offline, the default `Settings.llm` needs llama-index-llms-openai).

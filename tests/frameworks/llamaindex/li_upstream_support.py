@@ -20,7 +20,7 @@ SCOPE = Scope(tenant="upstream", user="u1")
 
 
 def excused(impl: Impl, reason: str) -> None:
-    """A deliberate difference of MeMo's class (docs/adapters_llamaindex.md lists each with its switch)."""
+    """A deliberate difference of MeMo's class (docs/adapters.md (LlamaIndex part) lists each with its switch)."""
     if impl.name == "memo":
         impl.request.applymarker(pytest.mark.xfail(strict=True, reason=f"deliberate difference: {reason}"))
 
