@@ -37,7 +37,6 @@ from .repair import RepairMixin, RepairReport
 from .seam import FlushTimeout, Seam, hold_key
 from .worker import Worker
 
-
 _OPEN: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
