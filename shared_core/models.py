@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
 import re
-import uuid
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal, Union
@@ -20,7 +20,8 @@ MetaValue = Union[str, int, float, bool]
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    """A random 128-bit id (unique, not secret: the `random` module is reseeded in forked children)."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def check_id(value: str, what: str) -> str:

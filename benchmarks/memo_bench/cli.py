@@ -354,6 +354,10 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_scale_worker)
 
+    from .loop import add_parser as add_loop  # core's `memo bench loop` (issue #13)
+
+    add_loop(sub)
+
     p = sub.add_parser("report", help="write the Markdown tables and PNG plots from results JSONs")
     p.add_argument("--results", default=str(RESULTS_DIR))
     p.set_defaults(func=cmd_report)

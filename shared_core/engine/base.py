@@ -79,11 +79,25 @@ class Flushed:
         self._engine = engine
         self._target = target
 
+    _WRITES = frozenset({"upsert", "delete", "delete_history", "append_history", "set_meta", "bump_revision",
+                         "redact_scope", "append", "append_many"})  # fmt: skip
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._target, name)
-        if callable(attr):
-            self._engine._seam.flush()
-        return attr
+        if not callable(attr):
+            return attr
+        self._engine._seam.flush()
+        if name not in self._WRITES:
+            return attr
+        cache = self._engine._indexes
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            finally:  # a change made around the seam: this process reads revisions afresh
+                cache.forget_tokens()
+
+        return write
 
 
 class EngineBase:

@@ -7,7 +7,7 @@ index, which already holds this process's own pending writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -26,6 +26,16 @@ from .changes import AuditItem, ChangeSet, ExtractJob
 from .search import SearchMixin
 
 MEMORY_KINDS = frozenset(k for k in Kind if k is not Kind.EPISODE)
+
+
+class JobToken:
+    """Between the worker and one extraction run: `wanted` is cleared (under the engine's write
+    lock) when the worker gives up on the run; `committed` is set (under the same lock) once its
+    change set is journaled. So a run is either committed or abandoned, never both."""
+
+    def __init__(self) -> None:
+        self.wanted = True
+        self.committed = False
 
 
 class ExtractionMixin(SearchMixin):
@@ -98,10 +108,10 @@ class ExtractionMixin(SearchMixin):
             self._consolidate(kept, vecs[len(episodes) :], sc, now, actor, result, MEMORY_KINDS, change)
             self._seam.commit(change)
 
-    def run_jobs(self, jobs: Sequence[ExtractJob], wanted: Callable[[], bool] | None = None) -> int:
+    def run_jobs(self, jobs: Sequence[ExtractJob], token: JobToken | None = None) -> int:
         """Extract and consolidate queued jobs of one scope: one extractor call for all their turns,
         one embedder call for all kept memories, one change set that also completes the jobs
-        (committed only while `wanted()`: a run given up after its timeout never commits)."""
+        (committed only while `token.wanted`: a run given up after its timeout never commits)."""
         if not jobs:
             return 0
         sc = jobs[0].scope
@@ -114,10 +124,12 @@ class ExtractionMixin(SearchMixin):
         vecs = self._embed([r.index_text() for r, _, _ in kept]) if kept else np.zeros((0, 1), np.float32)
         change = ChangeSet(actor=jobs[0].actor, done_jobs=[j.id for j in jobs])
         with self._write_lock:
-            if wanted is not None and not wanted():
+            if token is not None and not token.wanted:
                 return 0
             self._consolidate(kept, vecs, sc, now, jobs[0].actor, result, MEMORY_KINDS, change)
             self._seam.commit(change)
+            if token is not None:
+                token.committed = True
         return len(result.added) + len(result.pending_review)
 
     def _neighbours(
@@ -200,6 +212,12 @@ class ExtractionMixin(SearchMixin):
             last[r.id] = (r, v if v is not None else (prev[1] if prev else None))
         for r, v in last.values():
             change.add(r, v)
+        # one audit event per record and action in a change (two new memories merged into one target)
+        seen: dict[tuple[str, str | None], AuditItem] = {}
+        for a in change.audit:
+            seen.pop((a.action, a.record_id), None)
+            seen[(a.action, a.record_id)] = a
+        change.audit[:] = list(seen.values())
         return standing
 
     @staticmethod

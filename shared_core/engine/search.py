@@ -16,13 +16,15 @@ from ..errors import InvalidInput
 from ..extract.dates import query_time_range
 from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
 from ..render import Context, pack
-from ..store.base import RecordFilter
+from ..store.base import RecordFilter, revision_key
 from ..store.search_index import ScopeIndex
 from .base import lexical_documents
 from .records import RecordsMixin
 
 
 class SearchMixin(RecordsMixin):
+    revision_ttl = 0.2  # seconds a scope's revision token is trusted before the store is asked again
+
     def search(
         self, query: str, scope: Any, *, k: int = 10, token_budget: int | None = None,
         kinds: Sequence[Kind | str] | None = None, since: datetime | None = None, until: datetime | None = None,
@@ -131,9 +133,8 @@ class SearchMixin(RecordsMixin):
                 records, vectors = self._merge_pending(sc, flt, records, vectors, pending, gone)
             return ScopeIndex(records, vectors, lexical_documents(records, ctx), with_context=ctx)
 
-        return self._indexes.get(
-            sc.key() + "|" + flt.model_dump_json(), self._store.revision(sc), build, scope=sc, flt=flt
-        )
+        token = self._indexes.revision(revision_key(sc), lambda: self._store.revision(sc), self.revision_ttl)
+        return self._indexes.get(sc.key() + "|" + flt.model_dump_json(), token, build, scope=sc, flt=flt)
 
     def _merge_pending(
         self, sc: Scope, flt: RecordFilter, records: list[MemoryRecord], vectors: Vectors,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ..errors import MemoError
 from ..models import Scope
 from .changes import AuditItem, ChangeSet, ExtractJob
+from .extraction import JobToken
 from .seam import FlushTimeout
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Worker:
         self._jobs: deque[ExtractJob] = deque()
         self._touches: dict[Scope, list[str]] = {}
         self._busy = 0
+        self._running: set[str] = set()
         self._cv = threading.Condition()
         self._stop = False
         self.last_error: str | None = None
@@ -48,8 +50,11 @@ class Worker:
 
     def enqueue(self, jobs: Sequence[ExtractJob]) -> None:
         with self._cv:
-            known = {j.id for j in self._jobs}
-            self._jobs.extend(j for j in jobs if j.id not in known)
+            known = {j.id for j in self._jobs} | self._running
+            for j in jobs:
+                if j.id not in known:
+                    known.add(j.id)
+                    self._jobs.append(j)
             self._cv.notify_all()
 
     def touch(self, scope: Scope, ids: Sequence[str]) -> None:
@@ -77,6 +82,7 @@ class Worker:
                             group.append(j)
                             self._jobs.remove(j)
                 self._busy = len(group) + len(touches)
+                self._running = {j.id for j in group}
             try:
                 for sc, ids in touches.items():
                     try:
@@ -88,15 +94,16 @@ class Worker:
             finally:
                 with self._cv:
                     self._busy = 0
+                    self._running = set()
                     self._cv.notify_all()
 
     def _extract(self, group: list[ExtractJob]) -> None:
-        state = {"wanted": True}
+        token = JobToken()
         box: dict[str, object] = {}
 
         def run() -> None:
             try:
-                box["n"] = self.engine.run_jobs(group, wanted=lambda: state["wanted"])
+                box["n"] = self.engine.run_jobs(group, token)
             except BaseException as exc:  # reported below, never raised in a thread
                 box["error"] = exc
 
@@ -107,9 +114,12 @@ class Worker:
         self.stats["extract_calls"] += 1
         self.stats["extract_seconds"] += time.monotonic() - t0
         if t.is_alive():
-            state["wanted"] = False  # whatever it returns later is not committed
-            self.stats["timeouts"] += 1
-            box["error"] = TimeoutError(f"extraction did not finish in {self.timeout:g} s")
+            with self.engine._write_lock:  # either it has committed, or it never will
+                token.wanted = False
+                done = token.committed
+            if not done:
+                self.stats["timeouts"] += 1
+                box["error"] = TimeoutError(f"extraction did not finish in {self.timeout:g} s")
         if "error" not in box:
             self.stats["jobs_done"] += len(group)
             self.stats["memories"] += int(box.get("n", 0))  # type: ignore[call-overload]
@@ -120,6 +130,8 @@ class Worker:
         if again:
             self.stats["jobs_retried"] += len(again)
             time.sleep(min(2.0, 0.05 * 2 ** again[0].attempts))
+            with self._cv:
+                self._running = set()
             self.enqueue(again)
         failed = [j for j in retry if j.attempts >= self.max_attempts]
         if failed:  # given up: the raw turns stay (searchable); the audit log says why

@@ -12,6 +12,7 @@ beyond a budget of records.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -157,6 +158,7 @@ class IndexCache:
         self._max_records = max_records
         self._max_entries = max_entries
         self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}  # revision key -> (token, when read)
         # writes applied while an index is being built, replayed on it before it is cached
         self._building: dict[
             str, list[list[tuple[Sequence[tuple[MemoryRecord, Vectors | None]], Sequence[str]]]]
@@ -197,6 +199,23 @@ class IndexCache:
                 total -= len(old.index)
         return index
 
+    def revision(self, rev_key: str, read: Callable[[], str], ttl: float) -> str:
+        """The scope's revision token, read from the store at most every `ttl` seconds (another
+        process's write is seen within `ttl`; this process's own writes update it at once)."""
+        now = time.monotonic()
+        with self._lock:
+            got = self._tokens.get(rev_key)
+            if got is not None and now - got[1] < ttl:
+                return got[0]
+        token = read()
+        with self._lock:
+            self._tokens[rev_key] = (token, now)
+        return token
+
+    def forget_tokens(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
     def cached(self) -> list[ScopeIndex]:
         with self._lock:
             return [e.index for e in self._entries.values()]
@@ -233,6 +252,7 @@ class IndexCache:
         """This process wrote token `new` over `old` for `rev_key`: entries current at `old` (they
         already hold this process's writes) stay valid at `new`; others are dropped."""
         with self._lock:
+            self._tokens[rev_key] = (new, time.monotonic())
             for key, e in list(self._entries.items()):
                 if revision_key(e.scope) != rev_key or e.revision == new:
                     continue
@@ -244,3 +264,4 @@ class IndexCache:
     def invalidate(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._tokens.clear()

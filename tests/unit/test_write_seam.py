@@ -79,7 +79,7 @@ def test_17_2_legal_hold_is_checked_on_every_delete_path(tmp_path: Path, alice: 
 
 
 def test_17_8_provenance_of_direct_writes_says_where_from(mem: Memory, alice: Scope) -> None:
-    r = mem.remember(
+    mem.remember(
         "Alice's badge number is 7", scope=alice, session_id="s9", source_message_ids=["m3"], actor="agent:bot",
         tool_call_id="call_1",
     )  # fmt: skip
