@@ -83,9 +83,12 @@ class Seam:
                 self.apply([change])
                 self._to_index(change, upserts, deletes)
         else:
-            seq = self.journal.append(change)  # durable from here on
+            seq = self.journal.append(change)  # durable from here on: nothing below may fail the call
             self.pending.add(seq, change)
-            self._to_index(change, upserts, deletes)
+            try:
+                self._to_index(change, upserts, deletes)
+            except Exception:  # an index it cannot update in place is rebuilt at the next search
+                self.cache.invalidate()
             with self._cv:
                 self.stats["changes"] += 1
                 self._cv.notify_all()
@@ -222,20 +225,24 @@ class Seam:
         if self.journal is None:
             return 0, []
         replayed = 0
-        jobs: list[ExtractJob] = []
-        for seg in self.journal.orphans():
+        segments = list(self.journal.orphans())
+        done = {j for seg in segments for _, c in seg.changes for j in c.done_jobs}
+        jobs: dict[str, ExtractJob] = {}
+        for seg in segments:  # oldest first
             todo = [c for _, c in seg.unapplied()]
-            if todo:
-                for s in range(0, len(todo), self.batch):
-                    part = todo[s : s + self.batch]
-                    self.apply(part, skip_audit=self._audited(part))
-                replayed += len(todo)
-            left = seg.pending_jobs()
-            if left:  # carried into this process's journal (and queue) before the dead one is deleted
-                self.commit(ChangeSet(jobs=left))
-                jobs.extend(left)
+            for s in range(0, len(todo), self.batch):
+                part = todo[s : s + self.batch]
+                self.apply(part, skip_audit=self._audited(part))
+            replayed += len(todo)
+            for _, c in seg.changes:
+                for j in c.jobs:
+                    if j.id not in done:
+                        jobs.setdefault(j.id, j)
+        if jobs:  # carried into this process's journal (and queue) before the dead ones are deleted
+            self.commit(ChangeSet(jobs=list(jobs.values())))
+        for seg in segments:
             self.journal.discard(seg)
-        return replayed, jobs
+        return replayed, list(jobs.values())
 
     def _audited(self, changes: Sequence[ChangeSet]) -> frozenset[str]:
         """Change ids whose audit events are already in the chain (read from its recent tail)."""

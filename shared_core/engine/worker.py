@@ -120,7 +120,7 @@ class Worker:
             if not done:
                 self.stats["timeouts"] += 1
                 box["error"] = TimeoutError(f"extraction did not finish in {self.timeout:g} s")
-        if "error" not in box:
+        if "error" not in box or token.committed:  # committed: done, whatever happened after
             self.stats["jobs_done"] += len(group)
             self.stats["memories"] += int(box.get("n", 0))  # type: ignore[call-overload]
             return
