@@ -21,7 +21,7 @@ from ..extract.base import ExtractInput
 from ..governance.validity import judge
 from ..models import Kind, MemoryRecord, Scope, Status
 from ..store.base import RecordFilter
-from .base import AddResult
+from .base import AddResult, derived_id
 from .changes import AuditItem, ChangeSet, ExtractJob
 from .search import SearchMixin
 
@@ -75,13 +75,23 @@ class ExtractionMixin(SearchMixin):
                 sc, now=now + timedelta(microseconds=first + len(seen)), extractor=self.extractor.name,
                 extractor_version=self.extractor.version,
             )  # fmt: skip
-            rec = rec.model_copy(update={"provenance": rec.provenance.model_copy(update={"actor": actor})})
+            # the same statement from the same messages always gets the same id: a retried write (the
+            # client re-sends turns it saw no answer for) or a re-run job never extracts it twice
+            rid = derived_id(
+                "extracted", sc.key(), *sorted(rec.provenance.source_message_ids), rec.kind.value, key
+            )
+            rec = rec.model_copy(
+                update={"id": rid, "provenance": rec.provenance.model_copy(update={"actor": actor})}
+            )
             verdict = judge(rec, self.config.policy)
             if verdict.verdict == "drop":
                 result.dropped.append(rec.text)
                 continue
             status = Status.PENDING_REVIEW if verdict.verdict == "review" else Status.ACTIVE
             kept.append((rec.model_copy(update={"status": status}), status, verdict.reason))
+        if kept:
+            have = {r.id for r in self.get_many(sc, [r.id for r, _, _ in kept])}
+            kept = [k for k in kept if k[0].id not in have]
         return kept
 
     def _add_and_extract(
