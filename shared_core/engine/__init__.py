@@ -50,7 +50,7 @@ def _close_all() -> None:
             pass
 
 
-atexit.register(_close_all)
+_registered: list[bool] = []
 
 
 class Engine(RepairMixin):
@@ -86,6 +86,9 @@ class Engine(RepairMixin):
             self._seam.on_jobs = self._worker.enqueue
         self.recovered = RepairReport()
         self._closed = False
+        if not _registered:  # on first use, not at import (no import-time side effects)
+            _registered.append(True)
+            atexit.register(_close_all)
         _OPEN.add(self)
 
     def recover(self) -> RepairReport:
