@@ -7,6 +7,7 @@ after that write, and of the same search again on an unchanged index; exchanges 
 run, with the same embedder:
 
 - `memo`: `Memory.add_messages` (2 turns, extraction in the background) then `Memory.search`;
+- `memo-noextract`: the same without extraction (the work the peers do: store and search turns);
 - `langchain-legacy`: `VectorStoreRetrieverMemory` over langchain-chroma, one memory per user:
   `save_context(input, output)` then `load_memory_variables`;
 - `llamaindex`: LlamaIndex `Memory` with a `VectorMemoryBlock` on Chroma, one per user: two
@@ -73,10 +74,12 @@ class System:
 class MemoSystem(System):
     name = "memo"
 
-    def __init__(self, path: Path, embedder: Any) -> None:
-        from shared_core import Memory, Scope
+    def __init__(self, path: Path, embedder: Any, *, extract: bool = True) -> None:
+        from shared_core import MemoConfig, Memory, Scope
+        from shared_core.config import ExtractionConfig
 
-        self.mem = Memory.open(path, embedder=embedder)
+        cfg = MemoConfig(extraction=ExtractionConfig(extract=extract))
+        self.mem = Memory.open(path, embedder=embedder, config=cfg)
         self.scope = [Scope(tenant="bench", user=f"u{i}") for i in range(10_000)]
 
     def write(self, user: int, u: str, a: str) -> None:
@@ -179,8 +182,18 @@ class LlamaIndexSystem(System):
         self.client.clear_system_cache()
 
 
+class MemoRawSystem(MemoSystem):
+    """MeMo without extraction: the raw write path alone, the work the peers do."""
+
+    name = "memo-noextract"
+
+    def __init__(self, path: Path, embedder: Any) -> None:
+        super().__init__(path, embedder, extract=False)
+
+
 FACTORIES: dict[str, Callable[[Path, Any], System]] = {
-    "memo": MemoSystem, "langchain-legacy": LangChainSystem, "llamaindex": LlamaIndexSystem,
+    "memo": MemoSystem,
+    "memo-noextract": MemoRawSystem, "langchain-legacy": LangChainSystem, "llamaindex": LlamaIndexSystem,
 }  # fmt: skip
 
 
@@ -286,7 +299,7 @@ def targets(runs: list[dict[str, Any]]) -> dict[str, Any]:
     memo = one.get("memo")
     if memo is None:
         return {}
-    peers = [r["write"]["p95_ms"] for s, r in one.items() if s != "memo"]
+    peers = [r["write"]["p95_ms"] for s, r in one.items() if not s.startswith("memo")]
     fastest = min(peers) if peers else None
     w95 = memo["write"]["p95_ms"]
     s_after, s_same = memo["search_after_write"]["p95_ms"], memo["search_unchanged"]["p95_ms"]
@@ -345,7 +358,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--exchanges", type=int, default=25, help="timed exchanges per user")
     p.add_argument("--prefill", type=int, default=60, help="untimed exchanges per user first (2 turns each)")
     p.add_argument("--threads", default="1,4")
-    p.add_argument("--systems", default="memo,langchain-legacy,llamaindex")
+    p.add_argument("--systems", default="memo,memo-noextract,langchain-legacy,llamaindex")
     p.add_argument("--embedder", default="minilm")
     p.add_argument("--out", default=None, help="default benchmarks/results/loop.json (+ .md, .png)")
     p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
