@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Any, cast
 
 from ..clock import Clock, SystemClock
 from ..config import MemoConfig
@@ -30,7 +30,7 @@ from ..extract.rules import RuleExtractor
 from ..governance.audit import AuditLog
 from ..store.base import Store
 from ..store.search_index import IndexCache
-from .base import SYSTEM, AddResult, derived_id, episode_id, lexical_documents
+from .base import SYSTEM, AddResult, Serialized, derived_id, episode_id, lexical_documents
 from .changes import AuditItem, ChangeSet, Deletion, ExtractJob, LegalHold
 from .journal import Journal
 from .repair import RepairMixin, RepairReport
@@ -70,7 +70,7 @@ class Engine(RepairMixin):
         """`journal_dir`: where writes are journaled before the store has them (None: applied to
         the store within the call, as for an in-memory store). `background`: extraction runs in
         a worker thread (False: inside `add_messages`)."""
-        self._store = store
+        self._store = cast(Store, Serialized(store))
         self.embedder = embedder
         self.config = config or MemoConfig()
         self.clock = clock or SystemClock()
@@ -80,7 +80,7 @@ class Engine(RepairMixin):
         self._write_lock = threading.RLock()
         self._worker = None
         journal = Journal(journal_dir) if journal_dir is not None else None
-        self._seam = Seam(store, audit, self._indexes, journal)
+        self._seam = Seam(self._store, audit, self._indexes, journal)
         if background:
             self._worker = Worker(self, timeout=extract_timeout)
             self._seam.on_jobs = self._worker.enqueue

@@ -70,6 +70,29 @@ def derived_id(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
+class Serialized:
+    """The store with one call at a time in this process: the applier thread writes while callers
+    read, and embedded Chroma fails a read that races the first write of a segment ("Error
+    creating hnsw segment reader"). Calls are short; searches read their cached index instead."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+        self._lock = threading.RLock()
+        self.dim = getattr(target, "dim", None)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+        lock = self._lock
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return attr(*args, **kwargs)
+
+        return call
+
+
 class Flushed:
     """The store (or audit log) as seen from outside the engine (governor, CLI, tests): every
     call first waits until this process's journaled writes are in the store, so a direct read
