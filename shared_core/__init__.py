@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .clock import Clock, ManualClock, SystemClock
     from .config import MemoConfig
-    from .engine import AddResult
+    from .engine import AddResult, FlushTimeout, LegalHold
     from .errors import (
         AuditIntegrityError,
         ConfigError,
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 _HOME = {
     **dict.fromkeys(["Clock", "ManualClock", "SystemClock"], "clock"),
     "MemoConfig": "config",
-    "AddResult": "engine",
+    **dict.fromkeys(["AddResult", "FlushTimeout", "LegalHold"], "engine"),
     **dict.fromkeys(
         [
             "AuditIntegrityError", "ConfigError", "EmbeddingError", "ErasureIncomplete", "ExtractionError",
@@ -68,11 +68,13 @@ __all__ = [
     "EmbeddingError",
     "ErasureIncomplete",
     "ExtractionError",
+    "FlushTimeout",
     "HistoryEntry",
     "Hit",
     "InvalidInput",
     "Kind",
     "LLMError",
+    "LegalHold",
     "ManualClock",
     "MemoConfig",
     "MemoError",

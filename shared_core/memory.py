@@ -1,4 +1,4 @@
-"""The public facade: `Memory` (sync) and `AsyncMemory` (the same engine, run in a worker thread).
+"""The public facade: `Memory` (sync) and `AsyncMemory` (the same engine, each call in a thread).
 
 ```python
 from shared_core import Memory, Scope
@@ -7,38 +7,55 @@ mem = Memory.connect("127.0.0.1", 8000)          # a Chroma server (`chroma run`
 alice = Scope(tenant="acme", user="alice")
 mem.add_messages([{"role": "user", "content": "I moved to Berlin"}], scope=alice, session_id="s1")
 hits = mem.search("where does alice live?", scope=alice, k=5)
+mem.flush()                                      # wait for background extraction (tests, scripts)
 ```
+
+Writes return once durable in a local journal (embedded: `<path>/memo_journal/`; server: the
+`journal_dir` given, by default `$XDG_STATE_HOME/memo/journal/<host>-<port>-<prefix>`), and
+are visible to this process's reads at once; a background applier writes them to Chroma.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
-import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from pathlib import Path
+from typing import Any, Union
 
 from . import validate
 from .clock import Clock, SystemClock
 from .config import MemoConfig
 from .embed import Embedder, default_embedder, embedder_by_name
-from .engine import AddResult, Engine
+from .engine import AddResult, Engine, RepairReport
+from .errors import InvalidInput
 from .extract.base import Extractor
+from .governance.access import Principal, authorize
+from .governance.audit import AuditLog
 from .governor import Governor
-from .models import HistoryEntry, Hit, Kind, MemoryRecord, Scope, Status
+from .models import HistoryEntry, Hit, Kind, MemoryRecord, MetaValue, Scope, Status, Turn
 from .render import Context
 from .store.audit import audit_log_for
 from .store.base import RecordFilter, Store
 from .store.chroma import ChromaStore
 from .store.memory import InMemoryStore
 
-P = ParamSpec("P")
-R = TypeVar("R")
+ScopeArg = Union[Scope, Mapping[str, Union[str, None]]]
+MessageArg = Union[Turn, Mapping[str, Any]]
+Metadata = Mapping[str, MetaValue]
 
 _REPAIR_KEY = "repair_checkpoint"
 _REPAIR_WINDOW = timedelta(minutes=10)
+JOURNAL_DIRNAME = "memo_journal"
+
+
+def default_server_journal(host: str, port: int, prefix: str) -> Path:
+    """Where a server client journals by default: a local, per-server directory."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{host}-{port}-{prefix}")
+    return Path(base) / "memo" / "journal" / safe
 
 
 class Memory:
@@ -52,17 +69,21 @@ class Memory:
         config: MemoConfig | None = None,
         clock: Clock | None = None,
         extractor: Extractor | None = None,
-        audit: Any = None,
+        audit: AuditLog | None = None,
         repair: bool = True,
+        journal_dir: str | os.PathLike[str] | None = None,
+        background: bool = True,
+        extract_timeout: float = 60.0,
     ) -> None:
         self.config = config or MemoConfig()
         self.clock = clock or SystemClock()
-        self.store = store
         self.engine = Engine(
-            store, embedder or default_embedder(), config=self.config, clock=self.clock,
-            extractor=extractor, audit=audit,
+            store, embedder or default_embedder(), config=self.config, clock=self.clock, extractor=extractor,
+            audit=audit, journal_dir=journal_dir, background=background, extract_timeout=extract_timeout,
         )  # fmt: skip
+        self.store = self.engine.store
         self.governor = Governor(self.engine)
+        self.recovered: RepairReport = self.engine.recover()
         if repair:
             self._repair()
 
@@ -70,54 +91,84 @@ class Memory:
     @classmethod
     def open(
         cls, path: str | os.PathLike[str], *, embedder: Embedder | None = None, config: MemoConfig | None = None,
-        **kw: Any,
+        clock: Clock | None = None, extractor: Extractor | None = None, audit: AuditLog | None = None,
+        repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
     ) -> Memory:  # fmt: skip
-        """Embedded Chroma in a directory (created if needed). Without `embedder`, a store reopens
-        with the built-in embedder it was written with (MiniLM for a new store)."""
-        return cls._on_chroma(ChromaStore.persistent_client(path), embedder, config, kw)
+        """Embedded Chroma in a directory (created if needed), journal in `<path>/memo_journal/`.
+        Without `embedder`, a store reopens with the built-in embedder it was written with."""
+        client = ChromaStore.persistent_client(path)
+        return cls._on_chroma(
+            client, embedder, config, clock, extractor, audit, repair, background, extract_timeout,
+            Path(path) / JOURNAL_DIRNAME,
+        )  # fmt: skip
 
     @classmethod
     def connect(
         cls, host: str = "127.0.0.1", port: int = 8000, *, embedder: Embedder | None = None,
-        config: MemoConfig | None = None, **kw: Any,
+        config: MemoConfig | None = None, clock: Clock | None = None, extractor: Extractor | None = None,
+        audit: AuditLog | None = None, repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
+        journal_dir: str | os.PathLike[str] | None = None,
     ) -> Memory:  # fmt: skip
-        """A Chroma server started with `chroma run --path DIR --host H --port P` (shared by processes)."""
-        return cls._on_chroma(ChromaStore.server_client(host, port), embedder, config, kw)
+        """A Chroma server (`chroma run --path DIR --host H --port P`), shared by processes. Writes
+        are journaled in `journal_dir` (local to this machine; see `default_server_journal`)."""
+        cfg = config or MemoConfig()
+        jdir = journal_dir or default_server_journal(host, port, cfg.collection_prefix)
+        return cls._on_chroma(
+            ChromaStore.server_client(host, port), embedder, cfg, clock, extractor, audit, repair, background,
+            extract_timeout, jdir,
+        )  # fmt: skip
 
     @classmethod
     def _on_chroma(
-        cls, client: Any, embedder: Embedder | None, config: MemoConfig | None, kw: dict[str, Any]
-    ) -> Memory:
+        cls, client: Any, embedder: Embedder | None, config: MemoConfig | None, clock: Clock | None,
+        extractor: Extractor | None, audit: AuditLog | None, repair: bool, background: bool,
+        extract_timeout: float, journal_dir: str | os.PathLike[str],
+    ) -> Memory:  # fmt: skip
         cfg = config or MemoConfig()
         emb = embedder or embedder_by_name(ChromaStore.recorded_embedder(client, cfg.collection_prefix))
         store = ChromaStore(client, prefix=cfg.collection_prefix, dim=emb.dim, embedder_name=emb.name)
-        audit = kw.pop("audit", None) or audit_log_for(store, kw.get("clock"))
-        return cls(store, embedder=emb, config=cfg, audit=audit, **kw)
+        return cls(
+            store, embedder=emb, config=cfg, clock=clock, extractor=extractor,
+            audit=audit or audit_log_for(store, clock), repair=repair, journal_dir=journal_dir,
+            background=background, extract_timeout=extract_timeout,
+        )  # fmt: skip
 
     @classmethod
     def in_memory(
-        cls, *, embedder: Embedder | None = None, config: MemoConfig | None = None, **kw: Any
-    ) -> Memory:
-        """Nothing persists: for tests and throwaway sessions."""
+        cls, *, embedder: Embedder | None = None, config: MemoConfig | None = None, clock: Clock | None = None,
+        extractor: Extractor | None = None, audit: AuditLog | None = None, background: bool = True,
+        extract_timeout: float = 60.0,
+    ) -> Memory:  # fmt: skip
+        """Nothing persists (no journal: writes reach the in-memory store within the call)."""
         store = InMemoryStore()
         return cls(
-            store,
-            embedder=embedder,
-            config=config,
-            audit=kw.pop("audit", None) or audit_log_for(store, kw.get("clock")),
-            **kw,
-        )
+            store, embedder=embedder, config=config, clock=clock, extractor=extractor,
+            audit=audit or audit_log_for(store, clock), background=background, extract_timeout=extract_timeout,
+        )  # fmt: skip
 
     def _repair(self) -> None:
-        raw = self.store.get_meta(_REPAIR_KEY)
+        raw = self.engine._store.get_meta(_REPAIR_KEY)
         since = (
             datetime.fromisoformat(raw) - _REPAIR_WINDOW if raw else datetime.fromtimestamp(0).astimezone()
         )
-        self.engine.repair(since)
-        self.store.set_meta(_REPAIR_KEY, self.clock.now().isoformat())
+        report = self.engine.repair_report(since)
+        self.recovered = self.recovered.model_copy(
+            update={k: getattr(report, k) for k in ("restored", "tombstones_enforced", "quarantined")}
+        )
+        self.engine._store.set_meta(_REPAIR_KEY, self.clock.now().isoformat())
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until background extraction is done and every journaled write is in the store
+        (`FlushTimeout` after `timeout` seconds)."""
+        self.engine.flush(timeout)
+
+    def stats(self) -> dict[str, Any]:
+        """Write-path counters: journal backlog, applier batches, extraction jobs, tokens."""
+        return self.engine.stats()
 
     def close(self) -> None:
-        self.store.close()
+        self.engine.close()
+        self.engine._store.close()
 
     def __enter__(self) -> Memory:
         return self
@@ -126,98 +177,312 @@ class Memory:
         self.close()
 
     # ------------------------------------------------------------------------------ writes
-    def add_messages(self, messages: Any, scope: Any, session_id: str | None = None, **kw: Any) -> AddResult:
-        """Store conversation turns (each kept raw, durable first) and the memories extracted from them."""
-        return self.engine.add_messages(messages, scope, session_id, **kw)
+    def add_messages(
+        self, messages: Sequence[MessageArg], scope: ScopeArg, session_id: str | None = None, *,
+        actor: str = "system", extract: bool | None = None, wait: bool = False,
+    ) -> AddResult:  # fmt: skip
+        """Store conversation turns: durable and searchable on return; memories are extracted in
+        the background (`wait=True`: in this call; `flush()` waits for the queue)."""
+        return self.engine.add_messages(messages, scope, session_id, actor=actor, extract=extract, wait=wait)
 
-    def remember(self, text: str, scope: Any, **kw: Any) -> MemoryRecord:
-        """Store one memory directly (kind, importance, pinned, valid_from/valid_to, metadata...)."""
-        return self.engine.remember(text, scope, **kw)
+    def remember(
+        self, text: str, scope: ScopeArg, *, kind: Kind | str = Kind.FACT, importance: float = 0.5,
+        pinned: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
+        metadata: Metadata | None = None, session_id: str | None = None, source_message_ids: Sequence[str] = (),
+        actor: str = "system", tool_call_id: str | None = None, consolidate: bool = True,
+    ) -> MemoryRecord:  # fmt: skip
+        """Store one memory directly; provenance records the session, messages, tool call and actor."""
+        return self.engine.remember(
+            text, scope, kind=kind, importance=importance, pinned=pinned, valid_from=valid_from, valid_to=valid_to,
+            metadata=metadata, session_id=session_id, source_message_ids=source_message_ids, actor=actor,
+            tool_call_id=tool_call_id, consolidate=consolidate,
+        )  # fmt: skip
 
-    def remember_many(self, texts: Sequence[str], scope: Any, **kw: Any) -> list[MemoryRecord]:
-        return self.engine.remember_many(texts, scope, **kw)
+    def remember_many(
+        self, texts: Sequence[str], scope: ScopeArg, *, kind: Kind | str = Kind.FACT, importance: float = 0.5,
+        pinned: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
+        metadata: Metadata | None = None, session_id: str | None = None, source_message_ids: Sequence[str] = (),
+        actor: str = "system", tool_call_id: str | None = None, consolidate: bool = True,
+    ) -> builtins.list[MemoryRecord]:  # fmt: skip
+        return self.engine.remember_many(
+            texts, scope, kind=kind, importance=importance, pinned=pinned, valid_from=valid_from, valid_to=valid_to,
+            metadata=metadata, session_id=session_id, source_message_ids=source_message_ids, actor=actor,
+            tool_call_id=tool_call_id, consolidate=consolidate,
+        )  # fmt: skip
 
-    def update(self, record_id: str, scope: Any, **kw: Any) -> MemoryRecord:
-        return self.engine.update(record_id, scope, **kw)
+    def update(
+        self, record_id: str, scope: ScopeArg, *, text: str | None = None, importance: float | None = None,
+        pinned: bool | None = None, status: Status | str | None = None, valid_to: datetime | None = None,
+        metadata: Metadata | None = None, actor: str = "system", reason: str = "updated",
+    ) -> MemoryRecord:  # fmt: skip
+        return self.engine.update(
+            record_id, scope, text=text, importance=importance, pinned=pinned, status=status, valid_to=valid_to,
+            metadata=metadata, actor=actor, reason=reason,
+        )  # fmt: skip
 
-    def delete(self, record_ids: Any, scope: Any, **kw: Any) -> list[str]:
-        return self.engine.delete(record_ids, scope, **kw)
+    def delete(
+        self, record_ids: str | Sequence[str], scope: ScopeArg, *, actor: str = "system"
+    ) -> builtins.list[str]:
+        """Delete for good (a tombstone stays in history; nothing brings the record back).
+        Raises `LegalHold` under a legal hold."""
+        return self.engine.delete(record_ids, scope, actor=actor)
 
-    def clear_session(self, scope: Any, session_id: str) -> int:
-        return self.engine.clear_session(scope, session_id)
+    def clear_session(self, scope: ScopeArg, session_id: str, *, actor: str = "system") -> int:
+        return self.engine.clear_session(scope, session_id, actor=actor)
+
+    def record_use(self, record_ids: Sequence[str], *, scope: ScopeArg) -> None:
+        """Memories injected into a prompt were used: reinforced in the background (never blocks)."""
+        self.engine.record_use(record_ids, scope)
+
+    def import_records(
+        self, records: Sequence[MemoryRecord | Mapping[str, Any]],
+        history: Sequence[HistoryEntry | Mapping[str, Any]] = (), *, principal: Principal,
+    ) -> int:  # fmt: skip
+        """Records with their history (as `export_records` gives them) through the governed write
+        path: authorized per scope, redacted, validity rules, tombstones respected, all or nothing."""
+        scopes = set()
+        for i, r in enumerate(records):
+            raw = (
+                r.scope if isinstance(r, MemoryRecord) else r.get("scope") if isinstance(r, Mapping) else None
+            )
+            try:
+                scopes.add(raw if isinstance(raw, Scope) else Scope.model_validate(raw))
+            except ValueError:
+                raise InvalidInput(f"records[{i}] has no valid scope") from None
+        for sc in scopes:
+            authorize(principal, "write_memory", sc)
+        return self.engine.import_records(list(records), list(history), actor=principal.id)
+
+    def export_records(self, scope: ScopeArg) -> dict[str, builtins.list[dict[str, Any]]]:
+        """Every record of a scope (any status) with its history, JSON-ready."""
+        return self.engine.export_records(scope)
 
     # ------------------------------------------------------------------------------- reads
-    def search(self, query: str, scope: Any, *, k: int = 10, **kw: Any) -> list[Hit]:
-        """Hits best first (score in [0, 1]) with provenance; `token_budget=` packs them for a prompt."""
-        return self.engine.search(query, scope, k=k, **kw)
+    def search(
+        self, query: str, scope: ScopeArg, *, k: int = 10, token_budget: int | None = None,
+        kinds: Sequence[Kind | str] | None = None, since: datetime | None = None, until: datetime | None = None,
+        include_superseded: bool = False, track_access: bool = False, metadata: Metadata | None = None,
+    ) -> builtins.list[Hit]:  # fmt: skip
+        """Hits best first (score in [0, 1]) with provenance; filters apply before `k`."""
+        return self.engine.search(
+            query, scope, k=k, token_budget=token_budget, kinds=kinds, since=since, until=until,
+            include_superseded=include_superseded, track_access=track_access,
+            metadata=None if metadata is None else dict(metadata),
+        )  # fmt: skip
 
-    def context(self, query: str, scope: Any, **kw: Any) -> Context:
+    def context(
+        self, query: str, scope: ScopeArg, *, token_budget: int | None = None, k: int = 50,
+        kinds: Sequence[Kind | str] | None = None, metadata: Metadata | None = None,
+    ) -> Context:  # fmt: skip
         """The cited, delimited, token-budgeted memory block to inject into a prompt."""
-        return self.engine.context(query, scope, **kw)
+        return self.engine.context(
+            query, scope, token_budget=token_budget, k=k, kinds=kinds,
+            metadata=None if metadata is None else dict(metadata),
+        )  # fmt: skip
 
-    def get(self, record_id: str, scope: Any) -> MemoryRecord:
+    def get(self, record_id: str, scope: ScopeArg) -> MemoryRecord:
+        """One record by id (O(1))."""
         return self.engine.get(record_id, scope)
 
-    def history(self, record_id: str, scope: Any) -> list[HistoryEntry]:
+    def history(self, record_id: str, scope: ScopeArg) -> builtins.list[HistoryEntry]:
         return self.engine.history(record_id, scope)
 
-    def recent_turns(self, scope: Any, session_id: str | None = None, limit: int = 20) -> list[MemoryRecord]:
+    def recent_turns(
+        self, scope: ScopeArg, session_id: str | None = None, limit: int = 20
+    ) -> builtins.list[MemoryRecord]:
         """The last raw turns of a session (or of the scope), oldest first: short-term memory."""
         return self.engine.recent_turns(scope, session_id, limit)
 
     def scopes(self, tenant: str = "default") -> builtins.list[Scope]:
         """The scopes holding memories in a tenant."""
-        return self.store.scopes(validate.identifier(tenant, "tenant"))
+        return list(self.store.scopes(validate.identifier(tenant, "tenant")))
 
     def list(
-        self, scope: Any, *, kinds: Sequence[Kind | str] | None = None, statuses: Sequence[Status | str] | None = None,
-        limit: int | None = None, offset: int = 0,
+        self, scope: ScopeArg, *, kinds: Sequence[Kind | str] | None = None,
+        statuses: Sequence[Status | str] | None = None, limit: int | None = None, offset: int = 0,
+        metadata: Metadata | None = None,
     ) -> builtins.list[MemoryRecord]:  # fmt: skip
-        flt = RecordFilter(
-            kinds=frozenset(Kind(k) for k in kinds) if kinds else None,
-            statuses=frozenset(Status(s) for s in statuses) if statuses else frozenset({Status.ACTIVE}),
-        )
+        """Records oldest first; kinds, statuses and metadata (exact equality) apply before offset/limit."""
+        try:
+            flt = RecordFilter(
+                kinds=frozenset(Kind(k) for k in kinds) if kinds else None,
+                statuses=frozenset(Status(s) for s in statuses) if statuses else frozenset({Status.ACTIVE}),
+                metadata=None if metadata is None else validate.metadata(metadata, self.config.limits),
+            )
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"invalid kinds or statuses: {exc}") from None
         return self.engine.list_records(scope, flt, limit, offset)
-
-
-def _to_thread(fn: Callable[P, R]) -> Callable[P, Any]:
-    @functools.wraps(fn)
-    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-
-    return run
 
 
 class AsyncMemory:
     """`Memory` with `async` methods: the same engine, each call run in a worker thread.
 
-    There is no second copy of any logic: every coroutine awaits the sync method of the same name.
+    There is no second copy of any logic: every coroutine awaits the sync method of the same
+    name with the same arguments (`tests/unit/test_facade_parity.py` keeps the two in step).
     """
 
     def __init__(self, memory: Memory) -> None:
         self.sync = memory
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], **kw: Any) -> AsyncMemory:
-        return cls(Memory.open(path, **kw))
+    def open(
+        cls, path: str | os.PathLike[str], *, embedder: Embedder | None = None, config: MemoConfig | None = None,
+        clock: Clock | None = None, extractor: Extractor | None = None, audit: AuditLog | None = None,
+        repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
+    ) -> AsyncMemory:  # fmt: skip
+        return cls(Memory.open(path, embedder=embedder, config=config, clock=clock, extractor=extractor,
+                               audit=audit, repair=repair, background=background, extract_timeout=extract_timeout))  # fmt: skip
 
     @classmethod
-    def connect(cls, host: str = "127.0.0.1", port: int = 8000, **kw: Any) -> AsyncMemory:
-        return cls(Memory.connect(host, port, **kw))
+    def connect(
+        cls, host: str = "127.0.0.1", port: int = 8000, *, embedder: Embedder | None = None,
+        config: MemoConfig | None = None, clock: Clock | None = None, extractor: Extractor | None = None,
+        audit: AuditLog | None = None, repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
+        journal_dir: str | os.PathLike[str] | None = None,
+    ) -> AsyncMemory:  # fmt: skip
+        return cls(Memory.connect(host, port, embedder=embedder, config=config, clock=clock, extractor=extractor,
+                                  audit=audit, repair=repair, background=background,
+                                  extract_timeout=extract_timeout, journal_dir=journal_dir))  # fmt: skip
 
     @classmethod
-    def in_memory(cls, **kw: Any) -> AsyncMemory:
-        return cls(Memory.in_memory(**kw))
+    def in_memory(
+        cls, *, embedder: Embedder | None = None, config: MemoConfig | None = None, clock: Clock | None = None,
+        extractor: Extractor | None = None, audit: AuditLog | None = None, background: bool = True,
+        extract_timeout: float = 60.0,
+    ) -> AsyncMemory:  # fmt: skip
+        return cls(Memory.in_memory(embedder=embedder, config=config, clock=clock, extractor=extractor,
+                                    audit=audit, background=background, extract_timeout=extract_timeout))  # fmt: skip
 
     @property
     def governor(self) -> Governor:
         return self.sync.governor
 
+    @property
+    def store(self) -> Store:
+        return self.sync.store
+
+    @property
+    def engine(self) -> Engine:
+        return self.sync.engine
+
     async def aclose(self) -> None:
         await asyncio.to_thread(self.sync.close)
 
-    def __getattr__(self, name: str) -> Any:  # only reached for names not set in __init__
-        attr = getattr(self.sync, name)
-        if callable(attr) and not name.startswith("_"):
-            return _to_thread(attr)
-        return attr
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until background extraction is done and every journaled write is in the store."""
+        await asyncio.to_thread(self.sync.flush, timeout)
+
+    async def flush(self, timeout: float | None = None) -> None:
+        await asyncio.to_thread(self.sync.flush, timeout)
+
+    async def stats(self) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sync.stats)
+
+    async def add_messages(
+        self, messages: Sequence[MessageArg], scope: ScopeArg, session_id: str | None = None, *,
+        actor: str = "system", extract: bool | None = None, wait: bool = False,
+    ) -> AddResult:  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add_messages, messages, scope, session_id, actor=actor, extract=extract, wait=wait
+        )
+
+    async def remember(
+        self, text: str, scope: ScopeArg, *, kind: Kind | str = Kind.FACT, importance: float = 0.5,
+        pinned: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
+        metadata: Metadata | None = None, session_id: str | None = None, source_message_ids: Sequence[str] = (),
+        actor: str = "system", tool_call_id: str | None = None, consolidate: bool = True,
+    ) -> MemoryRecord:  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.remember, text, scope, kind=kind, importance=importance, pinned=pinned, valid_from=valid_from,
+            valid_to=valid_to, metadata=metadata, session_id=session_id, source_message_ids=source_message_ids,
+            actor=actor, tool_call_id=tool_call_id, consolidate=consolidate,
+        )  # fmt: skip
+
+    async def remember_many(
+        self, texts: Sequence[str], scope: ScopeArg, *, kind: Kind | str = Kind.FACT, importance: float = 0.5,
+        pinned: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
+        metadata: Metadata | None = None, session_id: str | None = None, source_message_ids: Sequence[str] = (),
+        actor: str = "system", tool_call_id: str | None = None, consolidate: bool = True,
+    ) -> builtins.list[MemoryRecord]:  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.remember_many, texts, scope, kind=kind, importance=importance, pinned=pinned,
+            valid_from=valid_from, valid_to=valid_to, metadata=metadata, session_id=session_id,
+            source_message_ids=source_message_ids, actor=actor, tool_call_id=tool_call_id, consolidate=consolidate,
+        )  # fmt: skip
+
+    async def update(
+        self, record_id: str, scope: ScopeArg, *, text: str | None = None, importance: float | None = None,
+        pinned: bool | None = None, status: Status | str | None = None, valid_to: datetime | None = None,
+        metadata: Metadata | None = None, actor: str = "system", reason: str = "updated",
+    ) -> MemoryRecord:  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.update, record_id, scope, text=text, importance=importance, pinned=pinned, status=status,
+            valid_to=valid_to, metadata=metadata, actor=actor, reason=reason,
+        )  # fmt: skip
+
+    async def delete(
+        self, record_ids: str | Sequence[str], scope: ScopeArg, *, actor: str = "system"
+    ) -> builtins.list[str]:
+        return await asyncio.to_thread(self.sync.delete, record_ids, scope, actor=actor)
+
+    async def clear_session(self, scope: ScopeArg, session_id: str, *, actor: str = "system") -> int:
+        return await asyncio.to_thread(self.sync.clear_session, scope, session_id, actor=actor)
+
+    async def record_use(self, record_ids: Sequence[str], *, scope: ScopeArg) -> None:
+        await asyncio.to_thread(self.sync.record_use, record_ids, scope=scope)
+
+    async def import_records(
+        self, records: Sequence[MemoryRecord | Mapping[str, Any]],
+        history: Sequence[HistoryEntry | Mapping[str, Any]] = (), *, principal: Principal,
+    ) -> int:  # fmt: skip
+        return await asyncio.to_thread(self.sync.import_records, records, history, principal=principal)
+
+    async def export_records(self, scope: ScopeArg) -> dict[str, builtins.list[dict[str, Any]]]:
+        return await asyncio.to_thread(self.sync.export_records, scope)
+
+    async def search(
+        self, query: str, scope: ScopeArg, *, k: int = 10, token_budget: int | None = None,
+        kinds: Sequence[Kind | str] | None = None, since: datetime | None = None, until: datetime | None = None,
+        include_superseded: bool = False, track_access: bool = False, metadata: Metadata | None = None,
+    ) -> builtins.list[Hit]:  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.search, query, scope, k=k, token_budget=token_budget, kinds=kinds, since=since, until=until,
+            include_superseded=include_superseded, track_access=track_access, metadata=metadata,
+        )  # fmt: skip
+
+    async def context(
+        self, query: str, scope: ScopeArg, *, token_budget: int | None = None, k: int = 50,
+        kinds: Sequence[Kind | str] | None = None, metadata: Metadata | None = None,
+    ) -> Context:  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.context, query, scope, token_budget=token_budget, k=k, kinds=kinds, metadata=metadata
+        )
+
+    async def get(self, record_id: str, scope: ScopeArg) -> MemoryRecord:
+        return await asyncio.to_thread(self.sync.get, record_id, scope)
+
+    async def history(self, record_id: str, scope: ScopeArg) -> builtins.list[HistoryEntry]:
+        return await asyncio.to_thread(self.sync.history, record_id, scope)
+
+    async def recent_turns(
+        self, scope: ScopeArg, session_id: str | None = None, limit: int = 20
+    ) -> builtins.list[MemoryRecord]:
+        return await asyncio.to_thread(self.sync.recent_turns, scope, session_id, limit)
+
+    async def scopes(self, tenant: str = "default") -> builtins.list[Scope]:
+        return await asyncio.to_thread(self.sync.scopes, tenant)
+
+    async def list(
+        self, scope: ScopeArg, *, kinds: Sequence[Kind | str] | None = None,
+        statuses: Sequence[Status | str] | None = None, limit: int | None = None, offset: int = 0,
+        metadata: Metadata | None = None,
+    ) -> builtins.list[MemoryRecord]:  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.list,
+            scope,
+            kinds=kinds,
+            statuses=statuses,
+            limit=limit,
+            offset=offset,
+            metadata=metadata,
+        )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import random
 import re
-import uuid
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal, Union
@@ -19,7 +20,8 @@ MetaValue = Union[str, int, float, bool]
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    """A random 128-bit id (unique, not secret: the `random` module is reseeded in forked children)."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def check_id(value: str, what: str) -> str:
@@ -112,6 +114,8 @@ class Provenance(BaseModel):
     extractor: str = "manual"
     extractor_version: str = "1"
     origin: Origin = Origin.STATED
+    actor: str | None = None  # who wrote it (a principal or the application); set on every write
+    tool_call_id: str | None = None  # the tool call that saved it (agents' save-memory tools)
 
     @field_validator("turn_timestamps")
     @classmethod
@@ -158,6 +162,23 @@ class MemoryRecord(BaseModel):
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         return None if v is None else ensure_utc(v)
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _readable_metadata(cls, v: Any) -> Any:
+        """A value stored as null (a non-finite number written by an older version) is dropped
+        on read, so one damaged row never makes a store unreadable."""
+        if isinstance(v, dict):
+            return {k: x for k, x in v.items() if x is not None}
+        return v
+
+    @field_validator("metadata")
+    @classmethod
+    def _finite_metadata(cls, v: dict[str, MetaValue]) -> dict[str, MetaValue]:
+        for k, x in v.items():
+            if isinstance(x, float) and not math.isfinite(x):
+                raise ValueError(f"metadata[{k!r}] is not a finite number")
+        return v
 
     @model_validator(mode="after")
     def _valid_interval(self) -> MemoryRecord:
@@ -239,6 +260,17 @@ class Turn(BaseModel):
     id: str | None = None
     name: str | None = None
     timestamp: datetime | None = None
+    # stored on the raw turn's metadata next to `role` (redacted, not embedded): adapters keep a
+    # serialized framework message here for exact round-trips
+    metadata: dict[str, MetaValue] | None = None
+
+    @field_validator("metadata")
+    @classmethod
+    def _finite(cls, v: dict[str, MetaValue] | None) -> dict[str, MetaValue] | None:
+        for k, x in (v or {}).items():
+            if isinstance(x, float) and not math.isfinite(x):
+                raise ValueError(f"metadata[{k!r}] is not a finite number")
+        return v
 
     @field_validator("id", "name")
     @classmethod

@@ -358,6 +358,10 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
 
     add_adapters_parser(sub)
 
+    from .loop import add_parser as add_loop  # core's `memo bench loop` (issue #13)
+
+    add_loop(sub)
+
     p = sub.add_parser("report", help="write the Markdown tables and PNG plots from results JSONs")
     p.add_argument("--results", default=str(RESULTS_DIR))
     p.set_defaults(func=cmd_report)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..embed.base import Vectors
 from ..errors import ScopeError
-from ..models import HistoryEntry, Kind, MemoryRecord, Scope, Status
+from ..models import HistoryEntry, Kind, MemoryRecord, MetaValue, Scope, Status
 
 
 class RecordFilter(BaseModel):
@@ -26,8 +26,12 @@ class RecordFilter(BaseModel):
     statuses: frozenset[Status] | None = Field(default_factory=lambda: frozenset({Status.ACTIVE}))
     since: datetime | None = None
     until: datetime | None = None
+    # exact equality on every key (bool and number kept apart: True never equals 1)
+    metadata: dict[str, MetaValue] | None = None
 
     def matches(self, record: MemoryRecord) -> bool:
+        if self.metadata and not self.metadata_matches(record):
+            return False
         if self.kinds is not None and record.kind not in self.kinds:
             return False
         if self.statuses is not None and record.status not in self.statuses:
@@ -37,6 +41,18 @@ class RecordFilter(BaseModel):
             return False
         return not (self.until is not None and t > self.until)
 
+    def metadata_matches(self, record: MemoryRecord) -> bool:
+        for k, want in (self.metadata or {}).items():
+            have = record.metadata.get(k, _MISSING)
+            if have is _MISSING or isinstance(want, bool) != isinstance(have, bool) or have != want:
+                return False
+        return True
+
+    def without_metadata(self) -> RecordFilter:
+        return self.model_copy(update={"metadata": None}) if self.metadata else self
+
+
+_MISSING = object()
 
 ALL_STATUSES = RecordFilter(statuses=None)
 

@@ -1,6 +1,6 @@
 """The lexical (BM25) index, kept in step with the store.
 
-Local Chroma has no full-text ranking, so MeMo ranks words with `bm25s`. An index covers one
+Local Chroma has no full-text ranking, so MeMo ranks words itself (BM25). An index covers one
 read scope; `search_index.py` keeps it, with the scope's vectors, and rebuilds it when the
 scope's revision token changes, so a process sees what another process wrote (server mode)
 without any extra service.
@@ -236,32 +236,83 @@ def tokenize(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=65_536)
 def _tokens(text: str) -> tuple[str, ...]:
-    """Cached: an index is rebuilt after every write to its scope, and most of its texts are unchanged."""
+    """Cached: an index rebuilt after another process's write re-tokenizes only what changed."""
     words = _WORD.findall(text.lower())
     return tuple(_stem(w.replace("'", "")) for w in words if w not in STOPWORDS)
 
 
 class LexicalIndex:
-    """BM25 over a fixed corpus of (id, text)."""
+    """BM25 (Lucene idf, Robertson term frequency, as `bm25s` computes it) over (id, text)
+    documents, updated in place: `add` and `remove` change postings and statistics without a
+    rebuild, so a write is searchable at once."""
 
-    def __init__(self, docs: Sequence[tuple[str, str]]) -> None:
-        import bm25s
+    k1 = 1.5
+    b = 0.75
 
-        self.ids = [d[0] for d in docs]
-        tokens = [tokenize(t) or ["\x00"] for _, t in docs]
-        self._bm25 = bm25s.BM25()
-        if docs:
-            self._bm25.index(tokens, show_progress=False)
+    def __init__(self, docs: Sequence[tuple[str, str]] = ()) -> None:
+        self.ids: list[str | None] = []  # slot -> id (None: removed)
+        self._slot: dict[str, int] = {}
+        self._len: list[int] = []
+        self._total = 0
+        self._postings: dict[str, dict[int, int]] = {}
+        for rid, text in docs:
+            self.add(rid, text)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._slot)
+
+    def add(self, rid: str, text: str) -> None:
+        """Index a document (replacing the one with the same id)."""
+        if rid in self._slot:
+            self.remove(rid)
+        slot = len(self.ids)
+        self.ids.append(rid)
+        self._slot[rid] = slot
+        toks = tokenize(text)
+        self._len.append(len(toks))
+        self._total += len(toks)
+        for t in toks:
+            post = self._postings.setdefault(t, {})
+            post[slot] = post.get(slot, 0) + 1
+
+    def remove(self, rid: str) -> None:
+        slot = self._slot.pop(rid, None)
+        if slot is None:
+            return
+        self.ids[slot] = None
+        self._total -= self._len[slot]
+        for t in set(tokenize_slot_terms(self._postings, slot)):
+            post = self._postings[t]
+            post.pop(slot, None)
+            if not post:
+                del self._postings[t]
+        self._len[slot] = 0
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        terms = tokenize(query)
-        if not self.ids or not terms:
+        terms = [t for t in tokenize(query) if t in self._postings]
+        n = len(self._slot)
+        if not n or not terms:
             return []
-        scores = np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
-        k = min(k, len(self.ids))
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        avg = max(self._total / n, 1e-9)
+        lens = np.asarray(self._len, dtype=np.float32)
+        norm = self.k1 * ((1 - self.b) + self.b * lens / avg)
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        for t in terms:
+            post = self._postings[t]
+            slots = np.fromiter(post.keys(), dtype=np.int64, count=len(post))
+            tf = np.fromiter(post.values(), dtype=np.float32, count=len(post))
+            idf = np.log(1.0 + (n - len(post) + 0.5) / (len(post) + 0.5))
+            scores[slots] += idf * tf / (norm[slots] + tf)
+        live = np.flatnonzero(scores > 0)
+        if not len(live):
+            return []
+        k = min(k, len(live))
+        sub = scores[live]
+        top = np.argpartition(-sub, k - 1)[:k] if k < len(sub) else np.arange(len(sub))
+        top = top[np.lexsort((live[top], -sub[top]))]
+        return [(str(self.ids[live[i]]), float(sub[i])) for i in top]
+
+
+def tokenize_slot_terms(postings: dict[str, dict[int, int]], slot: int) -> list[str]:
+    """The terms indexed for one slot (a removal is rare: a scan of the vocabulary is fine)."""
+    return [t for t, post in postings.items() if slot in post]

@@ -2,36 +2,49 @@
 
 Building an index costs one read of the scope (records and vectors together). After that, a
 question costs one revision check, one matrix product (exact cosine, no approximate graph) and
-one BM25 lookup. An entry is rebuilt when the scope's revision token changes, whichever process
-made the change; entries are evicted least recently used beyond a budget of records.
+one BM25 lookup. This process's own writes update a cached index in place (`IndexCache.apply`:
+vectors appended, BM25 postings added or removed), so a search right after a write sees it
+without a reload; an entry is rebuilt only when the scope's revision token changes to one this
+process did not write (another process's write). Entries are evicted least recently used
+beyond a budget of records.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..embed.base import Vectors
-from ..models import MemoryRecord
+from ..models import Kind, MemoryRecord, Scope
+from .base import RecordFilter, revision_key
 from .lexical import LexicalIndex
 
 
 class ScopeIndex:
-    """An immutable view of one scope for search: records (oldest first), vectors, BM25."""
+    """One scope for search: records (oldest first), vectors, BM25. Changed only in place by
+    `upsert`/`remove` under `lock`, which searches hold while they read it."""
 
     def __init__(
-        self, records: Sequence[MemoryRecord], vectors: Vectors, lexical_docs: Sequence[tuple[str, str]]
-    ) -> None:
+        self, records: Sequence[MemoryRecord], vectors: Vectors, lexical_docs: Sequence[tuple[str, str]],
+        *, with_context: bool = False,
+    ) -> None:  # fmt: skip
         self.records = list(records)
         self.vectors = np.asarray(vectors, dtype=np.float32)
         if len(self.vectors) != len(self.records) or (self.records and self.vectors.ndim != 2):
             raise ValueError("one vector per record is required")
         self.position = {r.id: i for i, r in enumerate(self.records)}
         self.lexical = LexicalIndex(lexical_docs)
-        self._lock = threading.Lock()
+        self.with_context = with_context
+        self._last_turn: dict[str | None, str] = {}  # session -> text of its latest raw turn
+        for r in self.records:
+            if r.kind is Kind.EPISODE:
+                self._last_turn[r.provenance.session_id] = r.text
+        self.lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self.records)
@@ -61,44 +74,194 @@ class ScopeIndex:
 
     def refresh(self, records: Sequence[MemoryRecord]) -> None:
         """Replace records whose searchable content did not change (access counts and times)."""
-        with self._lock:
+        with self.lock:
             for r in records:
                 i = self.position.get(r.id)
                 if i is not None:
                     self.records[i] = r
+
+    def vector_of(self, record_id: str) -> Vectors | None:
+        i = self.position.get(record_id)
+        return None if i is None else self.vectors[i]
+
+    def upsert(self, rec: MemoryRecord, vec: Vectors | None) -> bool:
+        """Add or replace one record; False when a new record comes without a vector (the
+        caller drops this index: it is rebuilt from the store at the next search)."""
+        with self.lock:
+            i = self.position.get(rec.id)
+            if i is not None:
+                self.records[i] = rec
+                if vec is not None:
+                    self.vectors = self.vectors.copy()  # searches in flight keep the old array
+                    self.vectors[i] = vec
+                self.lexical.add(rec.id, self._lexical_text(rec, new=False))
+                return True
+            if vec is None:
+                return False
+            self._append_vector(np.asarray(vec, dtype=np.float32).reshape(-1))
+            self.position[rec.id] = len(self.records)
+            self.records.append(rec)
+            self.lexical.add(rec.id, self._lexical_text(rec, new=True))
+            return True
+
+    def _append_vector(self, v: Vectors) -> None:
+        """Amortised O(1): rows go into a buffer with spare capacity; `vectors` is a view of its
+        first rows (a search holding the previous view is unaffected)."""
+        n = len(self.records)
+        buf: np.ndarray | None = getattr(self, "_buf", None)
+        if buf is None or len(buf) <= n or buf.shape[1] != len(v) or self.vectors.base is not buf:
+            buf = np.empty((max(16, 2 * (n + 1)), len(v)), dtype=np.float32)
+            if n:
+                buf[:n] = self.vectors
+            self._buf = buf
+        assert buf is not None
+        buf[n] = v
+        self.vectors = buf[: n + 1]
+
+    def _lexical_text(self, rec: MemoryRecord, new: bool) -> str:
+        text = rec.index_text()
+        if not self.with_context or rec.kind is not Kind.EPISODE:
+            return text
+        session = rec.provenance.session_id
+        before = self._last_turn.get(session, "") if new else ""
+        if new:
+            self._last_turn[session] = rec.text
+        return f"{text} {before}"
+
+    def remove(self, ids: Sequence[str]) -> None:
+        with self.lock:
+            gone = [self.position[i] for i in ids if i in self.position]
+            if not gone:
+                return
+            keep = np.ones(len(self.records), dtype=bool)
+            keep[gone] = False
+            self.records = [r for r, k in zip(self.records, keep) if k]
+            self.vectors = self.vectors[keep]
+            self.position = {r.id: i for i, r in enumerate(self.records)}
+            for i in ids:
+                self.lexical.remove(i)
+
+
+@dataclass
+class _Entry:
+    scope: Scope
+    flt: RecordFilter
+    revision: str
+    index: ScopeIndex
 
 
 class IndexCache:
     """`ScopeIndex` entries by key, valid while their revision token is current."""
 
     def __init__(self, max_records: int = 50_000, max_entries: int = 256) -> None:
-        self._entries: OrderedDict[str, tuple[str, ScopeIndex]] = OrderedDict()
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._max_records = max_records
         self._max_entries = max_entries
         self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}  # revision key -> (token, when read)
+        # writes applied while an index is being built, replayed on it before it is cached
+        self._building: dict[
+            str, list[list[tuple[Sequence[tuple[MemoryRecord, Vectors | None]], Sequence[str]]]]
+        ] = {}
 
-    def get(self, key: str, revision: str, build: Callable[[], ScopeIndex]) -> ScopeIndex:
+    def get(
+        self, key: str, revision: str, build: Callable[[], ScopeIndex], *, scope: Scope | None = None,
+        flt: RecordFilter | None = None,
+    ) -> ScopeIndex:  # fmt: skip
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and hit[0] == revision:
+            if hit is not None and hit.revision == revision:
                 self._entries.move_to_end(key)
-                return hit[1]
-        index = build()  # outside the lock: other scopes stay readable while this one loads
+                return hit.index
+            log: list[tuple[Sequence[tuple[MemoryRecord, Vectors | None]], Sequence[str]]] = []
+            self._building.setdefault(key, []).append(log)
+        try:
+            index = build()  # outside the lock: other scopes stay readable while this one loads
+        except BaseException:
+            with self._lock:
+                self._building[key].remove(log)
+            raise
+        entry = _Entry(scope or Scope(user="?"), flt or RecordFilter(), revision, index)
         with self._lock:
-            self._entries[key] = (revision, index)
+            self._building[key].remove(log)
+            if not self._building[key]:
+                del self._building[key]
+            ok = all(self._apply_one(entry, u, d) for u, d in log)
+            if not ok:
+                return index  # a write it cannot take in place: used once, not cached
+            self._entries[key] = entry
             self._entries.move_to_end(key)
-            total = sum(len(ix) for _, ix in self._entries.values())
+            total = sum(len(e.index) for e in self._entries.values())
             while len(self._entries) > 1 and (
                 total > self._max_records or len(self._entries) > self._max_entries
             ):
-                _, (_, old) = self._entries.popitem(last=False)  # the newest entry always stays
-                total -= len(old)
+                _, old = self._entries.popitem(last=False)  # the newest entry always stays
+                total -= len(old.index)
         return index
+
+    def revision(self, rev_key: str, read: Callable[[], str], ttl: float) -> str:
+        """The scope's revision token, read from the store at most every `ttl` seconds (another
+        process's write is seen within `ttl`; this process's own writes update it at once)."""
+        now = time.monotonic()
+        with self._lock:
+            got = self._tokens.get(rev_key)
+            if got is not None and now - got[1] < ttl:
+                return got[0]
+        token = read()
+        with self._lock:
+            self._tokens[rev_key] = (token, now)
+        return token
+
+    def forget_tokens(self) -> None:
+        with self._lock:
+            self._tokens.clear()
 
     def cached(self) -> list[ScopeIndex]:
         with self._lock:
-            return [ix for _, ix in self._entries.values()]
+            return [e.index for e in self._entries.values()]
+
+    def apply(self, upserts: Sequence[tuple[MemoryRecord, Vectors | None]], deletes: Sequence[str]) -> None:
+        """This process's own write, applied in place to every cached index it concerns (and
+        logged for indexes being built)."""
+        with self._lock:
+            entries = list(self._entries.items())
+            for logs in self._building.values():
+                for log in logs:
+                    log.append((upserts, deletes))
+        stale = [key for key, e in entries if not self._apply_one(e, upserts, deletes)]
+        if stale:
+            with self._lock:
+                for key in stale:
+                    self._entries.pop(key, None)
+
+    @staticmethod
+    def _apply_one(
+        e: _Entry, upserts: Sequence[tuple[MemoryRecord, Vectors | None]], deletes: Sequence[str]
+    ) -> bool:
+        mine = [(r, v) for r, v in upserts if e.scope.contains(r.scope)]
+        gone = list(deletes) + [r.id for r, _ in mine if not e.flt.matches(r)]
+        with e.index.lock:
+            if gone:
+                e.index.remove(gone)
+            for r, v in mine:
+                if e.flt.matches(r) and not e.index.upsert(r, v):
+                    return False
+        return True
+
+    def retoken(self, rev_key: str, old: str | None, new: str) -> None:
+        """This process wrote token `new` over `old` for `rev_key`: entries current at `old` (they
+        already hold this process's writes) stay valid at `new`; others are dropped."""
+        with self._lock:
+            self._tokens[rev_key] = (new, time.monotonic())
+            for key, e in list(self._entries.items()):
+                if revision_key(e.scope) != rev_key or e.revision == new:
+                    continue
+                if old is not None and e.revision == old:
+                    e.revision = new
+                else:
+                    del self._entries[key]
 
     def invalidate(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._tokens.clear()

@@ -31,12 +31,14 @@ def test_server_round_trip_and_second_client_sees_writes(
         [{"role": "user", "content": "Deploys fail at the OAuth step again"}], scope=alice, session_id="s1"
     )
     server_mem.remember("Prefers strict typing and test-first patches", scope=alice, kind="preference")
+    server_mem.flush()  # another process sees a write once it is applied (bounded delay; flush waits)
     host, port = chroma_server
     other = Memory.connect(host, port, embedder=server_mem.engine.embedder, config=server_mem.config)
     hits = other.search("what does the team prefer in patches?", scope=alice, k=5)
     assert hits and hits[0].record.text == "Prefers strict typing and test-first patches"
     # a write by the second client is seen by the first, lexical index included
     other.remember("The staging cluster is called bluebird", scope=alice)
+    other.flush()
     hits = server_mem.search("bluebird", scope=alice, k=3)
     assert hits[0].record.text == "The staging cluster is called bluebird"
     assert hits[0].components["relevance"] > 0

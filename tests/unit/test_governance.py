@@ -89,7 +89,7 @@ def test_doubtful_inferred_memory_waits_for_review_and_is_never_returned(
 ) -> None:
     mem = llm_memory(tmp_path, inferred_memory_reply(0.4))
     res = mem.add_messages([{"role": "user", "content": "Maybe I should look at other jobs", "id": "m1"}],
-                           scope=alice, session_id="s1")  # fmt: skip
+                           scope=alice, session_id="s1", wait=True)  # fmt: skip
     assert [r.text for r in res.pending_review] == ["Alice is considering a job change"]
     pending = res.pending_review[0]
     assert pending.provenance.origin.value == "inferred" and pending.confidence == 0.4
@@ -109,11 +109,11 @@ def test_review_reject_and_edit(tmp_path: Path, alice: Scope) -> None:
                                        "attribute": "dislikes", "value": "open offices", "confidence": 0.5}]})  # fmt: skip
     mem = Memory.open(tmp_path / "llm", embedder=HashingEmbedder(),
                       extractor=LLMExtractor(FakeChat([inferred_memory_reply(0.5), second])))  # fmt: skip
-    mem.add_messages([{"role": "user", "content": "hmm, jobs", "id": "m1"}], scope=alice)
+    mem.add_messages([{"role": "user", "content": "hmm, jobs", "id": "m1"}], scope=alice, wait=True)
     item = mem.governor.review_queue(REVIEWER, alice)[0]
     edited = mem.governor.edit(REVIEWER, item.id, alice, "Alice is happy in her job", reason="misread")
     assert edited.text == "Alice is happy in her job" and edited.status is Status.ACTIVE
-    mem.add_messages([{"role": "user", "content": "again, jobs", "id": "m2"}], scope=alice)
+    mem.add_messages([{"role": "user", "content": "again, jobs", "id": "m2"}], scope=alice, wait=True)
     item2 = mem.governor.review_queue(REVIEWER, alice)
     assert item2, "a second doubtful memory is queued"
     mem.governor.reject(REVIEWER, item2[0].id, alice, reason="not stated")
@@ -125,7 +125,9 @@ def test_review_reject_and_edit(tmp_path: Path, alice: Scope) -> None:
 
 def test_sensitive_inferred_memory_goes_to_review(tmp_path: Path, alice: Scope) -> None:
     mem = llm_memory(tmp_path, inferred_memory_reply(0.95, "Alice was diagnosed with diabetes"))
-    res = mem.add_messages([{"role": "user", "content": "the doctor called", "id": "m1"}], scope=alice)
+    res = mem.add_messages(
+        [{"role": "user", "content": "the doctor called", "id": "m1"}], scope=alice, wait=True
+    )
     assert [r.text for r in res.pending_review] == ["Alice was diagnosed with diabetes"]
 
 
@@ -165,6 +167,7 @@ def seed_two_users(mem: Memory) -> tuple[Scope, Scope]:
                          scope=scope, session_id="s1")  # fmt: skip
         rec = mem.remember(f"{who} prefers window seats", scope=scope, kind="preference")
         mem.update(rec.id, scope, importance=0.9)
+    mem.flush()  # extraction runs in the background: governance acts on the settled store
     return alice, bob
 
 
@@ -273,11 +276,13 @@ def test_subject_export_holds_only_their_data(mem: Memory) -> None:
 
 def test_superseded_memory_shows_replacement(mem: Memory, alice: Scope, clock: ManualClock) -> None:
     mem.add_messages(
-        [{"role": "user", "content": "I live in Paris.", "id": "m1", "name": "Alice"}], scope=alice
+        [{"role": "user", "content": "I live in Paris.", "id": "m1", "name": "Alice"}], scope=alice, wait=True
     )
     clock.advance(timedelta(days=40))
     res = mem.add_messages(
-        [{"role": "user", "content": "I moved to Berlin.", "id": "m2", "name": "Alice"}], scope=alice
+        [{"role": "user", "content": "I moved to Berlin.", "id": "m2", "name": "Alice"}],
+        scope=alice,
+        wait=True,
     )
     assert res.superseded, "the Paris fact is superseded"
     old = mem.get(res.superseded[0].id, alice)

@@ -237,12 +237,14 @@ async def test_async_parity(tmp_path: object, clock: ManualClock) -> None:
     sync = Memory.open(base / "sync", embedder=HashingEmbedder(), clock=ManualClock(clock.now()))
     r1 = sync.add_messages(msgs, scope=scope, session_id="s1")
     sync.remember("Prefers test-first patches", scope=scope, kind="preference")
+    sync.flush()  # extraction runs in the background: compare the settled states
     s_hits = summary(sync.search("what does alice like?", scope=scope, k=5))
     s_ctx = sync.context("deploys", scope=scope, token_budget=100).text
 
     amem = AsyncMemory.open(base / "async", embedder=HashingEmbedder(), clock=ManualClock(clock.now()))
     r2 = await amem.add_messages(msgs, scope=scope, session_id="s1")
     await amem.remember("Prefers test-first patches", scope=scope, kind="preference")
+    await amem.drain()
     a_hits = summary(await amem.search("what does alice like?", scope=scope, k=5))
     a_ctx = (await amem.context("deploys", scope=scope, token_budget=100)).text
     assert [e.text for e in r1.episodes] == [e.text for e in r2.episodes]
@@ -273,8 +275,8 @@ def test_a_failing_extractor_keeps_the_raw_turns(tmp_path: object, clock: Manual
     path = Path(str(tmp_path)) / "store"
     broken = Memory.open(path, embedder=HashingEmbedder(dim=256), clock=clock, extractor=BrokenExtractor())
     with broken, pytest.raises(ExtractionError, match="extractor bug"):
-        broken.add_messages(
-            [{"role": "user", "content": "I moved to Lisbon in March", "id": "t1"}], scope=alice
+        broken.add_messages(  # wait=True: extraction in the call, so its error is the call's
+            [{"role": "user", "content": "I moved to Lisbon in March", "id": "t1"}], scope=alice, wait=True
         )
     with Memory.open(path, embedder=HashingEmbedder(dim=256), clock=clock) as m:  # a new process, in effect
         (ep,) = m.list(alice)
@@ -309,3 +311,24 @@ def test_a_store_reopens_with_the_built_in_embedder_it_recorded(tmp_path: object
     with Memory.open(path) as m:  # no embedder given: the recorded hashing-128, not the default model
         assert m.engine.embedder.name == "hashing-128"
         assert m.search("bees", scope=alice, k=1)[0].record.id == rec.id
+
+
+def test_a_failing_background_extractor_keeps_the_raw_turns_and_says_why(
+    tmp_path: object, clock: ManualClock, alice: Scope
+) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "store"
+    with Memory.open(path, embedder=HashingEmbedder(dim=256), clock=clock, extractor=BrokenExtractor()) as m:
+        m.engine._worker.max_attempts = 2  # type: ignore[union-attr]
+        res = m.add_messages(
+            [{"role": "user", "content": "I moved to Lisbon in March", "id": "t1"}], scope=alice
+        )
+        assert res.extraction == "queued"
+        assert m.search("Lisbon", scope=alice, k=1)[0].record.id == res.episodes[0].id  # searchable at once
+        m.flush(timeout=30)
+        stats = m.stats()
+        assert stats["worker_jobs_failed"] == 1 and "extractor bug" in stats["worker_last_error"]
+        audit = m.engine.audit
+        assert audit is not None and audit.verify().ok
+        assert [(e.action, e.decision) for e in audit.events()] == [("write", "keep"), ("extract", "failed")]

@@ -1,0 +1,270 @@
+"""The one governed write seam: every write, change and delete of MeMo passes `Seam.commit`.
+
+`commit(change)`:
+1. refuses a destructive change (delete, purge, expire) in a scope under legal hold (`LegalHold`);
+2. makes the change durable: appended to this process's journal and fsync'd (group commit);
+   without a journal (an in-memory store) it is applied to the store at once;
+3. makes it visible to this process: pending overlay (get/list/history) and the cached search
+   indexes, updated in place;
+4. hands it to the applier, a background thread that writes batches of journaled changes to the
+   store in this order: **audit events first**, then history (tombstones included), then records
+   and deletions, then the revision tokens, then an "applied" mark in the journal.
+
+Every step of `apply` is idempotent (records, history entries and tombstones have fixed ids;
+audit events carry their change id and a replay skips those already in the chain), so applying
+an entry twice changes nothing. A crash at any point leaves the entry in the journal, and the
+next open replays it (`recover`). No record reaches the store before its audit event.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import MemoError
+from ..governance.audit import AuditLog
+from ..models import Scope
+from ..store.base import Store, revision_keys
+from ..store.search_index import IndexCache
+from .changes import ChangeSet, ExtractJob, LegalHold, final_state
+from .journal import Journal
+from .pending import Pending
+
+CHANGE_KEY = "change"  # the audit payload key naming the change set an event belongs to
+
+
+class FlushTimeout(MemoError, TimeoutError):
+    """`flush(timeout)` returned before journaled writes or background work were done."""
+
+
+def hold_key(tenant: str, user: str | None) -> str:
+    """Where a legal hold is kept in the store's meta (the governor sets it)."""
+    return f"hold:{tenant}\x1f{user or ''}"
+
+
+class Seam:
+    def __init__(
+        self, store: Store, audit: AuditLog | None, cache: IndexCache, journal: Journal | None, *,
+        on_jobs: Callable[[Sequence[ExtractJob]], None] | None = None, batch: int = 512,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self.audit = audit
+        self.cache = cache
+        self.journal = journal
+        self.pending = Pending()
+        self.on_jobs = on_jobs
+        self.batch = batch
+        self._inline = threading.RLock()  # without a journal: one apply at a time
+        self._cv = threading.Condition()
+        self._applied = 0
+        self._stop = False
+        self.last_error: BaseException | None = None
+        self.stats: dict[str, int] = {"changes": 0, "applied": 0, "batches": 0, "apply_errors": 0}
+        self._thread: threading.Thread | None = None
+        if journal is not None:
+            self._thread = threading.Thread(target=self._run, name="memo-applier", daemon=True)
+            self._thread.start()
+
+    # ----------------------------------------------------------------------------- commit
+    def commit(self, change: ChangeSet) -> None:
+        """The one entry of every write. Returns once the change is durable and visible here."""
+        if change.is_empty():
+            return
+        self.check_hold(change.destructive_scopes())
+        upserts = list(zip(change.records, change.vectors))
+        deletes = [rid for d in change.deletions for rid in d.record_ids]
+        if self.journal is None:
+            with self._inline:
+                self.apply([change])
+                self._to_index(change, upserts, deletes)
+        else:
+            seq = self.journal.append(change)  # durable from here on: nothing below may fail the call
+            self.pending.add(seq, change)
+            try:
+                self._to_index(change, upserts, deletes)
+            except Exception:  # an index it cannot update in place is rebuilt at the next search
+                self.cache.invalidate()
+            with self._cv:
+                self.stats["changes"] += 1
+                self._cv.notify_all()
+        if change.jobs and self.on_jobs is not None:
+            self.on_jobs(change.jobs)
+
+    def _to_index(self, change: ChangeSet, upserts: list[Any], deletes: list[str]) -> None:
+        if change.touch:
+            for index in self.cache.cached():
+                index.refresh(change.records)
+        elif upserts or deletes:
+            self.cache.apply(upserts, deletes)
+
+    def check_hold(self, scopes: Iterable[Scope]) -> None:
+        seen: set[tuple[str, str | None]] = set()
+        for s in scopes:
+            for key in ((s.tenant, s.user), (s.tenant, None)):
+                if key in seen:
+                    continue
+                seen.add(key)
+                if self.store.get_meta(hold_key(*key)):
+                    who = f"user {key[1]!r} of tenant {key[0]!r}" if key[1] else f"tenant {key[0]!r}"
+                    raise LegalHold(f"{who} is under legal hold: nothing of it may be deleted or expired")
+
+    # ------------------------------------------------------------------------------ apply
+    def apply(self, changes: Sequence[ChangeSet], skip_audit: frozenset[str] = frozenset()) -> None:
+        """Write changes to the store: audit, history, records and deletions, revisions."""
+        store = self.store
+        if self.audit is not None:
+            items = [
+                {
+                    "actor": a.actor, "action": a.action, "scope": a.scope, "record_id": a.record_id,
+                    "decision": a.decision, "reason": a.reason, "payload": {**a.payload, CHANGE_KEY: ch.id},
+                }
+                for ch in changes if ch.id not in skip_audit
+                for a in ch.audit
+            ]  # fmt: skip
+            if items:
+                self.audit.append_many(items)
+        history = [h for ch in changes for h in ch.history]
+        if history:
+            store.append_history(history)
+        upserts, deletes = final_state(changes)
+        with_vec = [(r, v) for r, v in upserts.values() if v is not None]
+        without = [r for r, v in upserts.values() if v is None]
+        if with_vec:
+            store.upsert([r for r, _ in with_vec], np.stack([v for _, v in with_vec]), bump=False)
+        if without:
+            store.upsert(without, None, bump=False)
+        by_scope: dict[Scope, list[str]] = {}
+        purge: dict[Scope, list[str]] = {}
+        for rid, (scope, purged) in deletes.items():
+            by_scope.setdefault(scope, []).append(rid)
+            if purged:
+                purge.setdefault(scope, []).append(rid)
+        for scope, ids in purge.items():
+            store.delete_history(scope, ids)
+        for scope, ids in by_scope.items():
+            store.delete(scope, ids)
+        scopes = {r.scope for ch in changes if not ch.touch for r in ch.records}
+        scopes |= {d.scope for ch in changes for d in ch.deletions}
+        if scopes:
+            self._bump(scopes)
+
+    def _bump(self, scopes: Iterable[Scope]) -> None:
+        """New revision tokens for the scopes' tenants and users. Cached indexes current at the
+        token being replaced already hold this process's writes (in place) and stay valid; an
+        unknown token there means another process wrote: those indexes are dropped."""
+        for key in revision_keys(scopes):
+            cur = self.store.get_meta(key) or "0"
+            token = uuid.uuid4().hex
+            self.store.set_meta(key, token)
+            self.cache.retoken(key, cur, token)
+
+    # ---------------------------------------------------------------------------- applier
+    def _run(self) -> None:
+        assert self.journal is not None
+        backoff = 0.05
+        while True:
+            with self._cv:
+                while not self._stop and self.pending.highest() <= self._applied:
+                    self._cv.wait(0.5)
+                if self._stop and self.pending.highest() <= self._applied:
+                    return
+            todo = self.pending.changes(self._applied, self.batch)
+            if not todo:
+                time.sleep(0.001)  # a writer between its journal append and its registration
+                continue
+            try:
+                self.apply([c for _, c in todo])
+            except Exception as exc:  # the store is failing: keep the entries, retry with backoff
+                self.last_error = exc
+                self.stats["apply_errors"] += 1
+                time.sleep(backoff)
+                backoff = min(2.0, backoff * 2)
+                if self._stop and backoff >= 2.0:
+                    return
+                continue
+            backoff = 0.05
+            upto = todo[-1][0]
+            self.journal.mark_applied(upto)
+            self.pending.applied(upto)
+            with self._cv:
+                self._applied = upto
+                self.last_error = None
+                self.stats["applied"] += len(todo)
+                self.stats["batches"] += 1
+                self._cv.notify_all()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything journaled so far is in the store."""
+        if self.journal is None:
+            return
+        target = self.pending.highest()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cv:
+            self._cv.notify_all()
+            while self._applied < target:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise FlushTimeout(
+                        f"{target - self._applied} journaled changes not yet in the store"
+                        + (f" (last store error: {self.last_error})" if self.last_error else "")
+                    )
+                self._cv.wait(0.1 if left is None else min(left, 0.1))
+
+    def backlog(self) -> int:
+        return max(0, self.pending.highest() - self._applied)
+
+    # --------------------------------------------------------------------------- recovery
+    def recover(self) -> tuple[int, list[ExtractJob]]:
+        """Replay the journals of processes that died (this one's included, at open): their
+        unapplied changes are applied now; their unfinished extraction jobs are queued again."""
+        if self.journal is None:
+            return 0, []
+        replayed = 0
+        segments = list(self.journal.orphans())
+        done = {j for seg in segments for _, c in seg.changes for j in c.done_jobs}
+        jobs: dict[str, ExtractJob] = {}
+        for seg in segments:  # oldest first
+            todo = [c for _, c in seg.unapplied()]
+            for s in range(0, len(todo), self.batch):
+                part = todo[s : s + self.batch]
+                self.apply(part, skip_audit=self._audited(part))
+            replayed += len(todo)
+            for _, c in seg.changes:
+                for j in c.jobs:
+                    if j.id not in done:
+                        jobs.setdefault(j.id, j)
+        if jobs:  # carried into this process's journal (and queue) before the dead ones are deleted
+            self.commit(ChangeSet(jobs=list(jobs.values())))
+        for seg in segments:
+            self.journal.discard(seg)
+        return replayed, list(jobs.values())
+
+    def _audited(self, changes: Sequence[ChangeSet]) -> frozenset[str]:
+        """Change ids whose audit events are already in the chain (read from its recent tail)."""
+        if self.audit is None:
+            return frozenset()
+        head = self.audit.head()
+        if head is None:
+            return frozenset()
+        n = sum(len(c.audit) for c in changes)
+        events = self.audit.events(max(0, head.seq - 4 * n - 1024))
+        return frozenset(str(e.payload.get(CHANGE_KEY)) for e in events if e.payload.get(CHANGE_KEY))
+
+    def close(self, timeout: float = 30.0) -> None:
+        if self.journal is None:
+            return
+        try:
+            self.flush(timeout)
+        except FlushTimeout:
+            pass  # the journal keeps it: the next open replays
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.journal.close_or_remove()

@@ -1,0 +1,161 @@
+"""Search and context: the scope's cached index (current with this process's writes at once,
+with other processes' at their revision token) -> dense + lexical -> score -> MMR -> k / budget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from .. import score as scoring
+from .. import validate
+from ..embed.base import Vectors
+from ..errors import InvalidInput
+from ..extract.dates import query_time_range
+from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
+from ..render import Context, pack
+from ..store.base import RecordFilter, revision_key
+from ..store.search_index import ScopeIndex
+from .base import lexical_documents
+from .records import RecordsMixin
+
+
+class SearchMixin(RecordsMixin):
+    revision_ttl = 0.2  # seconds a scope's revision token is trusted before the store is asked again
+
+    def search(
+        self, query: str, scope: Any, *, k: int = 10, token_budget: int | None = None,
+        kinds: Sequence[Kind | str] | None = None, since: datetime | None = None, until: datetime | None = None,
+        include_superseded: bool = False, track_access: bool = False, metadata: dict[str, MetaValue] | None = None,
+    ) -> list[Hit]:  # fmt: skip
+        """Hits best first, score in [0, 1]. Never returns `pending_review`, expired or deleted memories."""
+        hits, _ = self._search(
+            query, scope, k, token_budget, kinds, since, until, include_superseded, track_access, metadata
+        )
+        return hits
+
+    def context(
+        self, query: str, scope: Any, *, token_budget: int | None = None, k: int = 50,
+        kinds: Sequence[Kind | str] | None = None, metadata: dict[str, MetaValue] | None = None,
+    ) -> Context:  # fmt: skip
+        """The rendered, cited context block for a prompt, within `token_budget` tokens."""
+        budget = self.config.default_token_budget if token_budget is None else token_budget
+        _, ctx = self._search(query, scope, k, budget, kinds, None, None, False, False, metadata)
+        assert ctx is not None
+        return ctx
+
+    def _search(
+        self, query: str, scope: Any, k: int, token_budget: int | None, kinds: Sequence[Kind | str] | None,
+        since: datetime | None, until: datetime | None, include_superseded: bool, track_access: bool,
+        metadata: dict[str, MetaValue] | None = None,
+    ) -> tuple[list[Hit], Context | None]:  # fmt: skip
+        cfg = self.config
+        sc = validate.scope(scope)
+        q = validate.text(query, cfg.limits, "query")
+        k = validate.k(k, cfg.limits)
+        if token_budget is not None and (
+            isinstance(token_budget, bool) or not isinstance(token_budget, int) or token_budget <= 0
+        ):
+            raise InvalidInput("token_budget must be a positive int")
+        try:
+            kind_set = frozenset(Kind(x) for x in kinds) if kinds else None
+        except (ValueError, TypeError):
+            raise InvalidInput(f"unknown kind in {kinds!r}") from None
+        for name, t in (("since", since), ("until", until)):
+            if t is not None and not isinstance(t, datetime):
+                raise InvalidInput(f"{name} must be a datetime")
+        meta = validate.metadata(metadata, cfg.limits) if metadata is not None else None
+        statuses = {Status.ACTIVE} | ({Status.SUPERSEDED} if include_superseded else set())
+        flt = RecordFilter(
+            kinds=kind_set, statuses=frozenset(statuses), since=since, until=until, metadata=meta
+        )
+        now = self.clock.now()
+        sw = cfg.scoring
+        n = max(sw.candidates, k)
+        vec = self._embed([q])[0]
+        # one cached index per kinds and statuses; a time window or metadata masks it
+        index = self._index(sc, flt.model_copy(update={"since": None, "until": None, "metadata": None}))
+        with index.lock:
+            window = None
+            if since is not None or until is not None or meta:
+                window = np.fromiter((flt.matches(r) for r in index.records), dtype=bool, count=len(index))
+            dense = index.dense(vec, n, window)
+            lexical = index.lexical_ranks(q, n, window) if sw.lexical_enabled else []
+            rank_d = {pos: rank for rank, (pos, _) in enumerate(dense)}
+            rank_l = {pos: rank for rank, pos in enumerate(lexical)}
+            sims = dict(dense)
+            cands: list[scoring.Candidate] = []
+            for pos in dict.fromkeys([*rank_d, *rank_l]):
+                v = index.vectors[pos]
+                cands.append(
+                    scoring.Candidate(
+                        record=index.records[pos], vector=v, dense_rank=rank_d.get(pos),
+                        lexical_rank=rank_l.get(pos), similarity=scoring.similarity(1.0 - sims.get(pos, float(v @ vec))),
+                    )
+                )  # fmt: skip
+        if sw.time_aware:
+            span = query_time_range(q, now)
+            if span is not None:
+                for c in cands:
+                    c.time_match = span.start <= c.record.event_time <= span.end
+        if sw.speaker_boost > 0:
+            scoring.names_in(q, cands)
+        ranked = scoring.score_candidates(cands, now, sw)
+        if sw.collapse_sources:
+            ranked = scoring.collapse_sources(ranked)
+        ranked = [c for c in ranked if c.score >= sw.min_score]
+        if sw.mmr_enabled and len(ranked) > 1:  # diversify the head; the tail only matters for big budgets
+            head = max(3 * k, 30) if token_budget is None else max(3 * k, 90)
+            ranked = scoring.mmr(ranked[:head], sw.mmr_lambda) + ranked[head:]
+        hits = [Hit(record=c.record, score=round(c.score, 6), components=c.components) for c in ranked[:k]]
+        ctx: Context | None = None
+        if token_budget is not None:
+            ctx = pack(hits, token_budget, cfg.render)
+            hits = ctx.hits
+        if track_access and hits:
+            self.record_use([h.record.id for h in hits], sc)
+        return hits, ctx
+
+    def record_use(self, record_ids: Sequence[str], scope: Any) -> None:  # implemented by WriteMixin
+        raise NotImplementedError
+
+    def _index(self, sc: Scope, flt: RecordFilter) -> ScopeIndex:
+        """The search index of a scope and filter: the store's records with this process's
+        pending writes merged in; cached until another process changes the scope's revision."""
+        ctx = self.config.scoring.lexical_context
+
+        def build() -> ScopeIndex:
+            pending, gone = self._seam.pending.in_scope(sc) if self._seam.pending else ([], set())
+            records, vectors = self._store.snapshot(sc, flt)
+            if pending or gone:
+                records, vectors = self._merge_pending(sc, flt, records, vectors, pending, gone)
+            return ScopeIndex(records, vectors, lexical_documents(records, ctx), with_context=ctx)
+
+        token = self._indexes.revision(revision_key(sc), lambda: self._store.revision(sc), self.revision_ttl)
+        return self._indexes.get(sc.key() + "|" + flt.model_dump_json(), token, build, scope=sc, flt=flt)
+
+    def _merge_pending(
+        self, sc: Scope, flt: RecordFilter, records: list[MemoryRecord], vectors: Vectors,
+        pending: list[tuple[MemoryRecord, Vectors | None]], gone: set[str],
+    ) -> tuple[list[MemoryRecord], Vectors]:  # fmt: skip
+        rows: dict[str, tuple[MemoryRecord, Vectors | None]] = {
+            r.id: (r, vectors[i]) for i, r in enumerate(records) if r.id not in gone
+        }
+        for r, v in pending:
+            old = rows.pop(r.id, None)
+            if flt.matches(r):
+                rows[r.id] = (r, v if v is not None else (old[1] if old else None))
+        missing = [rid for rid, (_, v) in rows.items() if v is None]
+        if missing:  # a status change of a record outside this filter until now: its stored vector
+            got = self._store.fetch(sc, missing)
+            for rid in missing:
+                if rid in got:
+                    rows[rid] = (rows[rid][0], got[rid][1])
+                else:
+                    rows.pop(rid)
+        ordered = sorted(rows.values(), key=lambda rv: rv[0].created_at)
+        if not ordered:
+            return [], np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+        return [r for r, _ in ordered], np.stack([np.asarray(v, dtype=np.float32) for _, v in ordered])

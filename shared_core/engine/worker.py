@@ -1,0 +1,163 @@
+"""The background worker: extraction and consolidation of queued turns, and use reinforcement.
+
+Jobs come from the journal (`ChangeSet.jobs`), so the queue is durable: a job is done when the
+change set holding its memories (and `done_jobs`) is journaled, atomically; a restart replays
+the journal and queues every job without that mark. One extractor call per batch of jobs of a
+scope, under a timeout: an extractor that hangs is abandoned (its late result is never
+committed) and the job retried, then given up with an audit event after `max_attempts`.
+`add_messages` never waits for any of this.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..errors import MemoError
+from ..models import Scope
+from .changes import AuditItem, ChangeSet, ExtractJob
+from .extraction import JobToken
+from .seam import FlushTimeout
+
+if TYPE_CHECKING:
+    from . import Engine
+
+
+class Worker:
+    def __init__(
+        self, engine: Engine, *, timeout: float = 60.0, max_attempts: int = 3, batch: int = 32
+    ) -> None:
+        self.engine = engine
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.batch = batch
+        self._jobs: deque[ExtractJob] = deque()
+        self._touches: dict[Scope, list[str]] = {}
+        self._busy = 0
+        self._running: set[str] = set()
+        self._cv = threading.Condition()
+        self._stop = False
+        self.last_error: str | None = None
+        self.stats: dict[str, float] = {
+            "jobs_done": 0, "jobs_failed": 0, "jobs_retried": 0, "extract_calls": 0, "extract_seconds": 0.0,
+            "memories": 0, "timeouts": 0,
+        }  # fmt: skip
+        self._thread = threading.Thread(target=self._run, name="memo-worker", daemon=True)
+        self._thread.start()
+
+    def enqueue(self, jobs: Sequence[ExtractJob]) -> None:
+        with self._cv:
+            known = {j.id for j in self._jobs} | self._running
+            for j in jobs:
+                if j.id not in known:
+                    known.add(j.id)
+                    self._jobs.append(j)
+            self._cv.notify_all()
+
+    def touch(self, scope: Scope, ids: Sequence[str]) -> None:
+        with self._cv:
+            self._touches.setdefault(scope, []).extend(ids)
+            self._cv.notify_all()
+
+    def pending(self) -> int:
+        with self._cv:
+            return len(self._jobs) + self._busy + len(self._touches)
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._stop and not self._jobs and not self._touches:
+                    self._cv.wait(0.5)
+                if self._stop:
+                    return
+                touches, self._touches = self._touches, {}
+                group: list[ExtractJob] = []
+                if self._jobs:
+                    scope = self._jobs[0].scope
+                    for j in list(self._jobs):
+                        if j.scope == scope and len(group) < self.batch:
+                            group.append(j)
+                            self._jobs.remove(j)
+                self._busy = len(group) + len(touches)
+                self._running = {j.id for j in group}
+            try:
+                for sc, ids in touches.items():
+                    try:
+                        self.engine.touch(sc, ids)
+                    except MemoError as exc:  # reinforcement is best effort
+                        self.last_error = str(exc)
+                if group:
+                    self._extract(group)
+            finally:
+                with self._cv:
+                    self._busy = 0
+                    self._running = set()
+                    self._cv.notify_all()
+
+    def _extract(self, group: list[ExtractJob]) -> None:
+        token = JobToken()
+        box: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                box["n"] = self.engine.run_jobs(group, token)
+            except BaseException as exc:  # reported below, never raised in a thread
+                box["error"] = exc
+
+        t0 = time.monotonic()
+        t = threading.Thread(target=run, name="memo-extract", daemon=True)
+        t.start()
+        t.join(self.timeout)
+        self.stats["extract_calls"] += 1
+        self.stats["extract_seconds"] += time.monotonic() - t0
+        if t.is_alive():
+            with self.engine._write_lock:  # either it has committed, or it never will
+                token.wanted = False
+                done = token.committed
+            if not done:
+                self.stats["timeouts"] += 1
+                box["error"] = TimeoutError(f"extraction did not finish in {self.timeout:g} s")
+        if "error" not in box or token.committed:  # committed: done, whatever happened after
+            self.stats["jobs_done"] += len(group)
+            self.stats["memories"] += int(box.get("n", 0))  # type: ignore[call-overload]
+            return
+        self.last_error = f"{type(box['error']).__name__}: {box['error']}"
+        retry = [j.model_copy(update={"attempts": j.attempts + 1}) for j in group]
+        again = [j for j in retry if j.attempts < self.max_attempts]
+        if again:
+            self.stats["jobs_retried"] += len(again)
+            time.sleep(min(2.0, 0.05 * 2 ** again[0].attempts))
+            with self._cv:
+                self._running = set()
+            self.enqueue(again)
+        failed = [j for j in retry if j.attempts >= self.max_attempts]
+        if failed:  # given up: the raw turns stay (searchable); the audit log says why
+            self.stats["jobs_failed"] += len(failed)
+            change = ChangeSet(
+                actor=failed[0].actor, done_jobs=[j.id for j in failed],
+                audit=[AuditItem(action="extract", record_id=None, scope=j.scope, decision="failed",
+                                 reason=self.last_error[:300], actor=j.actor) for j in failed],
+            )  # fmt: skip
+            self.engine._seam.commit(change)
+
+    def flush(self, timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cv:
+            self._cv.notify_all()
+            while self._jobs or self._busy or self._touches:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise FlushTimeout(
+                        f"{len(self._jobs) + self._busy} extraction jobs not done"
+                        + (f" (last error: {self.last_error})" if self.last_error else "")
+                    )
+                self._cv.wait(0.1 if left is None else min(left, 0.1))
+
+    def close(self) -> None:
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+        self._thread.join(timeout=5)
