@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+from .stemmer import stem
+
 STOPWORDS = frozenset(
     [
         "a",
@@ -215,30 +217,54 @@ STOPWORDS = frozenset(
 )
 
 
-def _stem(word: str) -> str:
-    """A light English suffix stripper: enough to match paint/paints/painting/painted."""
-    if len(word) <= 4:
-        return word
-    for suffix in ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            stem = word[: -len(suffix)]
-            if suffix in ("ies", "ied"):
-                stem += "y"
-            if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
-                stem = stem[:-1]  # running -> run
-            return stem
-    return word
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def tokenize(text: str) -> list[str]:
+    """The analyser, for documents and queries alike: words -> lowercase terms, stopwords out,
+    possessives and clitics off (`Caroline's` -> `caroline`, `mustn't` -> `must`), Porter2 stems
+    (`phones`/`phone`, `hiking`/`hike`, `dogs`/`dog` meet); accents folded, CJK one term a character."""
     return list(_tokens(text))
 
 
 @functools.lru_cache(maxsize=65_536)
 def _tokens(text: str) -> tuple[str, ...]:
     """Cached: an index rebuilt after another process's write re-tokenizes only what changed."""
-    words = _WORD.findall(text.lower())
-    return tuple(_stem(w.replace("'", "")) for w in words if w not in STOPWORDS)
+    text = text.lower().translate(_APOSTROPHES)
+    if not text.isascii():
+        text = _fold(text)
+    out: list[str] = []
+    for word in _WORD.findall(text):
+        if word in STOPWORDS:
+            continue
+        term = _term(word)
+        if not term or term in STOPWORDS:
+            continue
+        if term.isascii():
+            out.append(stem(term))
+        elif _CJK.search(term):
+            out.extend(ch for ch in term)
+        else:
+            out.append(term)
+    return tuple(out)
+
+
+def _term(word: str) -> str:
+    """A word without its clitic: `caroline's` -> `caroline`, `haven't` -> `have`, `it'll` -> `it`."""
+    if "'" not in word:
+        return word
+    base = word.split("'", 1)[0]
+    if word.endswith("n't") and base.endswith("n") and len(base) > 2:
+        base = base[:-1]  # "needn't" -> "need"
+    return base
+
+
+def _fold(text: str) -> str:
+    """Accents off (`café` -> `cafe`), compatibility forms unified; letters of other scripts kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class LexicalIndex:
