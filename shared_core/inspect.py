@@ -507,8 +507,13 @@ class Inspector:
         """Erase a user (or any scope) through the governor; returns the verification report."""
         return self.memory.governor.forget_user(self.principal, validate.scope(scope))
 
-    def verify_erasure(self, scope: Any, samples: Sequence[str] = ()) -> ErasureReport:
-        return self.memory.governor.verify_erasure(self.principal, validate.scope(scope), samples=samples)
+    def verify_erasure(
+        self, scope: Any, samples: Sequence[str] = (), data_dir: str | os.PathLike[str] | None = None
+    ) -> ErasureReport:
+        """`Governor.verify_erasure`; `data_dir`: also scan a server's directory (on its host)."""
+        return self.memory.governor.verify_erasure(
+            self.principal, validate.scope(scope), samples=samples, data_dir=data_dir
+        )
 
     # ------------------------------------------------------------------------------ audit
     def audit(
