@@ -114,6 +114,20 @@ def test_bench_help_hides_suppressed_commands() -> None:
     assert "==SUPPRESS==" not in out and "scale-worker" not in out and "locomo" in out
 
 
+def test_bench_usage_lists_every_registered_subcommand() -> None:
+    import argparse
+
+    from memo_bench.cli import add_bench_subcommands
+
+    parser = argparse.ArgumentParser()
+    add_bench_subcommands(parser)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    listed = str(sub.metavar).strip("{}").split(",")
+    assert set(listed) == set(sub.choices) - {"scale-worker"}  # computed, hidden ones excepted
+    assert {"locomo", "scale", "report", "soak", "erasure-cost"} <= set(listed)
+    assert "{" + ",".join(listed) + "}" in memo("bench", "--help").stdout
+
+
 def test_progress_bars_on_stderr_only_for_people(store: str, tmp_path: Path) -> None:
     dump = tmp_path / "alice.jsonl"
     args = (
