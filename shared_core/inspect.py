@@ -406,9 +406,10 @@ class Inspector:
         """What the agent would get: ranked hits with why (dense, lexical, recency...), and the exact
         context block `Memory.context` injects within `token_budget` tokens."""
         sc = validate.scope(scope)
+        budget = validate.token_budget(token_budget)  # 0 is an error here, not "the default"
         authorize(self.principal, Operation.SEARCH, sc)
         hits = self.memory.search(query, sc, k=k)
-        ctx = self.memory.context(query, sc, token_budget=token_budget)
+        ctx = self.memory.context(query, sc, token_budget=budget)
         view = SearchView(
             query=query, scope=sc, hits=hits, context=ctx, in_context=[h.record.id for h in ctx.hits]
         )

@@ -181,7 +181,7 @@ def cmd_import(ns: argparse.Namespace) -> int:
         for n, row in common.progress(ns, list(_read_jsonl(ns.file)), "validate", unit="line"):
             try:
                 got = _valid_row(row, mem.config.limits)
-            except ValueError as exc:  # pydantic's ValidationError and MeMo's InvalidInput both are
+            except (ValueError, TypeError) as exc:  # TypeError: models.check_id inside a validator
                 raise InvalidInput(f"{ns.file} line {n}: not a valid memory record or history entry: {exc}",
                                    field="file") from None  # fmt: skip
             if isinstance(got, HistoryEntry):
