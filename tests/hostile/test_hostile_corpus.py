@@ -184,18 +184,6 @@ KNOWN: dict[tuple[str, str], str] = {
         for r in METADATA
         if r["expect"] == "ok"
     },
-    **{
-        (
-            path,
-            case,
-        ): "owner: cliui/core — `memo import` bypasses the governed write seam (no PII redaction): "
-        "use Memory.import_records"
-        for path, case in (
-            ("cli_import", "pii_email"),
-            ("cli_import", "pii_card"),
-            ("cli_import_metadata", "pii_value"),
-        )
-    },
 }
 
 
