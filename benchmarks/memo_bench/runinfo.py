@@ -28,12 +28,15 @@ def git_sha(root: Path = REPO_ROOT) -> str | None:
         if not head.startswith("ref:"):
             return head or None
         ref = head.split(":", 1)[1].strip()
-        for base in (git, git.parent / "commondir"):
+        common = git / "commondir"  # a worktree's refs live in the main repository's git dir
+        bases = [git, (git / common.read_text().strip()).resolve()] if common.is_file() else [git]
+        for base in bases:
             path = base / ref
             if path.is_file():
                 return path.read_text().strip() or None
-        packed = git / "packed-refs"
-        if packed.is_file():
+        for packed in (b / "packed-refs" for b in bases):
+            if not packed.is_file():
+                continue
             for line in packed.read_text().splitlines():
                 parts = line.split()
                 if len(parts) == 2 and parts[1] == ref:
