@@ -465,9 +465,15 @@ class Governor:
         return {"records": len(recs), **dict(sorted(c.items()))}
 
     def import_records(self, records: Sequence[MemoryRecord]) -> int:
-        """Import records as exported (ids kept: importing twice replaces, never duplicates)."""
+        """Import records as exported (ids kept: importing twice replaces, never duplicates), in one
+        commit. Text and string metadata go through the policy's PII step first, like every write
+        (a `reject` raises before anything is written)."""
         if not records:
             return 0
+        records = [
+            r.model_copy(update={"text": self.engine._redact(r.text)[0], "metadata": self.engine._redact_meta(r.metadata)})
+            for r in records
+        ]  # fmt: skip
         vecs = self.engine._embed([r.index_text() for r in records])
         hist = [self.engine._history(r, "add", "import", "imported") for r in records]
         self.engine._commit(

@@ -5,17 +5,28 @@ stops it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from .errors import AuditIntegrityError, InvalidInput
 from .governance.access import Principal, authorize
-from .models import HistoryEntry, Kind, MemoryRecord, Status
+from .models import HistoryEntry, Kind, MemoryRecord, Scope, Status
 from .store import chroma_files
 
 if TYPE_CHECKING:
-    from .governor import Governor
+    from .engine import Engine
+    from .store.base import Store
+
+
+class Governor(Protocol):
+    """What the checks use of `governor.Governor` (a protocol: this module does not import it)."""
+
+    engine: Engine
+    store: Store
+
+    def _audit(self, principal: Principal | None, action: str, scope: Scope | None, record_id: str | None,
+               decision: str, reason: str, **payload: Any) -> None: ...  # fmt: skip
 
 
 class CheckItem(BaseModel):

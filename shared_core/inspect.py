@@ -406,9 +406,10 @@ class Inspector:
         """What the agent would get: ranked hits with why (dense, lexical, recency...), and the exact
         context block `Memory.context` injects within `token_budget` tokens."""
         sc = validate.scope(scope)
+        budget = validate.token_budget(token_budget)  # 0 is an error here, not "the default"
         authorize(self.principal, Operation.SEARCH, sc)
         hits = self.memory.search(query, sc, k=k)
-        ctx = self.memory.context(query, sc, token_budget=token_budget)
+        ctx = self.memory.context(query, sc, token_budget=budget)
         view = SearchView(
             query=query, scope=sc, hits=hits, context=ctx, in_context=[h.record.id for h in ctx.hits]
         )
@@ -507,8 +508,13 @@ class Inspector:
         """Erase a user (or any scope) through the governor; returns the verification report."""
         return self.memory.governor.forget_user(self.principal, validate.scope(scope))
 
-    def verify_erasure(self, scope: Any, samples: Sequence[str] = ()) -> ErasureReport:
-        return self.memory.governor.verify_erasure(self.principal, validate.scope(scope), samples=samples)
+    def verify_erasure(
+        self, scope: Any, samples: Sequence[str] = (), data_dir: str | os.PathLike[str] | None = None
+    ) -> ErasureReport:
+        """`Governor.verify_erasure`; `data_dir`: also scan a server's directory (on its host)."""
+        return self.memory.governor.verify_erasure(
+            self.principal, validate.scope(scope), samples=samples, data_dir=data_dir
+        )
 
     # ------------------------------------------------------------------------------ audit
     def audit(

@@ -7,7 +7,6 @@ The `memo` CLI calls `register(subparsers)`; every subcommand sets `func(args) -
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shlex
@@ -19,95 +18,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from .runinfo import (  # noqa: F401 - re-exported: the benchmarks' shared run record
+    REPO_ROOT,
+    RESULTS_DIR,
+    _command,
+    _run_info,
+    _write_json,
+    git_sha,
+    machine_info,
+    sha256_file,
+)
+
 PEERS_VENV = REPO_ROOT / "benchmarks" / "peers-venv"
-RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def git_sha(root: Path = REPO_ROOT) -> str | None:
-    """The checked-out commit, read from .git (no git process is run)."""
-    git = root / ".git"
-    try:
-        if git.is_file():  # a worktree: "gitdir: <path>"
-            git = (root / git.read_text().split(":", 1)[1].strip()).resolve()
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref:"):
-            return head or None
-        ref = head.split(":", 1)[1].strip()
-        for base in (git, git.parent / "commondir"):
-            path = base / ref
-            if path.is_file():
-                return path.read_text().strip() or None
-        packed = git / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text().splitlines():
-                parts = line.split()
-                if len(parts) == 2 and parts[1] == ref:
-                    return parts[0]
-    except OSError:
-        return None
-    return None
-
-
-def machine_info() -> dict[str, Any]:
-    import platform
-
-    info: dict[str, Any] = {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or None,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-    }
-    try:
-        info["loadavg_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        pass
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                info["memory_gib"] = round(int(line.split()[1]) / 1024**2, 1)
-                break
-    except OSError:
-        pass
-    return info
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _command(args: argparse.Namespace) -> str:
-    return getattr(args, "command_line", None) or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
-
-
-def _run_info(args: argparse.Namespace, machine: dict[str, Any], t0: float) -> dict[str, Any]:
-    """What every result file records about its run: code, machine (and its load before and after), command."""
-    return {
-        "git_sha": git_sha(),
-        "machine": machine,
-        "loadavg_at_end": machine_info().get("loadavg_1_5_15"),
-        "command": _command(args),
-        "elapsed_s": round(time.perf_counter() - t0, 2),
-    }
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 def _rerun_in_peers_env(subcommand: str, argv: list[str], command_line: str) -> int | None:
@@ -304,7 +229,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
     from .systems import SYSTEMS
 
-    sub = parser.add_subparsers(dest="bench_command", metavar="{locomo,scale,report}")
+    sub = parser.add_subparsers(dest="bench_command")
     sub.required = True
     names = list(SYSTEMS)
 
@@ -369,6 +294,15 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
     from .soak import add_parser as add_soak_parser  # store's `memo bench soak`
 
     add_soak_parser(sub)
+    # keep last: the usage lists every subcommand registered above (hidden ones excepted)
+    list_visible_subcommands(sub)
+
+
+def list_visible_subcommands(sub: Any) -> None:
+    """Set the subparsers' metavar to `{a,b,...}` of every registered subcommand that is not
+    hidden (`help=argparse.SUPPRESS`), so the usage line is computed, never a stale literal."""
+    hidden = {a.dest for a in sub._choices_actions if a.help == argparse.SUPPRESS}
+    sub.metavar = "{" + ",".join(name for name in sub.choices if name not in hidden) + "}"
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:

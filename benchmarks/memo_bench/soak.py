@@ -191,7 +191,7 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
-    from .cli import RESULTS_DIR, _run_info, _write_json, machine_info
+    from .runinfo import RESULTS_DIR, _run_info, _write_json, machine_info
 
     if not 0 < args.minutes <= MAX_MINUTES:
         raise SystemExit(f"--minutes must be in (0, {MAX_MINUTES:g}]")
@@ -345,7 +345,7 @@ def erasure_cost(turns: int, seed: int) -> dict[str, Any]:
 
 
 def cmd_erasure_cost(args: argparse.Namespace) -> int:
-    from .cli import RESULTS_DIR, _run_info, _write_json, machine_info
+    from .runinfo import RESULTS_DIR, _run_info, _write_json, machine_info
 
     machine = machine_info()
     t0 = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Governance commands: review, sweep, erase, audit, hold, subject export, check.
+"""Governance commands: review, sweep, erase, audit, hold, subject export, check, purge-files,
+policy.
 
 Each acts as the explicit principal of `--as` and goes through the `Governor` (via the `Inspector`
 for reads), so the role table and the audit log apply exactly as they do to the API.
@@ -12,8 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..errors import InvalidInput, MemoError, NotFound
-from ..governance.access import Operation, authorize
+from ..errors import InvalidInput, NotFound
+from ..governance.access import Operation
+from ..governor import ErasureReport
 from ..inspect import Inspector
 from ..models import MemoryRecord, Scope
 from . import common, output
@@ -83,13 +85,20 @@ def cmd_erase(ns: argparse.Namespace) -> int:
         reports = []
         for user in common.progress(ns, ns.user, "erase", total=len(ns.user), unit="user"):
             sc = Scope(tenant=ns.tenant, user=user)
+            rep: ErasureReport | None = None
             if ns.record:
                 rid = ins.resolve_id(ns.record, sc, Operation.ERASE)
-                reports.append(gov.forget_record(ins.principal, rid, sc))
-            elif ns.verify_only:
-                reports.append(ins.verify_erasure(sc, samples=ns.sample or []))
-            else:
-                reports.append(ins.erase(sc))
+                rep = gov.forget_record(ins.principal, rid, sc)
+            elif not ns.verify_only:
+                rep = ins.erase(sc)
+            if rep is None or ns.data_dir:  # a server's files: verified on its host, in DIR
+                v = ins.verify_erasure(sc, samples=ns.sample or [], data_dir=ns.data_dir)
+                rep = (
+                    v
+                    if rep is None
+                    else rep.model_copy(update={"checks": v.checks, "unverified": v.unverified})
+                )
+            reports.append(rep)
         ok = all(r.ok for r in reports)
         if ns.json:
             data = [{**r.model_dump(mode="json"), "ok": r.ok} for r in reports]
@@ -182,25 +191,28 @@ def cmd_subject_export(ns: argparse.Namespace) -> int:
 
 
 def cmd_check(ns: argparse.Namespace) -> int:
-    """`Governor.check(principal, repair=...)`: orphans, unaudited records, half-applied writes."""
+    """`Governor.check(principal, repair=...)`: orphans, unaudited records, half-applied writes,
+    quarantined rows, the audit chain and the database file. Exit 1 unless the report is ok."""
     with common.open_memory(ns) as mem:
-        who = common.principal(ns)
-        check = getattr(mem.governor, "check", None)
-        if not callable(check):
-            authorize(who, Operation.SWEEP, None)
-            raise MemoError("this MeMo build has no store check (Governor.check is missing); update MeMo")
-        report = None
-        for _ in common.progress(ns, [0], "check", total=1, unit="store"):
-            report = check(who, repair=ns.repair)
-        data = common.as_dict(report)
-        ok = bool(getattr(report, "ok", data.get("ok", False) if isinstance(data, dict) else False))
+        report = mem.governor.check(common.principal(ns), repair=ns.repair)
         if ns.json:
-            output.emit_json(data)
+            output.emit_json({**report.model_dump(mode="json"), "ok": report.ok})
         else:
-            items = data.items() if isinstance(data, dict) else []
-            output.rows(f"store check: {'clean' if ok else 'PROBLEMS FOUND'}" + (" (repaired)" if ns.repair else ""),
-                        ["what", "value"], [(k, json.dumps(v, default=str)) for k, v in items])  # fmt: skip
-    return EXIT_OK if ok else EXIT_FAILED
+            title = f"store check: {'clean' if report.ok else 'PROBLEMS FOUND'}"
+            output.rows(title + (" (repaired)" if ns.repair else ""), ["check", "found", "repaired", "detail"],
+                        [(i.name, i.found, i.repaired, i.detail) for i in report.items])  # fmt: skip
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_purge_files(ns: argparse.Namespace) -> int:
+    """`Governor.purge_files(principal, DIR)`: on the host of a `chroma run --path DIR` server."""
+    with common.open_memory(ns) as mem:
+        purged = mem.governor.purge_files(common.principal(ns), ns.dir)
+        if ns.json:
+            output.emit_json({"dir": ns.dir, "purged": purged})
+        else:
+            output.rows(f"purged {ns.dir}", ["what", "count"], sorted(purged.items()))
+    return EXIT_OK
 
 
 def register(sub: Any, add_scope: Callable[..., None]) -> None:
@@ -225,6 +237,8 @@ def register(sub: Any, add_scope: Callable[..., None]) -> None:
     s.add_argument("--sample", action="append", help="text that must not be found (repeatable)")
     s.add_argument("--tenant", default="default")
     s.add_argument("--user", action="append", required=True, help="user to erase (repeatable)")
+    s.add_argument("--data-dir", metavar="DIR",
+                   help="also scan the files of DIR (a server's `chroma run --path DIR`, on its host)")  # fmt: skip
     s.set_defaults(func=cmd_erase)
 
     s = sub.add_parser("audit", help="the audit log: verify the chain, list (filtered) or export it")
@@ -253,3 +267,13 @@ def register(sub: Any, add_scope: Callable[..., None]) -> None:
     s = sub.add_parser("check", help="check the store (orphans, unaudited records, half-applied writes)")
     s.add_argument("--repair", action="store_true", help="fix what can be fixed")
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser(
+        "purge-files", help="physically purge erased data from a server's directory (on its host)"
+    )
+    s.add_argument("dir", help="the `chroma run --path` directory of the server")
+    s.set_defaults(func=cmd_purge_files)
+
+    from .policy import register as register_policy
+
+    register_policy(sub)

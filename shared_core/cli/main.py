@@ -154,8 +154,24 @@ def _read_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
                     raise json.JSONDecodeError(f"line {n}: {exc.msg}", exc.doc, exc.pos) from None
 
 
+def _valid_row(row: Any, limits: Any) -> MemoryRecord | HistoryEntry:
+    """One line of an export file, checked as the write seam would check it."""
+    from .. import validate
+
+    if isinstance(row, dict) and HISTORY_KEY in row:
+        entry = HistoryEntry.model_validate(row[HISTORY_KEY])
+        validate.scope(entry.scope)
+        return entry
+    rec = MemoryRecord.model_validate(row)
+    validate.scope(rec.scope)
+    validate.text(rec.text, limits)
+    validate.metadata(rec.metadata, limits)
+    return rec
+
+
 def cmd_import(ns: argparse.Namespace) -> int:
-    """All or nothing: every line is validated and authorized before anything is written."""
+    """All or nothing: every line is read, validated and authorized before anything is written;
+    the first bad line is named ("line 301: ...") and nothing is written."""
     from ..errors import InvalidInput
 
     with common.open_memory(ns) as mem:
@@ -164,26 +180,23 @@ def cmd_import(ns: argparse.Namespace) -> int:
         history: list[HistoryEntry] = []
         for n, row in common.progress(ns, list(_read_jsonl(ns.file)), "validate", unit="line"):
             try:
-                if isinstance(row, dict) and HISTORY_KEY in row:
-                    history.append(HistoryEntry.model_validate(row[HISTORY_KEY]))
-                else:
-                    records.append(MemoryRecord.model_validate(row))
-            except ValueError as exc:
-                raise InvalidInput(
-                    f"{ns.file} line {n}: not a memory record or history entry: {exc}"
-                ) from None
+                got = _valid_row(row, mem.config.limits)
+            except (ValueError, TypeError) as exc:  # TypeError: models.check_id inside a validator
+                raise InvalidInput(f"{ns.file} line {n}: not a valid memory record or history entry: {exc}",
+                                   field="file") from None  # fmt: skip
+            if isinstance(got, HistoryEntry):
+                history.append(got)
+            else:
+                records.append(got)
         for sc in {r.scope for r in records} | {e.scope for e in history}:
             authorize(who, Operation.WRITE_MEMORY, sc)
         importer = getattr(mem, "import_records", None)
-        done = 0
-        if callable(
-            importer
-        ):  # the governed seam (redaction, validity, holds, tombstones, audit), all or nothing
-            got = importer(records, history, principal=who)
-            done = got if isinstance(got, int) else len(records if got is None else got)
-        else:  # older engines: records only (their history is not carried over)
-            for s in common.progress(ns, range(0, len(records), 256), "import", unit="batch"):
-                done += mem.governor.import_records(records[s : s + 256])
+        # the governed seam (redaction, validity, holds, tombstones, audit), all or nothing
+        if callable(importer):
+            got_n = importer(records, history, principal=who)
+            done = got_n if isinstance(got_n, int) else len(records if got_n is None else got_n)
+        else:  # older engines: one commit of the records (their history is not carried over)
+            done = mem.governor.import_records(records)
         output.message({"imported": done, "history": len(history)}, f"imported {done} records",
                        as_json=ns.json)  # fmt: skip
     return EXIT_OK

@@ -1,14 +1,13 @@
 """How the CLI shows things: rich tables for people, JSON for scripts.
 
-Stored text is data: every value is escaped (`safe`) before it reaches the terminal, so no
-terminal escape sequence, control character or line separator inside a memory is interpreted,
+Stored text is data: every value is shown as `rich.text.Text(render.as_data(value))` (`_cell`), so
+no terminal escape sequence, control character or line separator inside a memory is interpreted,
 and rich markup is never parsed (`[/]` is printed as is).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,33 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ..models import HistoryEntry, Hit, MemoryRecord
-
-# C0 (but tab), DEL, C1, line/paragraph separators, bidi overrides and isolates, BOM
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def _escape_char(m: re.Match[str]) -> str:
-    c = m.group(0)
-    if c == "\n":
-        return "\\n"
-    if c == "\r":
-        return "\\r"
-    o = ord(c)
-    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+from ..render import as_data
 
 
 def safe(value: Any) -> str:
-    """One line of inert text: control characters and separators shown as escapes."""
-    text = value if isinstance(value, str) else str(value)
-    try:
-        from .. import render
-
-        as_data = getattr(render, "as_data", None)
-        if callable(as_data):
-            text = str(as_data(text))
-    except ImportError:  # pragma: no cover
-        pass
-    return _UNSAFE.sub(_escape_char, text)
+    """One line of inert text (`render.as_data`): control characters and separators shown as
+    escapes. Shown through `rich.text.Text`, so markup in it is never parsed."""
+    return as_data(value if isinstance(value, str) else str(value))
 
 
 def _console() -> Console:

@@ -18,6 +18,7 @@ Allowed operations per role (`ALLOWED`; anything not listed is denied):
     legal_hold                                            x
     check                                        x        x
     repair                                                x
+    set_policy                                            x
 
 On top of the table, the principal's binding must contain the target scope:
 
@@ -70,6 +71,7 @@ class Operation(str, Enum):
     LEGAL_HOLD = "legal_hold"
     CHECK = "check"  # report what `Governor.check` finds (counts and ids, no content)
     REPAIR = "repair"  # `Governor.check(repair=True)`
+    SET_POLICY = "set_policy"  # store a new governance policy (`governance.policy_store.change`)
 
 
 _MEMORY_OPS = frozenset(

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import InvalidInput, PolicyViolation
+from ..errors import ConfigError, InvalidInput, PolicyViolation
 from . import pii_secrets as secrets
 from .pii_secrets import ENTROPY_MIN_BITS, TOKEN_MIN_CHARS, looks_random, shannon_entropy
 from .policy import GovernancePolicy, PIIAction, PIIType
@@ -536,6 +536,11 @@ def apply(text: str, policy: GovernancePolicy) -> RedactionResult:
         raise PolicyViolation(
             f"text contains {', '.join(rejected)} data, which the governance policy rejects"
         )
+    if policy.hash_key is None and PIIAction.HASH in actions:  # never hash with a public default
+        raise ConfigError(
+            "the policy hashes PII but has no hash_key: set GovernancePolicy.hash_key, or let "
+            "Memory.open/connect use the store's own key (store.audit.pii_hash_key)"
+        )
     out: list[str] = []
     pos = 0
     for m, action in zip(matches, actions, strict=True):
@@ -545,7 +550,7 @@ def apply(text: str, policy: GovernancePolicy) -> RedactionResult:
         elif action is PIIAction.MASK:
             out.append(mask(m.type, m.value))
         elif action is PIIAction.HASH:
-            out.append(hash_token(m.type, m.value, policy.hash_key))
+            out.append(hash_token(m.type, m.value, policy.hash_key or ""))
         else:
             out.append(m.value)
         pos = m.end

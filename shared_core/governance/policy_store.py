@@ -7,7 +7,8 @@ Layout in the store's meta (`Store.get_meta/set_meta`):
 * `governance_policy:v<N>` every version ever set, immutable (the policy's own history)
 
 `hash_key` (the HMAC secret of PII hashing) is never persisted: each process brings its own from
-its configuration, and `effective` keeps it. A store without a stored policy uses the policy the
+its configuration (or, when that is None, uses the store's own key, `store.audit.pii_hash_key`),
+and `effective` keeps it. A store without a stored policy uses the policy the
 process was configured with, until an admin stores one.
 
 `change` authorizes the principal (an unbound admin: the policy is deployment-wide), writes the new
@@ -52,9 +53,9 @@ __all__ = [
 ]
 
 KEY = "governance_policy"
-CHANGE_OPERATION = Operation.SWEEP
+CHANGE_OPERATION = Operation.SET_POLICY
 """The operation a policy change is authorized as: admin-only in the role table, and (with no
-target scope) only for an unbound admin. The policy decides what every sweep expires."""
+target scope) only for an unbound admin: the policy is deployment-wide."""
 
 _SECRET_FIELDS = frozenset({"hash_key"})
 
@@ -148,7 +149,7 @@ def _parse(raw: str, where: str) -> StoredPolicy:
 
 
 def load(store: MetaStore) -> StoredPolicy | None:
-    """The current stored policy (its `hash_key` is the default placeholder), or None."""
+    """The current stored policy (its `hash_key` is None: the secret is never stored), or None."""
     raw = store.get_meta(KEY)
     return _parse(raw, KEY) if raw else None
 
@@ -238,7 +239,7 @@ def change(
         return current, []
     stored = StoredPolicy(
         version=version + 1,
-        policy=new_policy.model_copy(update={"hash_key": GovernancePolicy().hash_key}),
+        policy=new_policy.model_copy(update={"hash_key": None}),  # the secret is never stored
         changed_at=at,
         changed_by=check_id(principal.id, "principal.id"),
         reason=reason,

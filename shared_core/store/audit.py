@@ -14,8 +14,10 @@ from pydantic import ValidationError
 
 from .._boundary import translate
 from ..clock import Clock, SystemClock
+from ..config import MemoConfig
 from ..errors import AuditIntegrityError
 from ..governance.audit import AuditEvent, AuditLog, InMemoryAuditBackend
+from ..governance.policy import PIIAction
 from .chroma import ChromaStore
 
 _UNIT = [1.0]
@@ -136,6 +138,17 @@ def pii_hash_key(store: Any) -> str:
     key = secrets.token_hex(32)
     store.set_meta(PII_KEY, key)
     return str(store.get_meta(PII_KEY) or key)  # another writer may have set it first
+
+
+def with_pii_hash_key(config: MemoConfig, store: Any) -> MemoConfig:
+    """`config`, with the store's own key (`pii_hash_key`) as its policy's `hash_key` when the policy
+    hashes PII and brings no key of its own; otherwise `config` unchanged (and no key is generated).
+    The facade calls it once, before building the engine."""
+    policy = config.policy
+    if policy.hash_key is not None or PIIAction.HASH not in policy.pii.values():
+        return config
+    keyed = policy.model_copy(update={"hash_key": pii_hash_key(store)})
+    return config.model_copy(update={"policy": keyed})
 
 
 def audit_log_for(store: Any, clock: Clock | None = None) -> AuditLog:

@@ -184,18 +184,6 @@ KNOWN: dict[tuple[str, str], str] = {
         for r in METADATA
         if r["expect"] == "ok"
     },
-    **{
-        (
-            path,
-            case,
-        ): "owner: cliui/core — `memo import` bypasses the governed write seam (no PII redaction): "
-        "use Memory.import_records"
-        for path, case in (
-            ("cli_import", "pii_email"),
-            ("cli_import", "pii_card"),
-            ("cli_import_metadata", "pii_value"),
-        )
-    },
 }
 
 
@@ -626,7 +614,7 @@ def test_async_params(fast: Memory, amem: AsyncMemory, r: dict[str, Any]) -> Non
 
 def memo(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [MEMO, "--path", str(store), *args], env=ENV, capture_output=True, text=True, timeout=300,
+        [MEMO, "--path", str(store), *args, "--as", "admin:hostile"], env=ENV, capture_output=True, text=True, timeout=300,
         encoding="utf-8", errors="surrogateescape",
     )  # fmt: skip
 
@@ -686,11 +674,6 @@ def test_cli_import_metadata(cli_store: dict[str, Any], mem: Memory, r: dict[str
     assert rows[f"m-{r['id']}"]["metadata"] == redacted_meta(r["metadata"], mem)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="owner: cliui — `memo list` prints stored text raw (rich markup `[/]` crashes it; controls reach "
-    "the terminal): render cells as rich Text of render.as_data(text)",
-)
 def test_cli_table_shows_stored_text_as_data(cli_store: dict[str, Any]) -> None:
     table = cli_store["table"]
     assert table.returncode == 0, table.stderr[-2000:]
@@ -707,24 +690,7 @@ BAD_ROWS = {
 }
 
 
-@pytest.mark.parametrize(
-    "bad",
-    [
-        pytest.param(
-            name,
-            id=name,
-            marks=[
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="owner: cliui/core — `memo import` writes 256-record batches before it reads the "
-                    "bad row, and lets pydantic errors escape: validate the whole file first (or go "
-                    "through Memory.import_records, all or nothing) and exit non-zero naming the line",
-                )
-            ],
-        )
-        for name in BAD_ROWS
-    ],
-)
+@pytest.mark.parametrize("bad", list(BAD_ROWS))
 def test_cli_import_is_all_or_nothing(tmp_path: Path, bad: str) -> None:
     store = tmp_path / "store"
     Memory.open(store, embedder=HashingEmbedder()).close()
@@ -748,9 +714,7 @@ CLI_BAD_ARGS = {
     "search_operator_user": ["search", "hello", "--user", "a\nb"],
     "search_nul_query": ["search", "a\x01\x1b[2J", "--user", ""],
 }
-CLI_KNOWN = {
-    "list_limit_negative": "owner: core — Memory.list must call validate.limit (list(limit=-1) drops the last record)",
-}
+CLI_KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

@@ -131,7 +131,7 @@ def test_stored_text_is_shown_as_data(
     login(driver, ui, "admin:dpo")
     driver.get(ui + f"/memory/{ui_store[1]['html']}?tenant=acme&user=bob")
     text = wait_text(driver, By.ID, "record-text", "<script>")
-    assert "<b>bold?</b>" in text and "[/]" in text and "\\x1b[2J" in text
+    assert "<b>bold?</b>" in text and "[/]" in text and "\\e[2J" in text
     assert driver.title != "owned" and not driver.find_elements(By.CSS_SELECTOR, "#record-text b")
     assert MARKUP.split("<b>")[0] in text
 

@@ -38,6 +38,10 @@ FLOORS: dict[str, int] = {
     # the policy object is configuration (MemoConfig holds it): data only, it imports only models
     "shared_core.governance.policy": GROUND,
     "shared_core.store": STORE,
+    "shared_core.store.chroma_files": STORE,  # byte scans and physical purge of a Chroma directory
+    "shared_core.store.chroma_lock": STORE,  # one process per embedded directory
+    "shared_core.store.chroma_server": STORE,  # server connection: timeouts, retries, TLS, auth
+    "shared_core.store.chroma_check": STORE,  # whole-store reads for Governor.check, quarantine
     "shared_core.embed": STORE,
     "shared_core.extract": PURE,
     "shared_core.consolidate": PURE,
@@ -46,9 +50,11 @@ FLOORS: dict[str, int] = {
     "shared_core.render": PURE,
     "shared_core.tokens": PURE,
     "shared_core.governance": PURE,
+    "shared_core.governance.audit_file": PURE,  # the audit chain in a file (errors + governance.audit)
     "shared_core.engine": ENGINE,
     "shared_core.memory": FACADE,
     "shared_core.governor": FACADE,
+    "shared_core.governor_check": FACADE,  # Governor.check (a protocol of the governor, no import back)
     "shared_core.inspect": FACADE,
     "shared_core.testing": FACADE,
     "shared_core": FACADE,  # the package's __init__: the public names
@@ -195,16 +201,6 @@ def _cycles() -> list[list[str]]:
     return sorted(out)
 
 
-# Cycles whose owner is breaking them this round (issue #16); any other cycle fails at once.
-PENDING_CYCLES = {("shared_core.cli.governance", "shared_core.cli.main"): "cliui"}
-
-
-def test_no_new_import_cycle() -> None:
-    cycles = [c for c in _cycles() if tuple(c) not in PENDING_CYCLES]
-    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
-
-
-@pytest.mark.xfail(strict=False, reason="cliui is breaking cli/main.py <-> cli/governance.py")
 def test_no_import_cycle() -> None:
     cycles = _cycles()
     assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
@@ -245,3 +241,76 @@ def test_no_core_file_over_600_lines(rel: str) -> None:
     assert lines <= MAX_LINES, (
         f"{rel} has {lines} lines (max {MAX_LINES}): split it into rooms with one job each"
     )
+
+
+def _eager_imports(name: str, path: Path) -> set[str]:
+    """The modules `path` imports when it is imported (module level, class bodies, `if`/`try`
+    blocks; not inside functions, not under `if TYPE_CHECKING:`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    lazy_lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            lazy_lines |= {n.lineno for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)}
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            lazy_lines |= {n.lineno for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)}
+    return {target for target, line in _imports(name, path) if line not in lazy_lines and target != name}
+
+
+def _in(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+# Edges between the rooms of the top floor and into the facade floor that docs/architecture.md
+# allows (the floors alone would let any of them import any other). (source, target, how):
+# "eager" may be a module-level import, "lazy" only inside a function.
+TOP_EDGES = {
+    ("shared_core.cli", "shared_core.inspect"): "eager",
+    ("shared_core.cli", "shared_core.ui"): "lazy",  # `memo ui` only: the web stack is an extra
+    ("shared_core.ui", "shared_core.inspect"): "eager",
+    ("shared_core.ui", "shared_core.cli.output"): "eager",  # the one `safe` rendering of stored text
+    ("shared_core.cli", "memo_bench.cli"): "lazy",  # `memo bench`, from the separate distribution
+}
+ROOMS = ("shared_core.cli", "shared_core.ui", "shared_core.inspect", "memo_bench")
+
+
+def test_the_top_floor_rooms_import_each_other_only_as_documented() -> None:
+    bad = []
+    for src, targets in GRAPH.items():
+        room = next((r for r in ROOMS if _in(src, r)), None)
+        if room is None:
+            continue
+        eager = _eager_imports(src, MODULES[src])
+        for dst, line in targets.items():
+            other = next((r for r in ROOMS if _in(dst, r) and r != room), None)
+            if other is None or room == "shared_core.inspect":
+                continue
+            rule = next((how for (a, b), how in TOP_EDGES.items() if _in(src, a) and _in(dst, b)), None)
+            if rule is None or (rule == "lazy" and dst in eager):
+                bad.append(
+                    f"{MODULES[src].relative_to(ROOT)}:{line} {src} imports {dst} ({rule or 'not allowed'})"
+                )
+    assert not bad, "undocumented edges between cli, ui, inspect and memo_bench:\n" + "\n".join(bad)
+
+
+def test_inspect_stands_on_the_governor_decay_and_governance_only_above_the_ground() -> None:
+    allowed = ("shared_core.governor", "shared_core.decay", "shared_core.governance", "shared_core.render",
+               "shared_core.store.base", "shared_core.memory")  # fmt: skip
+    upper = {d for d in GRAPH["shared_core.inspect"] if floor(d) not in (None, GROUND)}
+    assert {d for d in upper if not any(_in(d, a) for a in allowed)} == set()
+    assert {"shared_core.governor", "shared_core.decay"} <= upper
+
+
+def test_the_engine_imports_no_cli_ui_or_inspect() -> None:
+    engine = [m for m in GRAPH if _in(m, "shared_core.engine") or m.startswith("shared_core.engine_")]
+    assert engine, "the engine modules are found"
+    bad = [f"{m} imports {d}" for m in engine for d in GRAPH[m]
+           if any(_in(d, p) for p in ("shared_core.cli", "shared_core.ui", "shared_core.inspect"))]  # fmt: skip
+    assert not bad, bad
+
+
+def test_an_undocumented_top_floor_edge_would_be_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(
+        GRAPH, "shared_core.ui.app", {**GRAPH["shared_core.ui.app"], "shared_core.cli.main": 1}
+    )
+    with pytest.raises(AssertionError, match="shared_core.cli.main"):
+        test_the_top_floor_rooms_import_each_other_only_as_documented()

@@ -326,3 +326,15 @@ def test_ablation_report(tmp_path: Path) -> None:
     )
     want = off["overall"]["recall@10"] - base["overall"]["recall@10"]
     assert f"{want:+.3f}" in rows["| scoring.lexical_enabled=false"]
+
+
+def test_git_sha_is_the_checked_out_commit_also_in_a_worktree() -> None:
+    import subprocess
+
+    from memo_bench.runinfo import REPO_ROOT, git_sha
+
+    if not (REPO_ROOT / ".git").exists():  # an unpacked sdist: no commit to name
+        assert git_sha() is None
+        return
+    head = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert git_sha() == head.stdout.strip()

@@ -114,6 +114,20 @@ def test_bench_help_hides_suppressed_commands() -> None:
     assert "==SUPPRESS==" not in out and "scale-worker" not in out and "locomo" in out
 
 
+def test_bench_usage_lists_every_registered_subcommand() -> None:
+    import argparse
+
+    from memo_bench.cli import add_bench_subcommands
+
+    parser = argparse.ArgumentParser()
+    add_bench_subcommands(parser)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    listed = str(sub.metavar).strip("{}").split(",")
+    assert set(listed) == set(sub.choices) - {"scale-worker"}  # computed, hidden ones excepted
+    assert {"locomo", "scale", "report", "soak", "erasure-cost"} <= set(listed)
+    assert "{" + ",".join(listed) + "}" in memo("bench", "--help").stdout
+
+
 def test_progress_bars_on_stderr_only_for_people(store: str, tmp_path: Path) -> None:
     dump = tmp_path / "alice.jsonl"
     args = (
@@ -158,7 +172,7 @@ def test_stored_text_is_printed_as_data(store: str) -> None:
         out = res.stdout
         assert "[/]" in out and "[bold]x[/bold]" in out  # rich markup shown, not interpreted (no crash)
         assert "\x1b" not in out and "\u2028" not in out  # no escape sequence reaches the terminal
-        assert "\\x1b[31m" in out and "\\u2028" in out
+        assert "\\e[31m" in out and "\\u2028" in out  # render.as_data's escapes
     raw = memo("--json", "list", "--tenant", "acme", "--user", "bob", "--path", store, "--as", "admin:dpo")
     assert "\x1b" not in raw.stdout and "\u2028" not in raw.stdout
     assert "\x1b[31m" in json.loads(raw.stdout)[0]["text"]  # the data round-trips exactly
@@ -179,10 +193,106 @@ def test_principals_are_required_enforced_and_audited(store: str, tmp_path: Path
     assert {"alice", "carol"} <= readers and log["chain"]["ok"] is True
 
 
-def test_check_command(store: str) -> None:
+def _copy(store: str, tmp_path: Path, name: str = "copy") -> str:
+    copy = tmp_path / name
+    subprocess.run(["cp", "-r", store, str(copy)], check=True)
+    return str(copy)
+
+
+def test_check_command(store: str, tmp_path: Path) -> None:
     res = memo("check", "--path", store, "--as", "admin:dpo", "--json", check=None)
-    if res.returncode == 6:  # this build has no Governor.check yet: a clear message, not a crash
-        assert "Governor.check" in json.loads(res.stdout)["error"]["message"]
-    else:
-        assert res.returncode in (0, 1) and isinstance(json.loads(res.stdout), dict)
-    memo("check", "--path", store, "--as", "auditor:eve", check=4)
+    data = json.loads(res.stdout)
+    assert res.returncode == (0 if data["ok"] else 1), res.stderr[-2000:]
+    assert {i["name"] for i in data["items"]} >= {"orphans", "unaudited", "half_applied", "audit_chain"}
+    table = memo("check", "--path", store, "--as", "auditor:eve", check=None)  # reading: admin or auditor
+    assert table.returncode == res.returncode and "store check" in table.stdout
+    memo("check", "--repair", "--path", store, "--as", "auditor:eve", check=4)  # repairing: admin only
+    memo("check", "--path", store, "--as", "reviewer:kim", check=4)
+    # a record without its audit event: found (exit 1), repaired, then clean (exit 0)
+    copy = _copy(store, tmp_path)
+    from shared_core import Memory, Scope
+    from shared_core.embed import HashingEmbedder
+
+    with Memory.open(copy, embedder=HashingEmbedder()) as mem:
+        rec = mem.list(Scope(tenant="acme", user="alice"))[0]
+        odd = rec.model_copy(update={"id": "f" * 32, "text": "written around the engine"})
+        mem.store.upsert(
+            [odd], mem.engine.embedder.embed([odd.text])
+        )  # a write that crashed before its audit
+    found = json.loads(memo("check", "--path", copy, "--as", "admin:dpo", "--json", check=1).stdout)
+    assert found["ok"] is False and [i for i in found["items"] if i["name"] == "unaudited"][0]["found"] >= 1
+    memo("check", "--repair", "--path", copy, "--as", "admin:dpo", "--json", check=None)
+    assert json.loads(memo("check", "--path", copy, "--as", "admin:dpo", "--json").stdout)["ok"] is True
+
+
+def test_purge_files_and_erase_verified_in_a_data_dir(store: str, tmp_path: Path) -> None:
+    copy = _copy(store, tmp_path)
+    memo("purge-files", copy, "--path", copy, "--as", "auditor:eve", check=4)
+    purged = json.loads(memo("purge-files", copy, "--path", copy, "--as", "admin:dpo", "--json").stdout)
+    assert purged["dir"] == copy and isinstance(purged["purged"], dict)
+    erased = memo("--json", "erase", "--tenant", "acme", "--user", "alice", "--path", copy, "--data-dir", copy,
+                  "--sample", "heron statue", "--as", "admin:dpo")  # fmt: skip
+    report = json.loads(erased.stdout)
+    assert report["ok"] is True and report["erased_records"] >= 1
+    assert [c for c in report["checks"] if c["name"] == "files"][0]["passed"] is True
+    again = json.loads(memo("--json", "erase", "--verify-only", "--tenant", "acme", "--user", "alice",
+                            "--path", copy, "--data-dir", copy, "--as", "auditor:eve").stdout)  # fmt: skip
+    assert again["ok"] is True and not any("files" in u for u in again["unverified"])
+    log = json.loads(
+        memo("audit", "list", "--event", "erase", "--json", "--path", copy, "--as", "auditor:eve").stdout
+    )
+    assert any(e["decision"] == "purge_files" for e in log["events"])
+
+
+def test_policy_show_and_set_are_versioned_audited_and_admin_only(store: str, tmp_path: Path) -> None:
+    copy = _copy(store, tmp_path)
+    shown = json.loads(memo("policy", "show", "--path", copy, "--as", "auditor:eve", "--json").stdout)
+    assert shown["stored"] is False and shown["history"] == [] and "hash_key" not in shown["policy"]
+    memo("policy", "show", "--path", copy, check=4)  # no principal, no answer
+    new = tmp_path / "policy.json"
+    new.write_text(json.dumps({"ttl_days": {"fact": 30}, "capacity_per_scope": 100}))
+    memo("policy", "set", str(new), "--reason", "retention", "--path", copy, "--as", "reviewer:kim", check=4)
+    memo(
+        "policy", "set", str(new), "--reason", "retention", "--path", copy, "--as", "admin:dpo@acme", check=4
+    )
+    memo("policy", "set", str(new), "--path", copy, "--as", "admin:dpo", check=2)  # --reason is required
+    done = json.loads(memo("policy", "set", str(new), "--reason", "retention", "--path", copy,
+                           "--as", "admin:dpo", "--json").stdout)  # fmt: skip
+    assert (
+        done["version"] == 1 and done["changed_by"] == "dpo" and done["policy"]["ttl_days"] == {"fact": 30.0}
+    )
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"hash_key": "s3cret", "ttl_days": {"fact": 7}}))
+    refused = memo(
+        "policy", "set", str(secret), "--reason", "x", "--path", copy, "--as", "admin:dpo", check=2
+    )
+    assert "hash_key" in refused.stderr and "s3cret" not in refused.stderr
+    table = memo("policy", "show", "--path", copy, "--as", "admin:dpo").stdout
+    assert "stored policy v1 by dpo" in table and "capacity_per_scope" in table and "retention" in table
+    log = json.loads(
+        memo("audit", "list", "--event", "policy", "--json", "--path", copy, "--as", "auditor:eve").stdout
+    )
+    assert [(e["actor"], e["reason"]) for e in log["events"]] == [("dpo", "retention")]
+    raw = (Path(copy) / "chroma.sqlite3").read_bytes()
+    assert b"s3cret" not in raw
+
+
+def test_import_validates_the_whole_file_first_and_names_the_line(tmp_path: Path) -> None:
+    from shared_core import Memory, Scope
+    from shared_core.embed import HashingEmbedder
+
+    target = tmp_path / "target"
+    Memory.open(target, embedder=HashingEmbedder()).close()
+    now = "2026-01-01T00:00:00+00:00"
+    rows = [{"id": f"r{i}", "scope": {"tenant": "t", "user": "u"}, "kind": "fact", "text": f"fact {i}",
+             "created_at": now, "updated_at": now} for i in range(3)]  # fmt: skip
+    rows.append({**rows[0], "id": "bad", "text": "a\x00b"})
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    bad = memo("import", str(path), "--path", str(target), "--as", "admin:dpo", check=2)
+    assert "line 4" in bad.stderr and "Traceback" not in bad.stderr
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows[:3]) + "{not json\n")
+    bad = memo("import", str(path), "--path", str(target), "--as", "admin:dpo", check=2)
+    assert "line 4" in bad.stderr and "Traceback" not in bad.stderr
+    with Memory.open(target, embedder=HashingEmbedder()) as mem:
+        assert mem.list(Scope(tenant="t", user="u")) == []  # nothing written

@@ -311,3 +311,24 @@ def test_each_store_gets_its_own_pii_hash_key(tmp_path: Path) -> None:
     assert pii_hash_key(again.store) == key  # kept with the store
     again.close()
     two.close()
+
+
+def test_a_keyless_hash_policy_uses_the_store_key(tmp_path: Path, alice: Scope) -> None:
+    from shared_core.store.audit import PII_KEY, pii_hash_key, with_pii_hash_key
+    from shared_core.store.memory import InMemoryStore
+
+    plain = MemoConfig()
+    store = InMemoryStore()
+    assert with_pii_hash_key(plain, store) is plain and store.get_meta(PII_KEY) is None  # nothing to hash
+    hashing = MemoConfig(
+        policy=GovernancePolicy(pii={**GovernancePolicy().pii, PIIType.EMAIL: PIIAction.HASH})
+    )
+    keyed = with_pii_hash_key(hashing, store)
+    assert keyed.policy.hash_key == pii_hash_key(store) and keyed.policy.pii == hashing.policy.pii
+    own = hashing.model_copy(update={"policy": hashing.policy.model_copy(update={"hash_key": "mine"})})
+    assert with_pii_hash_key(own, store) is own  # a deployer's own key wins
+    mem = Memory(store, embedder=HashingEmbedder(), config=keyed)
+    one = mem.remember("Alice's email is alice@example.com", scope=alice)
+    two = mem.remember("Write to alice@example.com on Monday", scope=alice)
+    token = [w for w in one.text.split() if w.startswith("[EMAIL:")]
+    assert token and token[0] in two.text and "alice@example.com" not in one.text + two.text

@@ -361,7 +361,7 @@ def test_output_never_contains_the_value(
     type_, value = item
     text = " ".join([*before, value, *after])
     assert (type_, value) in _found(text)
-    out = apply(text, GovernancePolicy(pii={t: action for t in PIIType})).text
+    out = apply(text, GovernancePolicy(pii={t: action for t in PIIType}, hash_key="k")).text
     assert value not in out
 
 
@@ -431,3 +431,15 @@ def test_module_has_no_state() -> None:
     text = f"a@b.com {AWS} 4242 4242 4242 4242"
     assert detect(text) == detect(text)
     assert pii.__all__
+
+
+def test_no_public_default_hash_key() -> None:
+    from shared_core.errors import ConfigError
+
+    assert GovernancePolicy().hash_key is None
+    keyless = GovernancePolicy(pii={**GovernancePolicy().pii, PIIType.EMAIL: PIIAction.HASH})
+    with pytest.raises(ConfigError, match="hash_key"):
+        apply("write to ann@example.com", keyless)
+    assert apply("no personal data here", keyless).text == "no personal data here"
+    keyed = keyless.model_copy(update={"hash_key": "k"})
+    assert apply("write to ann@example.com", keyed).text.startswith("write to [EMAIL:")

@@ -208,7 +208,7 @@ def test_cli_sweep_applies_the_stored_ttl(tmp_path: Path) -> None:
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "HF_HUB_OFFLINE": "1"}
     memo = str(Path(sys.executable).parent / "memo")
     done = subprocess.run(
-        [memo, "--path", str(store), "--json", "sweep", "--tenant", "acme", "--user", "alice"],
+        [memo, "--path", str(store), "--json", "sweep", "--tenant", "acme", "--user", "alice", "--as", "admin:dpo"],
         env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
@@ -234,3 +234,12 @@ def test_the_stored_ttl_expires_what_it_should(tmp_path: Path) -> None:
             records, rec.created_at + timedelta(days=3), mem.config.decay, mem.config.policy
         )
         assert unchanged.to_expire == []
+
+
+def test_a_policy_change_is_its_own_admin_only_operation() -> None:
+    from shared_core.governance.access import ALLOWED, Operation
+
+    assert policy_store.CHANGE_OPERATION is Operation.SET_POLICY
+    assert [r for r, ops in ALLOWED.items() if Operation.SET_POLICY in ops] == [Role.ADMIN]
+    stored, _ = policy_store.change(InMemoryStore(), ADMIN, TTL, reason="r", now=NOW)
+    assert stored.policy.hash_key is None  # no secret, and no placeholder either
