@@ -131,7 +131,12 @@ def _check_unaudited(self: Governor, records: list[MemoryRecord], repair: bool) 
         return CheckItem(name="unaudited", detail=f"not checked: {exc}")
     missing = [r for r in records if r.id not in audited]
     if repair and missing:
-        self.engine._audit([("write", r, "repair", "audit entry added by check --repair") for r in missing],
-                           "system:check")  # fmt: skip
+        from .engine import AuditItem
+
+        actor = "system:check"
+        items = [
+            AuditItem.of("write", r, "repair", "audit entry added by check --repair", actor) for r in missing
+        ]
+        self.engine.audit_events(items, actor)
     return CheckItem(name="unaudited", found=len(missing), repaired=len(missing) if repair else 0,
                      detail="records without an audit event")  # fmt: skip
