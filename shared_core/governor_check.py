@@ -5,7 +5,7 @@ stops it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -55,16 +55,16 @@ def run_check(self: Governor, principal: Principal, repair: bool) -> CheckReport
     never stops it. Reading is an audited admin/auditor operation; repairing is admin only."""
     authorize(principal, "repair" if repair else "check", None)
     from .store.chroma import ChromaStore
-    from .store.chroma_check import move_to_quarantine, read_all
 
     items: list[CheckItem] = []
-    if not isinstance(self.store, ChromaStore):
+    if not hasattr(self.store, "check_rows"):  # the engine's view of the store (see Engine.store)
         raise InvalidInput("check works on a Chroma store")
-    if self.store.path is not None:
-        verdict = chroma_files.integrity(self.store.path)
+    store = cast(ChromaStore, self.store)
+    if store.path is not None:
+        verdict = chroma_files.integrity(store.path)
         items.append(CheckItem(name="database", found=int(verdict != "ok"), detail=verdict))
-    records, history, bad = read_all(self.store)
-    moved = move_to_quarantine(self.store, sorted(bad)) if repair else 0
+    records, history, bad = store.check_rows()
+    moved = store.quarantine_rows(sorted(bad)) if repair else 0
     items.append(CheckItem(name="quarantined", found=len(bad), repaired=moved,
                            detail=", ".join(sorted(bad)[:5])))  # fmt: skip
     items.append(_check_half_applied(self, records, history, repair))

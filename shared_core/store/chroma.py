@@ -26,7 +26,7 @@ from ..clock import ensure_utc, to_ts
 from ..embed.base import Vectors
 from ..errors import ConfigError, InvalidInput
 from ..models import HistoryEntry, Kind, MemoryRecord, Scope
-from . import chroma_files, chroma_lock, chroma_server
+from . import chroma_check, chroma_files, chroma_lock, chroma_server
 from .base import RecordFilter, require_readable, revision_key, revision_keys
 from .chroma_rows import Quarantine, meta_filter, parse_history, parse_record
 
@@ -493,6 +493,14 @@ class ChromaStore:
             raise InvalidInput("purge_files works on an embedded store; for a server see docs/reliability.md")
         _ERASED_IN_THIS_PROCESS.add(str(self.path))
         return chroma_files.purge(self.path)
+
+    def check_rows(self) -> tuple[list[MemoryRecord], list[HistoryEntry], dict[str, str]]:
+        """Every readable record and history entry, and the unreadable rows (`Governor.check`)."""
+        return chroma_check.read_all(self)
+
+    def quarantine_rows(self, keys: Sequence[str]) -> int:
+        """Move unreadable rows ("collection:id") to `<prefix>_quarantine`; returns how many moved."""
+        return chroma_check.move_to_quarantine(self, list(keys))
 
     def purge_scope_rows(self, scope: Scope) -> int:
         """Delete every record and history row carrying `scope`'s key, parsed or not (erasure must

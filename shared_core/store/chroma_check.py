@@ -5,12 +5,14 @@ moved to `<prefix>_quarantine` with their raw metadata, for an administrator to 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._boundary import translate
 from ..models import HistoryEntry, MemoryRecord
-from .chroma import ChromaStore
 from .chroma_rows import Quarantine, parse_history, parse_record
+
+if TYPE_CHECKING:
+    from .chroma import ChromaStore
 
 _PAGE = 1000
 
