@@ -37,16 +37,21 @@ def git_sha(root: Path = REPO_ROOT) -> str | None:
         if not head.startswith("ref:"):
             return head or None
         ref = head.split(":", 1)[1].strip()
-        for base in (git, git.parent / "commondir"):
+        bases = [git]
+        common = git / "commondir"  # a worktree's refs and packed-refs live in the main .git
+        if common.is_file():
+            bases.append((git / common.read_text().strip()).resolve())
+        for base in bases:
             path = base / ref
             if path.is_file():
                 return path.read_text().strip() or None
-        packed = git / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text().splitlines():
-                parts = line.split()
-                if len(parts) == 2 and parts[1] == ref:
-                    return parts[0]
+        for base in bases:
+            packed = base / "packed-refs"
+            if packed.is_file():
+                for line in packed.read_text().splitlines():
+                    parts = line.split()
+                    if len(parts) == 2 and parts[1] == ref:
+                        return parts[0]
     except OSError:
         return None
     return None
