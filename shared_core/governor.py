@@ -207,12 +207,9 @@ class Governor:
         erased_ids = sorted({r.id for r in records} | {e.record_id for e in history})
         texts = _texts(records, history)
         self._save_ledger(sc, prints, erased_ids, texts)
-        # the one erasure seam: records of every status and their whole history, legal hold checked,
-        # audited, the journal compacted; then rows that cannot be parsed (quarantined) by scope key
+        # the one erasure seam: records of every status (rows that cannot be parsed included) and
+        # their whole history, legal hold checked, audited, the journal compacted
         self.engine.erase_scope(sc, actor=principal.id)
-        purge_rows = getattr(self.store, "purge_scope_rows", None)
-        if purge_rows is not None:
-            purge_rows(sc)
         redacted = self.engine.audit.redact_scope(sc) if self.engine.audit is not None else 0
         self._audit(
             principal,
