@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import validate
 from .decay import SweepPlan, plan_sweep
+from .engine import hold_key
 from .errors import InvalidInput, NotFound, PolicyViolation
 from .governance.access import Principal, authorize
 from .governor_check import CheckItem, CheckReport
@@ -58,6 +59,10 @@ class ErasureReport(BaseModel):
     def ok(self) -> bool:
         return bool(self.checks) and all(c.passed for c in self.checks)
 
+    def failed(self) -> list[str]:
+        """The names of the checks that did not pass, in order."""
+        return [c.name for c in self.checks if not c.passed]
+
 
 def _texts(records: Sequence[MemoryRecord], history: Sequence[HistoryEntry]) -> list[str]:
     """Every text an erasure must remove from the files: record texts, indexed texts, string
@@ -66,10 +71,6 @@ def _texts(records: Sequence[MemoryRecord], history: Sequence[HistoryEntry]) -> 
     out = {t for r in recs for t in (r.text, r.index_text())}
     out |= {v for r in recs for v in (r.metadata or {}).values() if isinstance(v, str) and len(v) >= 8}
     return sorted(t for t in out if t)
-
-
-def _hold_key(scope: Scope) -> str:
-    return f"hold:{scope.tenant}\x1f{scope.user or ''}"
 
 
 def _erasure_key(scope: Scope) -> str:
@@ -143,17 +144,19 @@ class Governor:
         """Legal hold: nothing of the scope's user is deleted, expired or erased while held."""
         sc = validate.scope(scope)
         authorize(principal, "legal_hold", sc)
-        self.store.set_meta(_hold_key(sc), json.dumps({"by": principal.id, "reason": reason}))
+        self.store.set_meta(hold_key(sc.tenant, sc.user), json.dumps({"by": principal.id, "reason": reason}))
         self._audit(principal, "hold", sc, None, "hold", reason)
 
     def release(self, principal: Principal, scope: Any, reason: str = "released") -> None:
         sc = validate.scope(scope)
         authorize(principal, "legal_hold", sc)
-        self.store.set_meta(_hold_key(sc), "")
+        self.store.set_meta(hold_key(sc.tenant, sc.user), "")
         self._audit(principal, "hold", sc, None, "release", reason)
 
     def is_held(self, scope: Scope) -> bool:
-        return bool(self.store.get_meta(_hold_key(scope)))
+        """Held when its user, or its whole tenant, is (the seam refuses deletions in both cases)."""
+        keys = {hold_key(scope.tenant, scope.user), hold_key(scope.tenant, None)}
+        return any(self.store.get_meta(k) for k in keys)
 
     def sweep(self, principal: Principal, scope: Any, *, apply: bool = False) -> SweepPlan:
         """Retention and decay. Dry-run by default: the plan of what would expire."""
@@ -187,6 +190,9 @@ class Governor:
         authorize(principal, "erase", sc)
         if self.is_held(sc):
             raise PolicyViolation("this scope is under legal hold; release it before erasure")
+        # background extraction and the applier first: a queued job holds the subject's turns (in
+        # the journal too) and would otherwise write memories of them after the erasure
+        self.engine.flush()
         records = self._all(sc)
         history = self.store.history(sc)
         prints = sorted(
@@ -201,13 +207,9 @@ class Governor:
         erased_ids = sorted({r.id for r in records} | {e.record_id for e in history})
         texts = _texts(records, history)
         self._save_ledger(sc, prints, erased_ids, texts)
-        # TODO(core): one `Engine.erase(scope, actor)` seam; until then: engine deletes what parses,
-        # then rows that do not parse (quarantined) and history of records already gone
-        self.engine.delete([r.id for r in records], sc, actor=principal.id, purge_history=True)
-        purge_rows = getattr(self.store, "purge_scope_rows", None)
-        if purge_rows is not None:
-            purge_rows(sc)
-        self.store.delete_history(sc)
+        # the one erasure seam: records of every status (rows that cannot be parsed included) and
+        # their whole history, legal hold checked, audited, the journal compacted
+        self.engine.erase_scope(sc, actor=principal.id)
         redacted = self.engine.audit.redact_scope(sc) if self.engine.audit is not None else 0
         self._audit(
             principal,
@@ -234,6 +236,7 @@ class Governor:
         authorize(principal, "erase", sc)
         if self.is_held(sc):
             raise PolicyViolation("this scope is under legal hold")
+        self.engine.flush()  # a queued extraction job may hold (or rewrite) the record
         rec = self.store.get(sc, [validate.identifier(record_id, "record id")])
         if not rec:
             raise NotFound(f"no memory {record_id!r} in this scope")
@@ -242,6 +245,7 @@ class Governor:
         prints |= {fingerprint(e.snapshot.text) for e in hist if e.snapshot}
         texts = _texts(rec, hist)
         self.engine.delete([record_id], sc, actor=principal.id, purge_history=True)
+        self._compact_journal()
         report = ErasureReport(scope=sc, erased_records=1, erased_history=len(hist), fingerprints=len(prints))
         report.purged = self._purge_files()
         report.checks = self._residue_checks(sc, prints, {record_id}, [rec[0].text], record_ids={record_id})
@@ -287,11 +291,20 @@ class Governor:
                   "probes": chroma_files.probes_for(texts, salt)}  # fmt: skip
         self.store.set_meta(_erasure_key(sc), json.dumps(ledger))
 
+    def _compact_journal(self) -> None:
+        """After a record erasure: the journal's old segment, which holds the erased text, is
+        replaced by one holding only what is still live (`Engine.erase_scope` does this itself)."""
+        # TODO(core): `Engine.delete(..., purge_history=True)` should flush and compact like erase_scope
+        self.engine.flush()
+        journal = self.engine._seam.journal
+        if journal is not None:
+            journal.compact()
+
     def _purge_files(self) -> dict[str, int]:
         """Physical purge of an embedded store's files (nothing for other stores)."""
         if getattr(self.store, "path", None) is None:
             return {}
-        with self.engine._write_lock:  # TODO(core): a seam; no write may persist a segment meanwhile
+        with self.engine.write_lock:  # no write of this process may persist a segment meanwhile
             purged: dict[str, int] = self.store.purge_files()  # type: ignore[attr-defined]
         return purged
 
@@ -464,22 +477,20 @@ class Governor:
             c[f"status:{r.status.value}"] += 1
         return {"records": len(recs), **dict(sorted(c.items()))}
 
-    def import_records(self, records: Sequence[MemoryRecord]) -> int:
-        """Import records as exported (ids kept: importing twice replaces, never duplicates), in one
-        commit. Text and string metadata go through the policy's PII step first, like every write
-        (a `reject` raises before anything is written)."""
-        if not records:
+    def import_records(
+        self, records: Sequence[MemoryRecord], history: Sequence[HistoryEntry] = (), *,
+        principal: Principal | None = None,
+    ) -> int:  # fmt: skip
+        """Import records (and their history) as exported, through the engine's governed seam
+        (`Engine.import_records`: validated, redacted, validity rules, tombstones respected, ids
+        kept, audited, all or nothing). With a `principal`, it must be allowed to write there."""
+        if not records and not history:
             return 0
-        records = [
-            r.model_copy(update={"text": self.engine._redact(r.text)[0], "metadata": self.engine._redact_meta(r.metadata)})
-            for r in records
-        ]  # fmt: skip
-        vecs = self.engine._embed([r.index_text() for r in records])
-        hist = [self.engine._history(r, "add", "import", "imported") for r in records]
-        self.engine._commit(
-            list(zip(records, vecs)), hist, [("write", r, "keep", "imported") for r in records], "import"
-        )
-        return len(records)
+        if principal is not None:
+            for sc in {r.scope for r in records} | {e.scope for e in history}:
+                authorize(principal, "write_memory", sc)
+        actor = principal.id if principal is not None else "system:import"
+        return self.engine.import_records(records, history, actor=actor)
 
 
 __all__ = ["Check", "CheckItem", "CheckReport", "ErasureReport", "Governor", "Kind"]

@@ -5,7 +5,7 @@ stops it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -66,16 +66,16 @@ def run_check(self: Governor, principal: Principal, repair: bool) -> CheckReport
     never stops it. Reading is an audited admin/auditor operation; repairing is admin only."""
     authorize(principal, "repair" if repair else "check", None)
     from .store.chroma import ChromaStore
-    from .store.chroma_check import move_to_quarantine, read_all
 
     items: list[CheckItem] = []
-    if not isinstance(self.store, ChromaStore):
+    if not hasattr(self.store, "check_rows"):  # the engine's view of the store (see Engine.store)
         raise InvalidInput("check works on a Chroma store")
-    if self.store.path is not None:
-        verdict = chroma_files.integrity(self.store.path)
+    store = cast(ChromaStore, self.store)
+    if store.path is not None:
+        verdict = chroma_files.integrity(store.path)
         items.append(CheckItem(name="database", found=int(verdict != "ok"), detail=verdict))
-    records, history, bad = read_all(self.store)
-    moved = move_to_quarantine(self.store, sorted(bad)) if repair else 0
+    records, history, bad = store.check_rows()
+    moved = store.quarantine_rows(sorted(bad)) if repair else 0
     items.append(CheckItem(name="quarantined", found=len(bad), repaired=moved,
                            detail=", ".join(sorted(bad)[:5])))  # fmt: skip
     items.append(_check_half_applied(self, records, history, repair))
@@ -142,7 +142,12 @@ def _check_unaudited(self: Governor, records: list[MemoryRecord], repair: bool) 
         return CheckItem(name="unaudited", detail=f"not checked: {exc}")
     missing = [r for r in records if r.id not in audited]
     if repair and missing:
-        self.engine._audit([("write", r, "repair", "audit entry added by check --repair") for r in missing],
-                           "system:check")  # fmt: skip
+        from .engine import AuditItem
+
+        actor = "system:check"
+        items = [
+            AuditItem.of("write", r, "repair", "audit entry added by check --repair", actor) for r in missing
+        ]
+        self.engine.audit_events(items, actor)
     return CheckItem(name="unaudited", found=len(missing), repaired=len(missing) if repair else 0,
                      detail="records without an audit event")  # fmt: skip

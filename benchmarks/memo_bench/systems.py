@@ -203,6 +203,8 @@ class MemoSystem:
             self.mem.add_messages(messages, scope=self.scope, session_id=f"session_{session.number}")
             if progress:
                 progress(len(session.turns))
+        # extraction and the applier run in the background: ingest time includes them
+        self.mem.flush()
 
     @staticmethod
     def _item(hit: Any) -> Item:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import os
 import uuid
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +24,11 @@ from pydantic import ValidationError
 from .._boundary import translate
 from ..clock import ensure_utc, to_ts
 from ..embed.base import Vectors
-from ..errors import ConfigError, InvalidInput, StoreCorrupted
+from ..errors import ConfigError, InvalidInput
 from ..models import HistoryEntry, Kind, MemoryRecord, Scope
-from . import chroma_files, chroma_lock, chroma_server
+from . import chroma_check, chroma_files, chroma_lock, chroma_server
 from .base import RecordFilter, require_readable, revision_key, revision_keys
+from .chroma_rows import Quarantine, meta_filter, parse_history, parse_record
 
 log = logging.getLogger("shared_core.store")
 
@@ -98,26 +98,6 @@ def _where(scope: Scope, **extra: Any) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _meta_filter(flt: RecordFilter) -> Callable[[dict[str, Any]], bool]:
-    """`flt` as a test of stored metadata, applied before any JSON is parsed (the filter is applied
-    here, not in Chroma: see `_scope_keys`). Built once per read, run once per row."""
-    kinds = None if flt.kinds is None else {k.value for k in flt.kinds}
-    statuses = None if flt.statuses is None else {s.value for s in flt.statuses}
-    lo = -math.inf if flt.since is None else to_ts(flt.since)
-    hi = math.inf if flt.until is None else to_ts(flt.until)
-    timed = flt.since is not None or flt.until is not None
-
-    def matches(meta: dict[str, Any]) -> bool:
-        if kinds is not None and meta.get("kind") not in kinds:
-            return False
-        if statuses is not None and meta.get("status") not in statuses:
-            return False
-        ts = meta.get("event_ts")
-        return not timed or (ts is not None and lo <= ts <= hi)
-
-    return matches
-
-
 def _record_meta(rec: MemoryRecord) -> dict[str, Any]:
     return {
         **_scope_meta(rec.scope),
@@ -130,47 +110,6 @@ def _record_meta(rec: MemoryRecord) -> dict[str, Any]:
         "version": rec.version,
         "json": rec.model_dump_json(),
     }
-
-
-def _parse_history(meta: dict[str, Any] | None) -> HistoryEntry:
-    if not meta or "json" not in meta:
-        raise StoreCorrupted("a stored history entry has no payload")
-    try:
-        return HistoryEntry.model_validate_json(meta["json"])
-    except (ValidationError, ValueError) as exc:
-        raise StoreCorrupted(f"a stored history entry cannot be read: {str(exc)[:300]}") from None
-
-
-def _parse_record(meta: dict[str, Any] | None) -> MemoryRecord:
-    if not meta or "json" not in meta:
-        raise StoreCorrupted("a stored record has no payload")
-    try:
-        return MemoryRecord.model_validate_json(meta["json"])
-    except (ValidationError, ValueError) as exc:
-        raise StoreCorrupted(f"a stored record cannot be read: {str(exc)[:300]}") from None
-
-
-class Quarantine:
-    """Rows that cannot be parsed (e.g. a NaN written by an old version): skipped by every read,
-    remembered here and reported by `Governor.check` (which can move them aside); never fatal."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, str] = {}  # "<collection>:<id>" -> why
-
-    def parse_all(
-        self, collection: str, ids: Sequence[str], metas: Sequence[Any], parse: Callable[[Any], Any]
-    ) -> list[Any]:
-        out = []
-        for rid, meta in zip(ids, metas):
-            try:
-                out.append(parse(meta))
-            except StoreCorrupted as exc:
-                key = f"{collection}:{rid}"
-                if key not in self.rows:
-                    log.warning("quarantined unreadable row %s: %s", key, exc)
-                self.rows[key] = str(exc)
-                out.append(None)
-        return out
 
 
 class ChromaStore:
@@ -225,7 +164,7 @@ class ChromaStore:
         if int(meta.get("memo_schema") or 1) >= SCHEMA:
             return
         with translate("store", f"migrate to schema 2 {self._where}"):
-            for col, parse in ((self._records, _parse_record), (self._history, _parse_history)):
+            for col, parse in ((self._records, parse_record), (self._history, parse_history)):
                 got = col.get(include=["metadatas"])
                 ids, metas = got["ids"], got["metadatas"] or []
                 for s in self._chunks(len(ids)):
@@ -385,7 +324,7 @@ class ChromaStore:
 
     def _records_of(self, ids: Sequence[str], metas: Sequence[Any]) -> list[MemoryRecord | None]:
         """Parsed records (None for a row that cannot be parsed: it is quarantined, not fatal)."""
-        return self.quarantine.parse_all("records", ids, metas, _parse_record)
+        return self.quarantine.parse_all("records", ids, metas, parse_record)
 
     def _scan(
         self, scope: Scope, flt: RecordFilter, vectors: bool
@@ -402,7 +341,7 @@ class ChromaStore:
         ids = got.get("ids") or []
         metas = got.get("metadatas") or []
         embs = got.get("embeddings")
-        matches = _meta_filter(flt)
+        matches = meta_filter(flt)
         keep = [i for i, m in enumerate(metas) if m and matches(m)]
         kept = ([ids[i] for i in keep], [metas[i] for i in keep])
         if not vectors or not keep:
@@ -449,10 +388,14 @@ class ChromaStore:
     def scopes(self, tenant: str) -> list[Scope]:
         with translate("store", f"list scopes {self._where}"):
             got = self._records.get(where={"tenant": {"$eq": tenant}}, include=["metadatas"])
-        found = {
-            Scope(**{k: (m.get(k) or None) for k in _SCOPE_KEYS if k != "tenant"}, tenant=tenant)
-            for m in got["metadatas"] or []
-        }
+        found: set[Scope] = set()
+        for rid, m in zip(got["ids"], got["metadatas"] or []):
+            try:
+                found.add(
+                    Scope(**{k: (m.get(k) or None) for k in _SCOPE_KEYS if k != "tenant"}, tenant=tenant)
+                )
+            except (ValidationError, ValueError, TypeError, AttributeError) as exc:  # quarantined, not fatal
+                self.quarantine.note("records", rid, f"a stored record has an unreadable scope: {exc}"[:300])
         return sorted(found, key=lambda s: s.key())
 
     # -- history --------------------------------------------------------------------------
@@ -483,7 +426,7 @@ class ChromaStore:
     def _read_history(self, where: dict[str, Any]) -> list[HistoryEntry]:
         with translate("store", f"read history {self._where}"):
             got = self._history.get(where=where, include=["metadatas"])
-        parsed = self.quarantine.parse_all("history", got["ids"], got["metadatas"] or [], _parse_history)
+        parsed = self.quarantine.parse_all("history", got["ids"], got["metadatas"] or [], parse_history)
         out: list[HistoryEntry] = [e for e in parsed if e is not None]
         return sorted(out, key=lambda e: (e.at, e.version))
 
@@ -550,6 +493,14 @@ class ChromaStore:
             raise InvalidInput("purge_files works on an embedded store; for a server see docs/reliability.md")
         _ERASED_IN_THIS_PROCESS.add(str(self.path))
         return chroma_files.purge(self.path)
+
+    def check_rows(self) -> tuple[list[MemoryRecord], list[HistoryEntry], dict[str, str]]:
+        """Every readable record and history entry, and the unreadable rows (`Governor.check`)."""
+        return chroma_check.read_all(self)
+
+    def quarantine_rows(self, keys: Sequence[str]) -> int:
+        """Move unreadable rows ("collection:id") to `<prefix>_quarantine`; returns how many moved."""
+        return chroma_check.move_to_quarantine(self, list(keys))
 
     def purge_scope_rows(self, scope: Scope) -> int:
         """Delete every record and history row carrying `scope`'s key, parsed or not (erasure must

@@ -5,11 +5,14 @@ moved to `<prefix>_quarantine` with their raw metadata, for an administrator to 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._boundary import translate
 from ..models import HistoryEntry, MemoryRecord
-from .chroma import ChromaStore, Quarantine, _parse_history, _parse_record
+from .chroma_rows import Quarantine, parse_history, parse_record
+
+if TYPE_CHECKING:
+    from .chroma import ChromaStore
 
 _PAGE = 1000
 
@@ -32,9 +35,9 @@ def read_all(store: ChromaStore) -> tuple[list[MemoryRecord], list[HistoryEntry]
     records: list[MemoryRecord] = []
     history: list[HistoryEntry] = []
     for ids, metas, _ in _pages(store._records):
-        records += [r for r in found.parse_all("records", ids, metas, _parse_record) if r is not None]
+        records += [r for r in found.parse_all("records", ids, metas, parse_record) if r is not None]
     for ids, metas, _ in _pages(store._history):
-        history += [e for e in found.parse_all("history", ids, metas, _parse_history) if e is not None]
+        history += [e for e in found.parse_all("history", ids, metas, parse_history) if e is not None]
     store.quarantine.rows.update(found.rows)
     return records, history, dict(found.rows)
 

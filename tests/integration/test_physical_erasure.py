@@ -9,14 +9,18 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from _servers import ENV, ROOT
 
-from shared_core import Memory, Scope
+from shared_core import Memory, Scope, Status
 from shared_core.embed import HashingEmbedder
+from shared_core.extract.base import Candidate, ExtractInput
+from shared_core.extract.rules import RuleExtractor
 from shared_core.governance.access import Principal, Role
 
 DPO = Principal(id="dpo", role=Role.ADMIN)
@@ -25,6 +29,7 @@ BOB = Scope(tenant="acme", user="bob")
 SECRET_FACT = "Alice keeps her spare key under the heron statue by the pond"
 SECRET_TURN = "Alice whispered that her locker code hint is the purple giraffe"
 SECRET_META = "ticket-7731-alice-private-locker"
+BREST = "lighthouse keeper in Brest"
 
 
 def forms(text: str) -> list[bytes]:
@@ -43,23 +48,49 @@ def byte_scan(root: Path, texts: list[str]) -> list[str]:
     return found
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[Memory, Path]]:
+class SlowExtractor:
+    """The rule extractor, a little slow (a user's extractor may take seconds): the erasure starts
+    while the background worker still holds the subject's turns."""
+
+    name = "slow-rules"
+    version = "1"
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.inner = RuleExtractor()
+
+    def extract(self, turns: Sequence[ExtractInput], *, now: datetime) -> list[Candidate]:
+        time.sleep(self.delay)
+        return self.inner.extract(turns, now=now)
+
+
+@pytest.fixture(params=["flushed", "unflushed"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Memory, Path]]:
+    """Writes through `add_messages` (journal, applier, background extraction): erased either after
+    `flush()` or while the extraction worker is still at work on the subject's turns."""
     path = tmp_path / "store"
-    mem = Memory.open(path, embedder=HashingEmbedder())
+    delay = 0.0 if request.param == "flushed" else 1.0
+    mem = Memory.open(path, embedder=HashingEmbedder(), extractor=SlowExtractor(delay))
     for i in range(12):
         mem.add_messages([{"role": "user", "content": f"Bob notes that build {i} of the bridge passed", "id": f"b{i}"}],
                          scope=BOB, session_id="s1")  # fmt: skip
     mem.remember(SECRET_FACT, scope=ALICE, metadata={"ticket": SECRET_META})
-    mem.add_messages([{"role": "user", "content": SECRET_TURN, "id": "a1"}], scope=ALICE, session_id="s1")
+    mem.add_messages([{"role": "user", "content": SECRET_TURN, "id": "a1"},
+                      {"role": "user", "content": "I work as a lighthouse keeper in Brest", "id": "a2"}],
+                     scope=ALICE, session_id="s1")  # fmt: skip
     mem.update(mem.list(ALICE, kinds=["fact"])[0].id, ALICE, text=SECRET_FACT + " (confirmed)")
+    # the journal is part of the store's directory: before erasure it holds the subject's turns
+    assert [f for f in byte_scan(path / "memo_journal", [SECRET_TURN])]
+    if request.param == "flushed":
+        mem.flush()
     yield mem, path
     mem.close()
 
 
 def test_text_is_in_the_files_before_erasure(store: tuple[Memory, Path]) -> None:
     """The scan is not vacuous: before erasure, every secret is in the files."""
-    _, path = store
+    mem, path = store
+    mem.flush()
     assert len({f.split(": ")[1] for f in byte_scan(path, [SECRET_FACT, SECRET_TURN, SECRET_META])}) == 3
 
 
@@ -69,7 +100,11 @@ def test_erasure_leaves_no_byte_of_the_subject_in_any_file(store: tuple[Memory, 
     assert report.ok, [c for c in report.checks if not c.passed]
     assert {c.name for c in report.checks} >= {"files", "raw_scan", "records", "history"}
     assert report.purged["log_rows_scrubbed"] > 0
-    assert byte_scan(path, [SECRET_FACT, SECRET_FACT + " (confirmed)", SECRET_TURN, SECRET_META]) == []
+    # the whole directory, the engine's journal (memo_journal/) included
+    assert (path / "memo_journal").is_dir()
+    assert byte_scan(path, [SECRET_FACT, SECRET_FACT + " (confirmed)", SECRET_TURN, SECRET_META, BREST]) == []
+    mem.flush()
+    assert mem.list(ALICE, statuses=list(Status)) == []  # no memory extracted from the erased turns came back
     assert not [p for p in path.iterdir() if p.name.endswith(("-journal", "-wal"))]
     # everyone else is intact, also after reopening (the log replay still ends in the same state)
     bob_before = [r.text for r in mem.list(BOB)]
@@ -89,7 +124,7 @@ def test_erasure_leaves_no_byte_of_the_subject_in_any_file(store: tuple[Memory, 
 
 REOPEN = """
 import json, sys
-from shared_core import Memory, Scope
+from shared_core import Memory, Scope, Status
 from shared_core.embed import HashingEmbedder
 from shared_core.governance.access import Principal, Role
 mem = Memory.open(sys.argv[1], embedder=HashingEmbedder())
@@ -168,7 +203,7 @@ def _plant_free_page(path: Path, text: str) -> Callable[[], None]:
 
 
 def _plant_segment_file(path: Path, text: str) -> Callable[[], None]:
-    seg = next(p for p in path.iterdir() if p.is_dir())
+    seg = next(p for p in path.iterdir() if (p / "data_level0.bin").is_file())
     target = seg / "data_level0.bin"
     original = target.read_bytes()
     target.write_bytes(original + text.encode())
@@ -179,6 +214,13 @@ def _plant_segment_file(path: Path, text: str) -> Callable[[], None]:
     return undo
 
 
+def _plant_journal(path: Path, text: str) -> Callable[[], None]:
+    """A journal segment a crashed process left behind, holding a change with the text."""
+    seg = path / "memo_journal" / "seg-0123456789abcdef0123456789abcdef.log"
+    seg.write_text("00000000 " + json.dumps({"t": "c", "seq": 1, "change": {"text": text}}) + "\n")
+    return seg.unlink
+
+
 def _plant_stray_file(path: Path, text: str) -> Callable[[], None]:
     stray = path / "backup-notes.txt"
     stray.write_text(f"copied by hand: {text}\n")
@@ -186,9 +228,10 @@ def _plant_stray_file(path: Path, text: str) -> Callable[[], None]:
 
 
 @pytest.mark.parametrize(
-    "plant", [_plant_main_db, _plant_log, _plant_free_page, _plant_segment_file, _plant_stray_file],
-    ids=["sqlite-main", "write-log", "free-page", "hnsw-segment", "stray-file"],
+    "plant", [_plant_main_db, _plant_log, _plant_free_page, _plant_segment_file, _plant_journal, _plant_stray_file],
+    ids=["sqlite-main", "write-log", "free-page", "hnsw-segment", "journal", "stray-file"],
 )  # fmt: skip
+@pytest.mark.parametrize("store", ["flushed"], indirect=True)
 def test_verify_erasure_finds_residue_planted_in_each_kind_of_file(
     store: tuple[Memory, Path], plant: Callable[[Path, str], Callable[[], None]]
 ) -> None:

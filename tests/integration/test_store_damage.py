@@ -16,6 +16,7 @@ from shared_core import Memory, Scope
 from shared_core.embed import HashingEmbedder
 from shared_core.errors import ConfigError, PermissionDenied, StoreCorrupted
 from shared_core.governance.access import Principal, Role
+from shared_core.store.base import RecordFilter
 
 ADMIN = Principal(id="ops", role=Role.ADMIN)
 AUDITOR = Principal(id="audrey", role=Role.AUDITOR)
@@ -124,6 +125,30 @@ def test_an_unreadable_row_is_quarantined_and_never_stops_anything(tmp_path: Pat
     erased = mem.governor.forget_user(ADMIN, BOB)  # erasure reaches the unreadable row too
     assert erased.ok, [c for c in erased.checks if not c.passed]
     assert mem.governor.check(ADMIN).item("quarantined").found == 0
+    mem.close()
+
+
+def test_the_store_applies_metadata_filters_and_skips_unreadable_rows(tmp_path: Path) -> None:
+    """`RecordFilter.metadata` is applied by the Chroma store itself (exact equality on every key,
+    a bool never equals a number), and a row that cannot be read is quarantined, not fatal."""
+    path = tmp_path / "s"
+    bad = _plant_unreadable_row(path)
+    mem = Memory.open(path, embedder=HashingEmbedder())
+    for i, meta in enumerate([{"team": "a", "n": 1}, {"team": "b", "n": 1}, {"team": "a", "n": True},
+                              {"team": "a", "n": 1.0}]):  # fmt: skip
+        mem.remember(f"Bob note {i} about the harbour", scope=BOB, metadata=meta, consolidate=False)
+    mem.flush()
+    store = mem.store
+
+    def texts(**meta: object) -> list[str]:
+        return sorted(r.text for r in store.list_records(BOB, RecordFilter(metadata=meta)))  # type: ignore[arg-type]
+
+    assert texts(team="a", n=1) == ["Bob note 0 about the harbour", "Bob note 3 about the harbour"]
+    assert texts(n=True) == ["Bob note 2 about the harbour"]
+    assert texts(team="b") == ["Bob note 1 about the harbour"]
+    assert texts(team="c") == [] and texts(missing="x") == []
+    assert len(texts()) == 5  # no filter: the four notes and the readable row planted with the bad one
+    assert f"records:{bad}" in mem.store.quarantine.rows  # type: ignore[attr-defined]
     mem.close()
 
 
