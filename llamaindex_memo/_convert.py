@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -43,7 +42,6 @@ _PLAIN_KWARGS = {"id", "name", "timestamp", "session_id"}
 # token estimates for non-text blocks: LlamaIndex `Memory`'s own defaults
 _BLOCK_TOKENS = {"image": 256, "audio": 256, "video": 256, "document": 2048}
 _LLM_KEYS = ("kind", "date", "session_id")
-_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 
 def as_scope(scope: Scope | Mapping[str, Any] | None) -> Scope:
@@ -84,11 +82,6 @@ def describe(msg: ChatMessage) -> str:
     return " ".join(parts) or "[empty message]"
 
 
-def _clean(text: str) -> str:
-    """Text MeMo accepts: NUL and lone surrogates become U+FFFD (the original stays in the metadata)."""
-    return _BAD_CHARS.sub("\ufffd", text)
-
-
 def _serialize(msg: ChatMessage) -> str:
     kw = {k: v for k, v in msg.additional_kwargs.items() if k != "session_id"}
     copy = msg.model_copy(update={"additional_kwargs": kw})
@@ -96,7 +89,10 @@ def _serialize(msg: ChatMessage) -> str:
         return copy.model_dump_json()
     except Exception:  # provider objects in additional_kwargs: keep what JSON can hold
         safe = {k: v for k, v in kw.items() if _jsonable(v)}
-        return msg.model_copy(update={"additional_kwargs": safe}).model_dump_json()
+        try:
+            return msg.model_copy(update={"additional_kwargs": safe}).model_dump_json()
+        except ValueError as exc:  # e.g. a lone surrogate in a block's text
+            raise InvalidInput(f"this message cannot be stored: {exc}") from None
 
 
 def _jsonable(v: Any) -> bool:
@@ -112,11 +108,11 @@ def to_turn(msg: ChatMessage, when: datetime, message_id: str | None = None) -> 
     if not isinstance(msg, ChatMessage):
         raise InvalidInput(f"expected a llama_index ChatMessage, got {type(msg).__name__}")
     text = msg.content or ""
-    plain = _is_plain(msg) and bool(text.strip()) and _clean(text) == text
+    plain = _is_plain(msg) and bool(text.strip())  # NUL, lone surrogates: MeMo refuses them (InvalidInput)
     kw = msg.additional_kwargs
     turn: dict[str, Any] = {
         "role": _ROLE.get(MessageRole(msg.role), "user"),
-        "content": _clean(describe(msg)),
+        "content": describe(msg),
         "timestamp": kw["timestamp"] if isinstance(kw.get("timestamp"), datetime) else when,
     }
     mid = kw.get("id") if isinstance(kw.get("id"), str) else message_id
