@@ -73,6 +73,7 @@ def run(path: str, number: int) -> None:
     if number == 2:
         assert "allergic to peanuts" in prompts[-1], "run 2 should see run 1's fact in its system prompt"
         print("[run 2] OK: the second run's model saw the first run's fact.")
+    mem.flush()  # the turns were durable at once; let the background extraction finish before exiting
     mem.close()
 
 

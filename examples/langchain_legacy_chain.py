@@ -66,6 +66,7 @@ def main() -> int:
             "Lovely! Hiking in the Alps sounds great.", "Since you love hiking, try the Dolomites."
         )
         turn(MemoMemory(memory=mem, scope=ALICE, session_id="monday"), model, "I love hiking in the Alps.")
+        mem.flush()  # the turns are durable at once; memories are extracted in the background
         later = MemoMemory(memory=mem, scope=ALICE, session_id="friday")  # a new session, days later
         seen = turn(later, model, "Where should I go on holiday?")
         assert "I love hiking in the Alps" in seen, "the new session's prompt should hold the old memory"

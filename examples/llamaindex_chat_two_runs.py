@@ -83,6 +83,7 @@ def child(run: int, path: str) -> None:
     if run == 1:
         for text in RUN_1:
             print(f"[run 1] user: {text}\n[run 1] assistant: {engine.chat(text)}")
+        mem.flush()  # each turn is durable at once; extraction runs in the background: wait for it
         facts = [r.text for r in mem.list(Scope(tenant="demo", user=USER)) if r.kind.value != "episode"]
         print(f"[run 1] MeMo extracted: {facts}")
     else:

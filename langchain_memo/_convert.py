@@ -6,7 +6,6 @@ Nothing here scores, filters or decides anything: it only converts.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Union
@@ -25,21 +24,7 @@ from langchain_core.messages import (
 from langchain_core.messages.utils import count_tokens_approximately
 
 from shared_core import AsyncMemory, Hit, InvalidInput, Memory, MemoryRecord, Scope, ScopeError, validate
-from shared_core.models import Turn
-
-try:  # guard adds `shared_core.render.as_data`, the one rule for showing stored text; until then, the same here
-    from shared_core.render import as_data as _core_as_data  # type: ignore[attr-defined,unused-ignore]
-except ImportError:
-    _core_as_data = None
-_UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def as_data(text: str) -> str:
-    """Stored text as one line of data: line breaks, ANSI and other control characters escaped."""
-    if _core_as_data is not None:
-        return str(_core_as_data(text))
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
+from shared_core.render import as_data  # the one rule for showing stored text as data
 
 MemoryLike = Union[Memory, AsyncMemory]
 ScopeResolver = Callable[[Any, Mapping[str, Any]], Scope]
@@ -69,7 +54,6 @@ def text_of(message: BaseMessage) -> str:
 
 
 LC_MESSAGE = "lc_message"  # the turn's metadata key holding the serialized LangChain message
-TURN_METADATA = "metadata" in Turn.model_fields  # core's `Turn.metadata` (exact round-trips) has landed
 
 
 def stand_in(message: BaseMessage) -> str:
@@ -96,9 +80,8 @@ def to_turns(messages: Sequence[BaseMessage], now: datetime | None = None) -> li
             "content": stand_in(m),
             "id": m.id,
             "name": m.name,
+            "metadata": {LC_MESSAGE: json.dumps(message_to_dict(m), ensure_ascii=False)},
         }
-        if TURN_METADATA:
-            turn["metadata"] = {LC_MESSAGE: json.dumps(message_to_dict(m), ensure_ascii=False)}
         if now is not None:
             turn["timestamp"] = now + timedelta(microseconds=i)
         turns.append(turn)

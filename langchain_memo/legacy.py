@@ -24,8 +24,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import ConfigDict
 
 from shared_core import AsyncMemory, Context, InvalidInput, Kind, Memory, MemoryRecord, Scope, validate
+from shared_core.render import as_data
 
-from ._convert import as_data, sync_memory, text_of, to_message, to_turns, window
+from ._convert import sync_memory, text_of, to_message, to_turns, window
 
 __all__ = ["MemoMemory"]
 

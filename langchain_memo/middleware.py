@@ -37,7 +37,7 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime, get_runtime
 
 from shared_core import AsyncMemory, Context, Kind, Memory, Scope
-from shared_core.render import escape
+from shared_core.render import as_data
 
 from ._convert import MemoryLike, ScopeResolver, resolver_for, run_session, sync_memory, text_of, to_turns
 
@@ -158,9 +158,8 @@ class MemoMiddleware(AgentMiddleware[AgentState[Any], Any]):
 
 def record_use(memory: Memory, hits: Sequence[Any], scope: Scope) -> None:
     """Tell the core which memories went into a prompt (`Memory.record_use`: batched, non-blocking)."""
-    use = getattr(memory, "record_use", None)  # core's use reinforcement (issue #17); absent before it lands
-    if use is not None and hits:
-        use([h.id for h in hits], scope=scope)
+    if hits:
+        memory.record_use([h.id for h in hits], scope=scope)
 
 
 def create_memory_tools(
@@ -190,7 +189,7 @@ def create_memory_tools(
 
     def _hits(hits: Sequence[Any], sc: Scope) -> str:  # JSON: memory text stays data (quoted, escaped)
         record_use(mem, hits, sc)
-        return json.dumps([{"id": h.id, "text": escape(h.text), "score": h.score} for h in hits])
+        return json.dumps([{"id": h.id, "text": as_data(h.text), "score": h.score} for h in hits])
 
     def search_memory(query: str) -> str:
         """Search the user's long-term memory. Returns JSON [{id, text, score}]."""

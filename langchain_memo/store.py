@@ -22,7 +22,6 @@ Lookups by key are metadata-filtered reads, not listings (with the core's metada
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import threading
 import weakref
@@ -90,7 +89,6 @@ class MemoStore(BaseStore):
         self.fields = list((index or {}).get("fields") or ["text", "content"])
         self.tenant, self.user_id, self.namespace_user = tenant, user_id, namespace_user
         self._lock = _LOCKS.setdefault(self.memory, threading.RLock())
-        self._pushdown = "metadata" in inspect.signature(self.memory.list).parameters  # core's filters
 
     # ------------------------------------------------------------------- namespace <-> scope
     def _scope(self, ns: tuple[str, ...]) -> Scope:
@@ -113,11 +111,7 @@ class MemoStore(BaseStore):
             raise ScopeError(f"invalid user_id {user!r}: {exc}") from None
 
     def _records(self, scope: Scope, meta: dict[str, Any], limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:  # fmt: skip
-        if self._pushdown:
-            kw: dict[str, Any] = {"metadata": meta}
-            return list(self.memory.list(scope, kinds=[Kind.FACT], limit=limit, offset=offset, **kw))
-        found = [r for r in self.memory.list(scope, kinds=[Kind.FACT]) if all(r.metadata.get(k) == v for k, v in meta.items())]  # fmt: skip
-        return found[offset : None if limit is None else offset + limit]
+        return self.memory.list(scope, kinds=[Kind.FACT], limit=limit, offset=offset, metadata=meta)
 
     def _live(self, rec: MemoryRecord) -> bool:
         exp = rec.metadata.get(_EXP) or 0.0
@@ -189,9 +183,8 @@ class MemoStore(BaseStore):
         depth = min(len(prefix), _DEPTH)
         meta: dict[str, Any] = {f"lg_p{depth}": _prefix(prefix, depth)}
         flt = dict(op.filter or {})
-        if self._pushdown:
-            meta.update({f"lg_v.{f}": v for f, v in flt.items() if _pushable(f, v)})
-            flt = {f: v for f, v in flt.items() if not _pushable(f, v)}
+        meta.update({f"lg_v.{f}": v for f, v in flt.items() if _pushable(f, v)})
+        flt = {f: v for f, v in flt.items() if not _pushable(f, v)}
         exact = depth == len(prefix) and not flt  # everything is pushed down: page in the store
 
         def keep(r: MemoryRecord) -> bool:
@@ -208,8 +201,7 @@ class MemoStore(BaseStore):
                 if exact
                 else self.memory.config.limits.max_k
             )
-            kw: dict[str, Any] = {"metadata": {**meta, _IDX: True}} if self._pushdown else {}
-            hits = self.memory.search(op.query, scope, k=k, kinds=[Kind.FACT], **kw)
+            hits = self.memory.search(op.query, scope, k=k, kinds=[Kind.FACT], metadata={**meta, _IDX: True})
             ranked: list[tuple[MemoryRecord, float | None]] = [(h.record, h.score) for h in hits if _ID in h.record.metadata and h.record.metadata.get(_IDX) is not False and keep(h.record)]  # fmt: skip
             out = list(ranked[op.offset : op.offset + op.limit])
             if len(out) < op.limit:  # like InMemoryStore, every item of the prefix can come back

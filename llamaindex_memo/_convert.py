@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -22,18 +21,12 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from shared_core import InvalidInput, Scope, ScopeError, validate
-from shared_core.models import Hit, MemoryRecord, Turn
-
-try:  # guard's one function for stored text shown as data
-    from shared_core.render import as_data  # type: ignore[attr-defined]
-except ImportError:  # until it lands: the context block's own escaping (tags, line breaks)
-    from shared_core.render import escape as as_data
+from shared_core.models import Hit, MemoryRecord
+from shared_core.render import as_data  # the one rule for showing stored text as data
 
 log = logging.getLogger("llamaindex_memo")
 
-# core's `Turn.metadata` keeps the serialized message; without it, only text round-trips
-TURN_METADATA = "metadata" in Turn.model_fields
-MESSAGE_KEY = "li_message"
+MESSAGE_KEY = "li_message"  # the turn's metadata key holding the serialized message (`Turn.metadata`)
 
 _ROLE = {
     MessageRole.SYSTEM: "system",
@@ -49,7 +42,6 @@ _PLAIN_KWARGS = {"id", "name", "timestamp", "session_id"}
 # token estimates for non-text blocks: LlamaIndex `Memory`'s own defaults
 _BLOCK_TOKENS = {"image": 256, "audio": 256, "video": 256, "document": 2048}
 _LLM_KEYS = ("kind", "date", "session_id")
-_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 
 def as_scope(scope: Scope | Mapping[str, Any] | None) -> Scope:
@@ -67,15 +59,6 @@ def session_id_for(scope: Scope, session_id: str | None) -> str:
 
 def _is_plain(msg: ChatMessage) -> bool:
     return all(isinstance(b, TextBlock) for b in msg.blocks) and set(msg.additional_kwargs) <= _PLAIN_KWARGS
-
-
-def is_scratchpad(msg: ChatMessage) -> bool:
-    """Tool calls and tool results: agent scratchpad."""
-    return (
-        msg.role in (MessageRole.TOOL, MessageRole.FUNCTION)
-        or bool(msg.additional_kwargs.get("tool_calls"))
-        or any(isinstance(b, ToolCallBlock) for b in msg.blocks)
-    )
 
 
 def describe(msg: ChatMessage) -> str:
@@ -99,11 +82,6 @@ def describe(msg: ChatMessage) -> str:
     return " ".join(parts) or "[empty message]"
 
 
-def _clean(text: str) -> str:
-    """Text MeMo accepts: NUL and lone surrogates become U+FFFD (the original stays in the metadata)."""
-    return _BAD_CHARS.sub("\ufffd", text)
-
-
 def _serialize(msg: ChatMessage) -> str:
     kw = {k: v for k, v in msg.additional_kwargs.items() if k != "session_id"}
     copy = msg.model_copy(update={"additional_kwargs": kw})
@@ -111,7 +89,10 @@ def _serialize(msg: ChatMessage) -> str:
         return copy.model_dump_json()
     except Exception:  # provider objects in additional_kwargs: keep what JSON can hold
         safe = {k: v for k, v in kw.items() if _jsonable(v)}
-        return msg.model_copy(update={"additional_kwargs": safe}).model_dump_json()
+        try:
+            return msg.model_copy(update={"additional_kwargs": safe}).model_dump_json()
+        except ValueError as exc:  # e.g. a lone surrogate in a block's text
+            raise InvalidInput(f"this message cannot be stored: {exc}") from None
 
 
 def _jsonable(v: Any) -> bool:
@@ -122,18 +103,16 @@ def _jsonable(v: Any) -> bool:
         return False
 
 
-def to_turn(msg: ChatMessage, when: datetime, message_id: str | None = None) -> dict[str, Any] | None:
-    """A ChatMessage as a MeMo turn dict; None when it cannot round-trip here (scratchpad, no `Turn.metadata`)."""
+def to_turn(msg: ChatMessage, when: datetime, message_id: str | None = None) -> dict[str, Any]:
+    """A ChatMessage as a MeMo turn dict (any other message than role + text rides in `Turn.metadata`)."""
     if not isinstance(msg, ChatMessage):
         raise InvalidInput(f"expected a llama_index ChatMessage, got {type(msg).__name__}")
     text = msg.content or ""
-    plain = _is_plain(msg) and bool(text.strip()) and _clean(text) == text
-    if not plain and not TURN_METADATA and (is_scratchpad(msg) or not text.strip()):
-        return None  # would come back as something else: not stored (until core's Turn.metadata)
+    plain = _is_plain(msg) and bool(text.strip())  # NUL, lone surrogates: MeMo refuses them (InvalidInput)
     kw = msg.additional_kwargs
     turn: dict[str, Any] = {
         "role": _ROLE.get(MessageRole(msg.role), "user"),
-        "content": _clean(describe(msg)),
+        "content": describe(msg),
         "timestamp": kw["timestamp"] if isinstance(kw.get("timestamp"), datetime) else when,
     }
     mid = kw.get("id") if isinstance(kw.get("id"), str) else message_id
@@ -141,7 +120,7 @@ def to_turn(msg: ChatMessage, when: datetime, message_id: str | None = None) -> 
         turn["id"] = mid
     if isinstance(kw.get("name"), str):
         turn["name"] = kw["name"]
-    if TURN_METADATA and not plain:
+    if not plain:
         turn["metadata"] = {MESSAGE_KEY: _serialize(msg)}
     return turn
 
@@ -151,9 +130,7 @@ def to_turns(messages: Iterable[ChatMessage], now: datetime) -> list[tuple[ChatM
     position in microseconds (one batch keeps its order)."""
     out = []
     for i, m in enumerate(messages):
-        t = to_turn(m, now + timedelta(microseconds=i), f"li-{uuid.uuid4().hex}")
-        if t is not None:
-            out.append((m, t))
+        out.append((m, to_turn(m, now + timedelta(microseconds=i), f"li-{uuid.uuid4().hex}")))
     return out
 
 

@@ -30,7 +30,5 @@ def recall(
     ctx = pack(hits, budget, memory.config.render)
     if not ctx.hits:
         return None
-    record_use = getattr(memory, "record_use", None)  # core's batched use reinforcement
-    if record_use is not None:
-        record_use([h.id for h in ctx.hits], scope=scope)
+    memory.record_use([h.id for h in ctx.hits], scope=scope)  # batched by core, off the reply's path
     return ctx

@@ -129,9 +129,10 @@ class MemoMemoryBlock(BaseMemoryBlock[str]):
         allowed to lose the others (LlamaIndex has already archived flushed messages)."""
         now = self.memory.clock.now()
         todo = [
-            (key, t) for i, (m, key) in enumerate(zip(messages, keys))
-            if key not in self._stored and (t := to_turn(m, now + timedelta(microseconds=i), key)) is not None
-        ]  # fmt: skip
+            (key, to_turn(m, now + timedelta(microseconds=i), key))
+            for i, (m, key) in enumerate(zip(messages, keys))
+            if key not in self._stored
+        ]
         if not todo:
             return
         batches = [todo] if len(todo) == 1 else [todo, *([kt] for kt in todo)]

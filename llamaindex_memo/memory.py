@@ -221,7 +221,7 @@ class MemoMemory(BaseMemory):
 
     def _remember(self, pairs: list[tuple[ChatMessage, dict[str, Any]]]) -> None:
         result = self._memory.add_messages([t for _, t in pairs], self.scope, session_id=self.session_id)
-        stored = getattr(result, "episodes", None) or []
+        stored = result.episodes
         msgs = [to_message(e) for e in stored] if len(stored) == len(pairs) else [m for m, _ in pairs]
         count = token_counter(self.tokenizer_fn)
         with self._lock:

@@ -49,9 +49,8 @@ class MemoRetriever(BaseRetriever):
         return {"k": self.k, "token_budget": self.token_budget, "kinds": self.kinds}
 
     def _nodes(self, hits: list[Hit]) -> list[NodeWithScore]:
-        record_use = getattr(self.memory, "record_use", None)  # core's batched use reinforcement
-        if hits and record_use is not None:
-            record_use([h.id for h in hits], scope=self.scope)
+        if hits:  # reported as used: core's batched use reinforcement
+            self.memory.record_use([h.id for h in hits], scope=self.scope)
         return [to_node(h) for h in hits]
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:

@@ -113,6 +113,7 @@ def rows(sizes: list[int]) -> list[dict[str, Any]]:
                         {"role": m.role.value, "content": m.content} for m in history[start : start + 200]
                     ]
                     mem.add_messages(turns, scope, session_id=sid)
+                mem.flush()  # the past turns' background extraction is done before anything is timed
                 return MemoMemory(mem, scope=scope, session_id=sid)
 
             def buffer(history: list[Any]) -> ChatMemoryBuffer:

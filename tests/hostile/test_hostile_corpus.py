@@ -166,19 +166,6 @@ _PARAMS_CORE = {
 KNOWN: dict[tuple[str, str], str] = {
     **{(path, case): why for path in ("api_params", "async_params") for case, why in _PARAMS_CORE.items()},
     **{
-        (path, case): f"owner: {owner} — {what} must emit render.as_data(text), not the stored text raw"
-        for path, owner, what in (
-            ("langchain_retriever", "langchain", "MemoRetriever (to_document page_content)"),
-            ("llamaindex_retriever", "llamaindex", "MemoRetriever (node text)"),
-        )
-        for case in _RAW_OUT + _LEADING_LABEL
-    },
-    **{
-        ("langchain_legacy", case): "owner: langchain — MemoMemory string mode must render each turn's text "
-        "with render.as_data (a stored line break forges a turn)"
-        for case in _RAW_OUT
-    },
-    **{
         ("api_turn_metadata", r["id"]): "owner: core — Turn.metadata (stored on the raw turn next to role, "
         "redacted, validated with validate.metadata) is not there yet"
         for r in METADATA

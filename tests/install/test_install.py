@@ -172,10 +172,6 @@ def test_base_install_works_without_frameworks(venv: Venv) -> None:
     assert out.split() == ["2", "True"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the adapter helpers add the message to langchain_memo/__init__.py and llamaindex_memo/__init__.py",
-)
 def test_an_adapter_without_its_extra_names_the_pip_command(venv: Venv) -> None:
     assert 'pip install "memo-memory[langchain]"' in venv.import_error("langchain_memo")
     if "llamaindex" not in venv.extras:

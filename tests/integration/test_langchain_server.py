@@ -26,6 +26,7 @@ def test_two_clients_share_agent_memory_history_and_store(
     MemoStore(server_mem, tenant="acme").put(
         ("memories", "alice", "notes"), "k", {"text": "deploys on fridays", "n": 1}
     )
+    server_mem.flush()  # journaled writes reach the server (and extraction finishes) before the other client reads
 
     model = RecordingChatModel(messages=scripted("bluebird"))
     reader = create_agent(model, middleware=[MemoMiddleware(other, save=False)])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langmem import create_manage_memory_tool, create_search_memory_tool
@@ -59,9 +58,6 @@ def test_langmem_tools_on_memostore_and_middleware_recall(tmp_path: Path) -> Non
     mem.close()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs core: a delete is a tombstone the reopen's repair respects (#17.1)"
-)
 def test_a_langmem_delete_is_not_undone_by_a_reopen(tmp_path: Path) -> None:
     mem = Memory.open(tmp_path / "store", embedder=HashingEmbedder(256))
     tools = [

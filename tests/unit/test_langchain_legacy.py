@@ -78,6 +78,7 @@ async def test_async_parity(mem: Memory, alice: Scope) -> None:
     mem.remember("Alice is vegetarian", alice)
     m = MemoMemory(memory=mem, scope=alice, session_id="s1")
     await m.asave_context({"input": "hello"}, {"output": "hi"})
+    mem.flush()  # extraction runs in the background: both reads see the same memories
     sync_vars = m.load_memory_variables({"input": "vegetarian"})
     assert await m.aload_memory_variables({"input": "vegetarian"}) == sync_vars
     await m.aclear()

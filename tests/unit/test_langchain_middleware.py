@@ -106,6 +106,7 @@ def test_policy_review_and_redaction_apply_to_what_is_injected(tmp_path: Path, a
     with Memory.open(tmp_path / "s", embedder=HashingEmbedder(256), config=cfg) as mem:
         agent, _ = agent_for(mem, "Noted.")
         agent.invoke(ask("I love spicy food. My email is alice@example.com"), ALICE_RUN)  # type: ignore[attr-defined]
+        mem.flush()  # extraction runs in the background
         pending = mem.list(alice, statuses=[Status.PENDING_REVIEW])
         assert [r.kind for r in pending] == [Kind.PREFERENCE]
         agent2, model2 = agent_for(mem)

@@ -68,8 +68,8 @@ def test_extractor_from_chat_model_extracts_with_the_model(tmp_path: Path) -> No
     alice = Scope(tenant="acme", user="alice")
     with Memory.open(tmp_path / "s", embedder=HashingEmbedder(64), extractor=extractor) as mem:
         result = mem.add_messages(
-            [{"role": "user", "content": "I have two beehives", "id": "m1"}], alice, "s1"
-        )
+            [{"role": "user", "content": "I have two beehives", "id": "m1"}], alice, "s1", wait=True
+        )  # wait=True: extraction in the call, so its result is in `added`
         assert [r.text for r in result.added] == ["Alice keeps bees"]
         assert result.added[0].provenance.origin.value == "inferred"
     assert model.seen[0][0].type == "system" and "I have two beehives" in model.seen[0][1].text
@@ -81,7 +81,9 @@ def test_a_failing_chat_model_is_an_llm_error(tmp_path: Path) -> None:
         Memory.open(tmp_path / "s", embedder=HashingEmbedder(64), extractor=extractor) as mem,
         pytest.raises(LLMError),
     ):
-        mem.add_messages([{"role": "user", "content": "I have two beehives"}], Scope(tenant="acme", user="a"))
+        mem.add_messages(  # wait=True: the extractor's error is raised by the call itself
+            [{"role": "user", "content": "I have two beehives"}], Scope(tenant="acme", user="a"), wait=True
+        )
 
 
 @pytest.mark.parametrize("missing", ["langchain_core", "langgraph", "langchain_classic"])

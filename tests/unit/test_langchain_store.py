@@ -4,7 +4,6 @@ search, isolation, review, a graph, async and errors."""
 
 from __future__ import annotations
 
-import inspect
 import json
 import threading
 from collections.abc import Iterator
@@ -26,7 +25,6 @@ from shared_core.clock import ManualClock
 from shared_core.embed import HashingEmbedder
 
 NOTES = ("acme", "alice", "notes")
-PUSHDOWN = "metadata" in inspect.signature(Memory.list).parameters  # core's metadata filters have landed
 VALUE: dict[str, Any] = {"text": "Alice likes jazz", "tags": ["music", "jazz"], "n": 3, "nested": {"a": [1, 2.5, None]},
                          "unicode": "Zoë 東京 \u2028", "flag": True}  # fmt: skip
 
@@ -266,7 +264,6 @@ class TestIssue12Repros:
         yield store
         mem.close()
 
-    @pytest.mark.xfail(not PUSHDOWN, strict=True, reason="needs core's metadata filter in Memory.search/list")
     def test_query_and_filter_apply_before_the_cut(self, many: MemoStore) -> None:
         found = many.search(NOTES, query="weather", filter={"tag": "x"})
         assert [(i.key, i.score is not None) for i in found] == [("tagged", True)]  # ranked, not a filler

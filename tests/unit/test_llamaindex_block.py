@@ -13,7 +13,6 @@ from llama_index.core.llms import ChatMessage, MessageRole
 from llama_index.core.memory import Memory as LIMemory
 
 from llamaindex_memo import MemoMemoryBlock
-from llamaindex_memo._convert import TURN_METADATA
 from llamaindex_memo.testing import RecordingLLM
 from shared_core import Kind, MemoError, Memory, Scope, ScopeError, Status
 
@@ -102,11 +101,11 @@ async def test_bad_input_is_a_memo_error(mem: Memory, alice: Scope) -> None:
         MemoMemoryBlock(mem, scope={"tenant": "acme"})
     with pytest.raises(MemoError):
         MemoMemoryBlock(mem, scope=alice, session_id="\x00")
-    # agent scratchpad (tool calls, tool results) is never an error (kept whole once core has Turn.metadata)
+    # agent scratchpad (tool calls, tool results) is never an error: kept whole (`Turn.metadata`)
     await block.aput(
         [ChatMessage(role=MessageRole.TOOL, content="42", additional_kwargs={"tool_call_id": "c"})]
     )
-    assert len(mem.list(alice, kinds=[Kind.EPISODE])) == (1 if TURN_METADATA else 0)
+    assert len(mem.list(alice, kinds=[Kind.EPISODE])) == 1
 
 
 async def test_one_odd_message_never_loses_a_flushed_batch(mem: Memory, alice: Scope) -> None:

@@ -21,7 +21,6 @@ from llama_index.core.schema import QueryBundle
 from llama_index.core.utils import get_tokenizer
 
 from llamaindex_memo import MemoMemory, MemoRetriever
-from llamaindex_memo._convert import TURN_METADATA
 from llamaindex_memo.testing import RecordingLLM
 from shared_core import Kind, Memory, Scope
 from shared_core.clock import ManualClock
@@ -30,9 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKENS = get_tokenizer()
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
-needs_turn_metadata = pytest.mark.xfail(
-    not TURN_METADATA, strict=True, reason="needs core Turn.metadata (exact message round-trips)"
 )
 
 
@@ -111,11 +107,6 @@ async def test_function_agent_whose_model_answers_empty_completes(mem: Memory, a
     assert memory.get_all()[0].content == "Hello?"
 
 
-@pytest.mark.xfail(
-    Memory.in_memory().config.limits.max_text_chars < 1_000_000,
-    strict=True,
-    reason="needs core: messages up to 1,000,000 characters stored whole",
-)
 def test_an_answer_over_16000_characters_is_kept(mem: Memory, alice: Scope) -> None:
     answer = "lorem ipsum " * 2000  # 24,000 characters
     memory = MemoMemory(mem, scope=alice, session_id="s1")
@@ -133,7 +124,6 @@ def test_one_odd_message_never_loses_a_batch(mem: Memory, alice: Scope) -> None:
     assert got[0] == "first" and got[-1] == "second"
 
 
-@needs_turn_metadata
 def test_images_round_trip_and_an_image_only_message_stays(mem: Memory, alice: Scope) -> None:
     memory = MemoMemory(mem, scope=alice, session_id="s1")
     with_text = ChatMessage(role="user", blocks=[TextBlock(text="What is this?"), ImageBlock(image=PNG)])
@@ -202,13 +192,12 @@ def test_condense_plus_context_does_not_condense_the_first_question(mem: Memory,
     assert any("Standalone question" in p for p in llm.prompts)  # from the second question on, as built-in
 
 
-@pytest.mark.xfail(not hasattr(Memory, "record_use"), strict=True, reason="needs core Memory.record_use")
 def test_injected_memories_are_recorded_as_used(mem: Memory, alice: Scope) -> None:
     rec = mem.remember("Alice's favourite city is Kyoto", alice)
     memory = MemoMemory(mem, alice, "s1")
     memory.put(user("Which city do I like?"))
     assert "Kyoto" in (memory.get()[-1].content or "")
-    getattr(mem, "flush", lambda: None)()
+    mem.flush()
     assert mem.get(rec.id, alice).access_count == 1
 
 

@@ -13,15 +13,11 @@ from llama_index.core.chat_engine import CondensePlusContextChatEngine, ContextC
 from llama_index.core.llms import ChatMessage, MessageRole
 
 from llamaindex_memo import MemoMemory, MemoRetriever
-from llamaindex_memo._convert import TURN_METADATA
 from llamaindex_memo.testing import RecordingLLM
 from shared_core import InvalidInput, Kind, MemoError, Memory, Scope, ScopeError, Status
 from shared_core.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parents[2]
-needs_turn_metadata = pytest.mark.xfail(
-    not TURN_METADATA, strict=True, reason="needs core Turn.metadata (exact message round-trips)"
-)
 
 
 class TickingClock(ManualClock):
@@ -61,6 +57,7 @@ def test_put_get_returns_turns_and_cited_long_term_block(
     clock.advance(seconds=1)
     memory.put(assistant("Good to know!"))
     memory.put(user("Which tea should I buy?"))
+    mem.flush()  # extraction runs in the background
     out = memory.get()
     assert [m.role for m in out] == [MessageRole.USER, MessageRole.ASSISTANT, MessageRole.USER]
     block, question = (out[-1].blocks[0].text, out[-1].blocks[1].text)  # type: ignore[union-attr]
@@ -77,6 +74,7 @@ def test_put_get_returns_turns_and_cited_long_term_block(
 
 def test_insert_method_system_puts_the_block_first(mem: Memory, alice: Scope) -> None:
     MemoMemory(mem, scope=alice, session_id="old").put(user("My favourite tea is oolong."))
+    mem.flush()  # extraction runs in the background
     memory = MemoMemory(mem, scope=alice, session_id="s1", insert_method="system")
     out = memory.get("which tea should I buy?")
     assert len(out) == 1 and out[0].role == MessageRole.SYSTEM and "oolong" in (out[0].content or "")
@@ -103,6 +101,7 @@ def test_get_without_a_query_or_turns_has_no_block(memory: MemoMemory) -> None:
 
 def test_new_session_sees_long_term_memory_but_not_old_turns(mem: Memory, alice: Scope) -> None:
     MemoMemory(mem, scope=alice, session_id="monday").put(user("I work at Siemens as an engineer."))
+    mem.flush()  # extraction runs in the background
     tuesday = MemoMemory(mem, scope=alice, session_id="tuesday", insert_method="system")
     out = tuesday.get("where do I work?")
     assert len(out) == 1 and out[0].role == MessageRole.SYSTEM and "Siemens" in (out[0].content or "")
@@ -114,6 +113,7 @@ def test_reset_clears_session_turns_only(memory: MemoMemory, mem: Memory, alice:
     assert len(memory.get_all()) == 1
     memory.reset()
     assert memory.get_all() == []
+    mem.flush()  # extraction runs in the background
     assert any("Berlin" in r.text for r in mem.list(alice, kinds=[Kind.FACT]))
     memory.put(user("where do I live?"))
     assert "Berlin" in (memory.get()[0].content or "")
@@ -146,7 +146,6 @@ def test_tool_scratchpad_never_makes_put_raise(memory: MemoMemory) -> None:
     )
 
 
-@needs_turn_metadata
 def test_tool_scratchpad_round_trips(memory: MemoMemory, mem: Memory, alice: Scope) -> None:
     memory.put_messages(SCRATCHPAD)
     assert memory.get_all() == SCRATCHPAD
@@ -174,11 +173,17 @@ def test_pending_review_memory_is_never_returned(mem: Memory, alice: Scope) -> N
 async def test_async_parity(mem: Memory, alice: Scope, clock: ManualClock) -> None:
     sync = MemoMemory(mem, scope=alice, session_id="sync")
     asyn = MemoMemory(mem, scope=alice, session_id="async")
+    # extraction runs in the background: flush after each write, so each session's turns are
+    # extracted on their own, in this order (as when extraction ran in the call)
     sync.put(user("I have two cats."))
+    mem.flush()
     await asyn.aput(user("I have two cats."))
+    mem.flush()
     clock.advance(seconds=1)
     sync.put_messages([assistant("Nice!"), user("I love hiking. Do I have pets?")])
+    mem.flush()
     await asyn.aput_messages([assistant("Nice!"), user("I love hiking. Do I have pets?")])
+    mem.flush()
     assert texts(sync.get_all()) == texts(await asyn.aget_all())
     assert texts(sync.get()) == texts(await asyn.aget())
     await asyn.aset([user("reset")])

@@ -102,8 +102,8 @@ def test_extractor_calls_llm_chat_with_chat_messages(hmem: Memory, alice: Scope)
     llm = RecordingLLM(reply=json.dumps(reply))
     mem = Memory(hmem.store, embedder=hmem.engine.embedder, extractor=extractor_from_llm(llm))
     res = mem.add_messages(
-        [{"role": "user", "content": "Kayaking at sea is my thing!", "id": "m1"}], alice, "s1"
-    )
+        [{"role": "user", "content": "Kayaking at sea is my thing!", "id": "m1"}], alice, "s1", wait=True
+    )  # wait=True: extraction in the call, so its result is in `added`
     assert [r.text for r in res.added] == ["Alice loves sea kayaking"]
     prov = res.added[0].provenance
     assert prov.origin.value == "inferred" and prov.source_message_ids == ["m1"]

@@ -24,7 +24,6 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.base import BaseStore, IndexConfig, TTLConfig
 
 from langchain_memo import MemoChatMessageHistory, MemoStore
-from langchain_memo._convert import TURN_METADATA
 from shared_core import Memory, Scope
 from shared_core.embed import HashingEmbedder
 
@@ -100,15 +99,6 @@ EXCUSED: dict[str, str] = {
     "tests/test_store.py::test_async_vector_search_with_filters": _RANKING,
     "tests/test_store.py::test_embed_with_path": _RANKING,
 }
-# tests that need core's `Turn.metadata` (exact message round trip, ids included): strict xfails until it lands
-_PENDING = "needs core Turn.metadata (exact message round trip)"
-PENDING_CORE: dict[str, str] = {} if TURN_METADATA else {
-    "tests/unit_tests/chat_history/test_chat_history.py::test_in_memory_history_initialization": _PENDING,
-    "tests/unit_tests/runnables/test_history.py::test_input_messages": _PENDING,
-    "tests/unit_tests/runnables/test_history.py::test_input_messages_async": _PENDING,
-    "tests/unit_tests/runnables/test_history.py::test_using_custom_config_specs": _PENDING,
-    "tests/unit_tests/runnables/test_history.py::test_using_custom_config_specs_async": _PENDING,
-}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +113,7 @@ def _memo_swap(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         base = item.nodeid.split("[")[0]
-        reason = EXCUSED.get(base) or PENDING_CORE.get(base)
+        reason = EXCUSED.get(base)
         if reason:
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 

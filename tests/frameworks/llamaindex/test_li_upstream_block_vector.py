@@ -46,7 +46,6 @@ from llama_index.core.vector_stores.types import (
 )
 
 from llamaindex_memo import MemoMemoryBlock
-from llamaindex_memo._convert import TURN_METADATA
 from shared_core import Kind
 
 
@@ -179,8 +178,7 @@ async def test_empty_messages(impl, vector_memory_block):
 @pytest.mark.asyncio
 async def test_message_without_text(impl, vector_memory_block):
     """Test with a message that has no text blocks."""
-    if TURN_METADATA:
-        excused(impl, "MeMo keeps every message LlamaIndex accepts, an empty one too (it round-trips)")
+    excused(impl, "MeMo keeps every message LlamaIndex accepts, an empty one too (it round-trips)")
     # Create a message with no text blocks
     message = ChatMessage(role="user", content=None, blocks=[])
 
