@@ -316,10 +316,11 @@ def build_machine(
             if got is None:
                 return
             rid, _ = got
-            for call in (
+            calls: list[Callable[[], object]] = [
                 lambda: w.mem.get(rid, other),
                 lambda: w.mem.update(rid, other, text=f"hijacked {w.marker()}"),
-            ):
+            ]
+            for call in calls:
                 try:
                     call()
                 except NotFound:
@@ -584,6 +585,11 @@ def _markdown(out: dict[str, Any]) -> str:
 def cmd_isolation(args: argparse.Namespace) -> int:
     from .cli import RESULTS_DIR, _command, _write_json, git_sha, machine_info
 
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        print("memo bench isolation needs hypothesis: pip install 'hypothesis>=6'")
+        return 3
     machine = machine_info()
     exclude = KNOWN_LEAKS if args.skip_known else frozenset()
     out = run(args.ops, store=args.store, steps=args.steps, seed=args.seed, exclude=exclude)

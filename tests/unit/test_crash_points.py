@@ -69,7 +69,7 @@ WRITER = textwrap.dedent(
     elif kill_at == "history":
         ChromaStore.append_history = bomb(ChromaStore.append_history, after)
     elif kill_at == "erase":
-        ChromaStore.purge_files = bomb(ChromaStore.purge_files, 1)
+        ChromaStore.purge_files = bomb(ChromaStore.purge_files, 2)  # the first erasure is acknowledged
     elif kill_at == "open":  # the replay of the last run's journal on open: die in its first store write
         ChromaStore.upsert = bomb(ChromaStore.upsert, 1)
         AuditLog.append_many = bomb(AuditLog.append_many, 1)
@@ -86,7 +86,7 @@ WRITER = textwrap.dedent(
         ids = live[sc.user]
         tag = f"{seed}-{n}"
         r = rng.random()
-        if kill_at == "erase" and n == 6 or r < 0.03:
+        if kill_at == "erase" and n in (4, 8) or r < 0.03:
             say("begin", "erase", sc.user)
             mem.governor.forget_user(admin, sc)
             live[sc.user] = []
