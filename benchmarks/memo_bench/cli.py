@@ -294,6 +294,10 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
     from .soak import add_parser as add_soak_parser  # store's `memo bench soak`
 
     add_soak_parser(sub)
+
+    from .isolation import add_parser as add_isolation_parser  # `memo bench isolation` (issue #18)
+
+    add_isolation_parser(sub)
     # keep last: the usage lists every subcommand registered above (hidden ones excepted)
     list_visible_subcommands(sub)
 
