@@ -133,6 +133,9 @@ def _history_rows(size: int, ops: int, tmp: Path) -> list[dict[str, Any]]:
 
 def _growth(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
+    rows = [
+        r for r in rows if "n" in r
+    ]  # LangChain rows; the LlamaIndex rows (`items`, p50/p95) have their own shape
     for name in dict.fromkeys(r["adapter"] for r in rows):
         mine = sorted((r for r in rows if r["adapter"] == name), key=lambda r: r["n"])
         small, large = mine[0], mine[-1]
@@ -170,7 +173,7 @@ def markdown(report: dict[str, Any]) -> str:
              f"MemoStore lookups pushed down to the store (core's metadata filters): "
              f"{report.get('memostore_metadata_pushdown')} (False: every operation lists the user's items)", "",
              "| adapter | N | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]  # fmt: skip
-    for r in report["rows"]:
+    for r in (r for r in report["rows"] if "n" in r):
         lines.append(
             f"| {r['adapter']} | {r['n']} | " + " | ".join(str(r.get(m, "—")) for m in metrics) + " |"
         )
