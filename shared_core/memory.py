@@ -232,7 +232,7 @@ class Memory:
 
     def record_use(self, record_ids: Sequence[str], *, scope: ScopeArg) -> None:
         """Memories injected into a prompt were used: reinforced in the background (never blocks)."""
-        self.engine.record_use(record_ids, scope)
+        self.engine.record_use(validate.record_ids(record_ids), validate.scope(scope))
 
     def import_records(
         self, records: Sequence[MemoryRecord | Mapping[str, Any]],
@@ -303,14 +303,13 @@ class Memory:
         metadata: Metadata | None = None,
     ) -> builtins.list[MemoryRecord]:  # fmt: skip
         """Records oldest first; kinds, statuses and metadata (exact equality) apply before offset/limit."""
-        try:
-            flt = RecordFilter(
-                kinds=frozenset(Kind(k) for k in kinds) if kinds else None,
-                statuses=frozenset(Status(s) for s in statuses) if statuses else frozenset({Status.ACTIVE}),
-                metadata=None if metadata is None else validate.metadata(metadata, self.config.limits),
-            )
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"invalid kinds or statuses: {exc}") from None
+        flt = RecordFilter(
+            kinds=validate.kinds(kinds),
+            statuses=validate.statuses(statuses) or frozenset({Status.ACTIVE}),
+            metadata=validate.metadata_filter(metadata, self.config.limits),
+        )
+        limit = validate.limit(limit)
+        offset = validate.offset(offset)
         return self.engine.list_records(scope, flt, limit, offset)
 
 

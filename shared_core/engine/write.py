@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from .. import validate
-from ..clock import ensure_utc
 from ..errors import InvalidInput
 from ..governance.validity import judge
 from ..models import (
@@ -44,7 +43,10 @@ class WriteMixin(ExtractionMixin):
         background (`wait=True`: in this call, and the result lists what it found)."""
         cfg = self.config
         sc = validate.scope(scope)
-        sid = validate.identifier(session_id, "session_id") if session_id is not None else None
+        sid = validate.optional_identifier(session_id, "session_id")
+        if extract is not None:
+            extract = validate.flag(extract, "extract")
+        wait = validate.flag(wait, "wait")
         turns = validate.turns(messages, cfg.limits)
         now = self.clock.now()
         # redaction happens before anything is embedded or stored; a `reject` policy raises here
@@ -118,24 +120,19 @@ class WriteMixin(ExtractionMixin):
     ) -> list[MemoryRecord]:  # fmt: skip
         cfg = self.config
         sc = validate.scope(scope)
-        try:
-            knd = Kind(kind)
-        except ValueError:
-            raise InvalidInput(f"unknown kind {kind!r}; one of {[k.value for k in Kind]}") from None
-        if (
-            isinstance(importance, bool)
-            or not isinstance(importance, (int, float))
-            or not 0.0 <= importance <= 1.0
-        ):
-            raise InvalidInput("importance must be a number within [0, 1]")
-        if isinstance(texts, str) or not isinstance(texts, Sequence):
-            raise InvalidInput("texts must be a list of strings")
+        knd = validate.kind(kind)
+        importance = validate.importance(importance)
+        pinned = validate.flag(pinned, "pinned")
+        valid_from = validate.optional_when(valid_from, "valid_from")
+        valid_to = validate.optional_when(valid_to, "valid_to")
+        consolidate = validate.flag(consolidate, "consolidate")
+        texts = validate.texts(texts, cfg.limits)
         meta = self._redact_meta(validate.metadata(metadata, cfg.limits))
-        sid = validate.identifier(session_id, "session_id") if session_id is not None else None
-        srcs = validate.ids(source_message_ids, "source message id")
+        sid = validate.optional_identifier(session_id, "session_id")
+        srcs = validate.ids(source_message_ids, "source_message_ids")
         actor = validate.identifier(actor, "actor")
         call = validate.identifier(tool_call_id, "tool_call_id") if tool_call_id is not None else None
-        cleaned = [self._redact(validate.text(t, cfg.limits))[0] for t in texts]
+        cleaned = [self._redact(t)[0] for t in texts]
         now = self.clock.now()
         recs = []
         for i, t in enumerate(cleaned):
@@ -188,26 +185,13 @@ class WriteMixin(ExtractionMixin):
         if text is not None:
             changes["text"] = self._redact(validate.text(text, self.config.limits))[0]
         if importance is not None:
-            if (
-                isinstance(importance, bool)
-                or not isinstance(importance, (int, float))
-                or not 0 <= importance <= 1
-            ):
-                raise InvalidInput("importance must be a number within [0, 1]")
-            changes["importance"] = float(importance)
+            changes["importance"] = validate.importance(importance)
         if pinned is not None:
-            if not isinstance(pinned, bool):
-                raise InvalidInput("pinned must be a bool")
-            changes["pinned"] = pinned
+            changes["pinned"] = validate.flag(pinned, "pinned")
         if status is not None:
-            try:
-                changes["status"] = Status(status)
-            except ValueError:
-                raise InvalidInput(f"unknown status {status!r}; one of {[s.value for s in Status]}") from None
+            changes["status"] = validate.status(status)
         if valid_to is not None:
-            if not isinstance(valid_to, datetime):
-                raise InvalidInput("valid_to must be a datetime")
-            changes["valid_to"] = ensure_utc(valid_to)
+            changes["valid_to"] = validate.when(valid_to, "valid_to")
         new_meta = (
             self._redact_meta(validate.metadata(metadata, self.config.limits))
             if metadata is not None
@@ -240,9 +224,7 @@ class WriteMixin(ExtractionMixin):
         that repair, import and consolidation respect, unless `purge_history` (erasure) removes
         the history too. Returns the ids that existed. Refused under legal hold (`LegalHold`)."""
         sc = validate.scope(scope)
-        if record_ids is None:
-            raise InvalidInput("record_ids must be an id or a list of ids")
-        ids = validate.ids(record_ids, "record id")
+        ids = validate.record_ids(record_ids)
         with self._write_lock:
             found = self.get_many(sc, ids)
             if not found:
@@ -297,7 +279,7 @@ class WriteMixin(ExtractionMixin):
     def record_use(self, record_ids: Sequence[str], scope: Any) -> None:
         """Reinforce memories that were used (injected into a prompt): never blocks on the store."""
         sc = validate.scope(scope)
-        ids = validate.ids(record_ids, "record id")
+        ids = validate.record_ids(record_ids)
         if not ids:
             return
         if self._worker is not None:
@@ -345,10 +327,13 @@ class WriteMixin(ExtractionMixin):
             return 0
         lim = self.config.limits
         clean: list[MemoryRecord] = []
-        for rec in recs:
-            validate.scope(rec.scope)
-            text = self._redact(validate.text(rec.text, lim))[0]
-            meta = self._redact_meta(validate.metadata(rec.metadata, lim))
+        for i, rec in enumerate(recs):
+            validate.scope(rec.scope, f"records[{i}].scope")
+            cap = lim.max_message_chars if rec.kind is Kind.EPISODE else None  # a raw turn: message-sized
+            text = self._redact(validate.text(rec.text, lim, f"records[{i}].text", max_chars=cap))[0]
+            meta = self._redact_meta(
+                validate.metadata(rec.metadata, lim, f"records[{i}].metadata", max_chars=cap)
+            )
             rec = rec.model_copy(update={"text": text, "metadata": meta})
             verdict = judge(rec, self.config.policy)
             if verdict.verdict == "drop":

@@ -105,7 +105,7 @@ def test_hostile_scope_ids_match_nothing_else(mem: Memory, alice: Scope, hostile
 BAD_MESSAGES = [
     ([{"role": "user", "content": ""}], "empty"),
     ([{"role": "user", "content": "   \n\t "}], "whitespace"),
-    ([{"role": "user", "content": "x" * 20_000}], "limit"),
+    ([{"role": "user", "content": "x" * 1_000_001}], "limit"),
     ([{"role": "user", "content": b"bytes are not text"}], "bytes"),
     ([{"role": "user", "content": "nul \x00 inside"}], "NUL"),
     ([{"role": "user", "content": "lone surrogate \udcff"}], "UTF-8"),
