@@ -104,6 +104,9 @@ class ExtractionConfig(_Frozen):
         default=0.92, ge=0, le=1, description="Similarity over which two memories are one."
     )
     neighbours: int = Field(default=8, gt=0, description="Existing memories compared with each new one.")
+    llm_max_retries: int = Field(
+        default=2, ge=0, le=20, description="Retries of an LLM extractor call whose reply does not validate."
+    )
 
 
 class RenderConfig(_Frozen):

@@ -133,8 +133,3 @@ def mmr(ranked: Sequence[ScoredCandidate], lam: float) -> list[ScoredCandidate]:
         left[i] = False
         redundancy = np.maximum(redundancy, sims[i])
     return [ranked[i] for i in order]
-
-
-# The name `Candidate` belongs to extraction (`shared_core.extract.base.Candidate`). This alias only
-# keeps engine.py working until it says `scoring.ScoredCandidate`; delete it at merge.
-Candidate = ScoredCandidate

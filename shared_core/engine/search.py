@@ -79,11 +79,11 @@ class SearchMixin(RecordsMixin):
             rank_d = {pos: rank for rank, (pos, _) in enumerate(dense)}
             rank_l = {pos: rank for rank, pos in enumerate(lexical)}
             sims = dict(dense)
-            cands: list[scoring.Candidate] = []
+            cands: list[scoring.ScoredCandidate] = []
             for pos in dict.fromkeys([*rank_d, *rank_l]):
                 v = index.vectors[pos]
                 cands.append(
-                    scoring.Candidate(
+                    scoring.ScoredCandidate(
                         record=index.records[pos], vector=v, dense_rank=rank_d.get(pos),
                         lexical_rank=rank_l.get(pos), similarity=scoring.similarity(1.0 - sims.get(pos, float(v @ vec))),
                     )

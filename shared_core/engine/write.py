@@ -264,6 +264,9 @@ class WriteMixin(ExtractionMixin):
             history = self._store.history(sc)
             ids = sorted({r.id for r in records} | {h.record_id for h in history})
             if not ids:
+                self._seam.check_hold([sc])
+                if self._store.purge_scope_rows(sc):  # only rows the store could not parse were left
+                    self._indexes.invalidate()
                 return 0, 0
             change = ChangeSet(
                 actor=actor, deletions=[Deletion(scope=sc, record_ids=ids, purge_history=True)]
@@ -271,6 +274,9 @@ class WriteMixin(ExtractionMixin):
             change.audit.extend(AuditItem.of("erase", r, "erase", "subject erasure", actor) for r in records)
             self._seam.commit(change)
             self._seam.flush()
+            # rows the store could not parse (quarantined) were not listed above: remove them too
+            self._store.purge_scope_rows(sc)
+            self._indexes.invalidate()
             if self._seam.journal is not None:
                 self._seam.journal.compact()
         return len(records), len(history)
@@ -372,6 +378,24 @@ class WriteMixin(ExtractionMixin):
                     latest[e.record_id] = e
             dead |= {rid for rid, e in latest.items() if e.op == "delete"}
         return dead
+
+    # ---------------------------------------------------------------------------- audit
+    def audit_events(
+        self, items: Sequence[AuditItem | tuple[str, MemoryRecord, str, str]], actor: str = SYSTEM
+    ) -> None:
+        """Audit events with no change of data (e.g. `check --repair` auditing unaudited records),
+        through the seam: journaled, then appended to the chain by the applier. An item is an
+        `AuditItem` or `(action, record, decision, reason)`."""
+        change = ChangeSet(actor=actor)
+        for it in items:
+            if isinstance(it, AuditItem):
+                change.audit.append(it)
+            else:
+                action, rec, decision, reason = it
+                change.audit.append(AuditItem.of(action, rec, decision, reason, actor))
+        if change.audit:
+            with self._write_lock:
+                self._seam.commit(change)
 
     # -------------------------------------------------------------------- compatibility
     def _commit(
