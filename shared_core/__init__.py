@@ -9,21 +9,25 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .clock import Clock, ManualClock, SystemClock
     from .config import MemoConfig
-    from .engine import AddResult, FlushTimeout, LegalHold
+    from .engine import AddResult
     from .errors import (
         AuditIntegrityError,
         ConfigError,
         EmbeddingError,
         ErasureIncomplete,
         ExtractionError,
+        FlushTimeout,
         InvalidInput,
+        LegalHold,
         LLMError,
         MemoError,
         NotFound,
         PermissionDenied,
+        PolicyConflict,
         PolicyViolation,
         ScopeError,
         StoreCorrupted,
+        StoreLocked,
         StoreUnavailable,
     )
     from .memory import AsyncMemory, Memory
@@ -33,12 +37,12 @@ if TYPE_CHECKING:
 _HOME = {
     **dict.fromkeys(["Clock", "ManualClock", "SystemClock"], "clock"),
     "MemoConfig": "config",
-    **dict.fromkeys(["AddResult", "FlushTimeout", "LegalHold"], "engine"),
+    "AddResult": "engine",
     **dict.fromkeys(
         [
             "AuditIntegrityError", "ConfigError", "EmbeddingError", "ErasureIncomplete", "ExtractionError",
-            "InvalidInput", "LLMError", "MemoError", "NotFound", "PermissionDenied", "PolicyViolation",
-            "ScopeError", "StoreCorrupted", "StoreUnavailable",
+            "FlushTimeout", "InvalidInput", "LLMError", "LegalHold", "MemoError", "NotFound", "PermissionDenied",
+            "PolicyConflict", "PolicyViolation", "ScopeError", "StoreCorrupted", "StoreLocked", "StoreUnavailable",
         ],
         "errors",
     ),
@@ -83,12 +87,14 @@ __all__ = [
     "NotFound",
     "Origin",
     "PermissionDenied",
+    "PolicyConflict",
     "PolicyViolation",
     "Provenance",
     "Scope",
     "ScopeError",
     "Status",
     "StoreCorrupted",
+    "StoreLocked",
     "StoreUnavailable",
     "SystemClock",
 ]

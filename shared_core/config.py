@@ -69,6 +69,12 @@ class ScoringConfig(_Frozen):
     lexical_context: bool = Field(default=True, description="BM25 also sees the turn before each raw turn.")
     time_aware: bool = True
     min_score: float = Field(default=0.0, ge=0, le=1)
+    memory_factor: float = Field(
+        default=0.85, ge=0, le=1, description="Score factor of extracted memories (not raw turns)."
+    )
+    question_turn_factor: float = Field(
+        default=0.85, ge=0, le=1, description="Score factor of a raw turn that is a question (ends with '?')."
+    )
 
 
 class DecayConfig(_Frozen):
@@ -105,7 +111,7 @@ class ExtractionConfig(_Frozen):
     )
     neighbours: int = Field(default=8, gt=0, description="Existing memories compared with each new one.")
     llm_max_retries: int = Field(
-        default=2, ge=0, description="Retries of an LLM extractor call on errors and invalid replies."
+        default=2, ge=0, le=20, description="Retries of an LLM extractor call on errors and invalid replies."
     )
 
 

@@ -60,7 +60,7 @@ def strength(record: MemoryRecord, now: datetime, cfg: DecayConfig) -> float:
         return 1.0
     if half_life <= 0:
         return 0.0
-    return min(1.0, max(0.0, 0.5 ** (age_days / half_life)))
+    return min(1.0, max(0.0, float(0.5 ** (age_days / half_life))))
 
 
 class SweepItem(BaseModel):

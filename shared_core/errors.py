@@ -73,6 +73,11 @@ class PolicyConflict(PolicyViolation):
     """The stored governance policy changed since it was read (a concurrent change): reload, retry."""
 
 
+class FlushTimeout(MemoError, TimeoutError):
+    """`flush(timeout)` returned before journaled writes or background work were done (they stay
+    in the journal: nothing is lost)."""
+
+
 class PermissionDenied(MemoError):
     """The principal's role does not allow this operation."""
 

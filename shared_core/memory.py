@@ -32,12 +32,14 @@ from .embed import Embedder, default_embedder, embedder_by_name
 from .engine import AddResult, Engine, RepairReport
 from .errors import InvalidInput
 from .extract.base import Extractor
+from .governance import policy_store
 from .governance.access import Principal, authorize
 from .governance.audit import AuditLog
+from .governance.policy import GovernancePolicy
 from .governor import Governor
 from .models import HistoryEntry, Hit, Kind, MemoryRecord, MetaValue, Scope, Status, Turn
 from .render import Context
-from .store.audit import audit_log_for
+from .store.audit import audit_log_for, pii_hash_key
 from .store.base import RecordFilter, Store
 from .store.chroma import ChromaStore
 from .store.memory import InMemoryStore
@@ -58,6 +60,16 @@ def default_server_journal(host: str, port: int, prefix: str) -> Path:
     return Path(base) / "memo" / "journal" / safe
 
 
+def _effective_config(store: Store, config: MemoConfig) -> MemoConfig:
+    """The configuration a process runs with: the policy stored with the store (every process
+    applies the same one), and this store's own PII hash key unless the caller brought one."""
+    cfg = policy_store.apply_to_config(store, config)
+    if cfg.policy.hash_key in (None, GovernancePolicy().hash_key):
+        policy = cfg.policy.model_copy(update={"hash_key": pii_hash_key(store)})
+        cfg = cfg.model_copy(update={"policy": policy})
+    return cfg
+
+
 class Memory:
     """Persistent memory for one application. Thread-safe; one instance per process is enough."""
 
@@ -75,7 +87,7 @@ class Memory:
         background: bool = True,
         extract_timeout: float = 60.0,
     ) -> None:
-        self.config = config or MemoConfig()
+        self.config = _effective_config(store, config or MemoConfig())
         self.clock = clock or SystemClock()
         self.engine = Engine(
             store, embedder or default_embedder(), config=self.config, clock=self.clock, extractor=extractor,
@@ -107,15 +119,22 @@ class Memory:
         cls, host: str = "127.0.0.1", port: int = 8000, *, embedder: Embedder | None = None,
         config: MemoConfig | None = None, clock: Clock | None = None, extractor: Extractor | None = None,
         audit: AuditLog | None = None, repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
-        journal_dir: str | os.PathLike[str] | None = None,
+        journal_dir: str | os.PathLike[str] | None = None, ssl: bool = False, ca_file: str | None = None,
+        token: str | None = None, headers: dict[str, str] | None = None, timeout: float = 5.0, retries: int = 2,
+        backoff: float = 0.2,
     ) -> Memory:  # fmt: skip
         """A Chroma server (`chroma run --path DIR --host H --port P`), shared by processes. Writes
-        are journaled in `journal_dir` (local to this machine; see `default_server_journal`)."""
+        are journaled in `journal_dir` (local to this machine; see `default_server_journal`).
+        `ssl`/`ca_file`/`token`/`headers` reach a server behind a TLS proxy with authentication;
+        every HTTP call is bounded by `timeout` seconds and retried `retries` times (`backoff`)."""
         cfg = config or MemoConfig()
         jdir = journal_dir or default_server_journal(host, port, cfg.collection_prefix)
+        client = ChromaStore.server_client(
+            host, port, ssl=ssl, ca_file=ca_file, token=token, headers=headers, timeout=timeout, retries=retries,
+            backoff=backoff,
+        )  # fmt: skip
         return cls._on_chroma(
-            ChromaStore.server_client(host, port), embedder, cfg, clock, extractor, audit, repair, background,
-            extract_timeout, jdir,
+            client, embedder, cfg, clock, extractor, audit, repair, background, extract_timeout, jdir
         )  # fmt: skip
 
     @classmethod
@@ -156,6 +175,10 @@ class Memory:
             update={k: getattr(report, k) for k in ("restored", "tombstones_enforced", "quarantined")}
         )
         self.engine._store.set_meta(_REPAIR_KEY, self.clock.now().isoformat())
+
+    def policy(self) -> GovernancePolicy:
+        """The governance policy in force (the one stored with the store, when it keeps one)."""
+        return self.config.policy
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until background extraction is done and every journaled write is in the store
@@ -232,7 +255,7 @@ class Memory:
 
     def record_use(self, record_ids: Sequence[str], *, scope: ScopeArg) -> None:
         """Memories injected into a prompt were used: reinforced in the background (never blocks)."""
-        self.engine.record_use(record_ids, scope)
+        self.engine.record_use(validate.record_ids(record_ids), validate.scope(scope))
 
     def import_records(
         self, records: Sequence[MemoryRecord | Mapping[str, Any]],
@@ -303,14 +326,13 @@ class Memory:
         metadata: Metadata | None = None,
     ) -> builtins.list[MemoryRecord]:  # fmt: skip
         """Records oldest first; kinds, statuses and metadata (exact equality) apply before offset/limit."""
-        try:
-            flt = RecordFilter(
-                kinds=frozenset(Kind(k) for k in kinds) if kinds else None,
-                statuses=frozenset(Status(s) for s in statuses) if statuses else frozenset({Status.ACTIVE}),
-                metadata=None if metadata is None else validate.metadata(metadata, self.config.limits),
-            )
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"invalid kinds or statuses: {exc}") from None
+        flt = RecordFilter(
+            kinds=validate.kinds(kinds),
+            statuses=validate.statuses(statuses) or frozenset({Status.ACTIVE}),
+            metadata=validate.metadata_filter(metadata, self.config.limits),
+        )
+        limit = validate.limit(limit)
+        offset = validate.offset(offset)
         return self.engine.list_records(scope, flt, limit, offset)
 
 
@@ -338,11 +360,15 @@ class AsyncMemory:
         cls, host: str = "127.0.0.1", port: int = 8000, *, embedder: Embedder | None = None,
         config: MemoConfig | None = None, clock: Clock | None = None, extractor: Extractor | None = None,
         audit: AuditLog | None = None, repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
-        journal_dir: str | os.PathLike[str] | None = None,
+        journal_dir: str | os.PathLike[str] | None = None, ssl: bool = False, ca_file: str | None = None,
+        token: str | None = None, headers: dict[str, str] | None = None, timeout: float = 5.0, retries: int = 2,
+        backoff: float = 0.2,
     ) -> AsyncMemory:  # fmt: skip
         return cls(Memory.connect(host, port, embedder=embedder, config=config, clock=clock, extractor=extractor,
                                   audit=audit, repair=repair, background=background,
-                                  extract_timeout=extract_timeout, journal_dir=journal_dir))  # fmt: skip
+                                  extract_timeout=extract_timeout, journal_dir=journal_dir, ssl=ssl, ca_file=ca_file,
+                                  token=token, headers=headers, timeout=timeout, retries=retries,
+                                  backoff=backoff))  # fmt: skip
 
     @classmethod
     def in_memory(
@@ -374,6 +400,9 @@ class AsyncMemory:
 
     async def flush(self, timeout: float | None = None) -> None:
         await asyncio.to_thread(self.sync.flush, timeout)
+
+    async def policy(self) -> GovernancePolicy:
+        return await asyncio.to_thread(self.sync.policy)
 
     async def stats(self) -> dict[str, Any]:
         return await asyncio.to_thread(self.sync.stats)

@@ -65,9 +65,10 @@ def score_candidates(
     best_possible = (wd + wl) * rrf(0, cfg.rrf_k) or 1.0
     weights = cfg.relevance_weight + cfg.recency_weight + cfg.importance_weight + cfg.use_weight
     for c in candidates:
-        fused = wd * rrf(c.dense_rank, cfg.rrf_k) + wl * rrf(c.lexical_rank, cfg.rrf_k)
+        dense_rrf, lexical_rrf = wd * rrf(c.dense_rank, cfg.rrf_k), wl * rrf(c.lexical_rank, cfg.rrf_k)
+        fused = (dense_rrf + lexical_rrf) / best_possible
         a = cfg.similarity_weight
-        relevance = (1.0 - a) * fused / best_possible + a * c.similarity
+        relevance = (1.0 - a) * fused + a * c.similarity
         if c.about_match:
             relevance = min(1.0, relevance * (1.0 + cfg.speaker_boost))
         if c.time_match:
@@ -78,6 +79,12 @@ def score_candidates(
             "recency": recency(c.record, now, cfg.recency_half_life_days),
             "importance": c.record.importance,
             "use": use(c.record),
+            # how retrieval found it: ranks are 1-based, 0 = not found by that retriever
+            "dense_rank": float(0 if c.dense_rank is None else c.dense_rank + 1),
+            "lexical_rank": float(0 if c.lexical_rank is None else c.lexical_rank + 1),
+            "dense_rrf": dense_rrf,
+            "lexical_rrf": lexical_rrf,
+            "fused": fused,
         }
         total = (
             cfg.relevance_weight * comp["relevance"]
@@ -85,8 +92,15 @@ def score_candidates(
             + cfg.importance_weight * comp["importance"]
             + cfg.use_weight * comp["use"]
         )
+        score = min(1.0, max(0.0, total / weights)) if weights > 0 else 0.0
+        if c.record.kind is not Kind.EPISODE:  # measured on LoCoMo dev: raw turns answer better
+            score *= cfg.memory_factor
+            comp["memory_factor"] = cfg.memory_factor
+        elif c.record.text.rstrip().endswith("?"):  # a question rarely holds its own answer
+            score *= cfg.question_turn_factor
+            comp["question_turn_factor"] = cfg.question_turn_factor
         c.components = comp
-        c.score = min(1.0, max(0.0, total / weights)) if weights > 0 else 0.0
+        c.score = score
     return sorted(candidates, key=lambda c: (-c.score, c.record.id))
 
 
@@ -133,8 +147,3 @@ def mmr(ranked: Sequence[ScoredCandidate], lam: float) -> list[ScoredCandidate]:
         left[i] = False
         redundancy = np.maximum(redundancy, sims[i])
     return [ranked[i] for i in order]
-
-
-# The name `Candidate` belongs to extraction (`shared_core.extract.base.Candidate`). This alias only
-# keeps engine.py working until it says `scoring.ScoredCandidate`; delete it at merge.
-Candidate = ScoredCandidate

@@ -275,8 +275,9 @@ def window(since: Any, until: Any) -> tuple[datetime | None, datetime | None]:
 # ---------------------------------------------------------------------------- metadata
 
 
-def meta_value(value: Any, limits: Limits, what: str) -> MetaValue:
-    """One metadata value: str (may be empty or blank), bool, an int that fits in 64 bits or a finite float."""
+def meta_value(value: Any, limits: Limits, what: str, *, max_chars: int | None = None) -> MetaValue:
+    """One metadata value: str (may be empty or blank), bool, an int that fits in 64 bits or a finite float.
+    Strings are capped at `max_chars` (default `limits.max_text_chars`)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -288,16 +289,17 @@ def meta_value(value: Any, limits: Limits, what: str) -> MetaValue:
             fail(what, f"must be a finite number, got {value!r}")
         return value
     if isinstance(value, str):
-        return _plain_str(value, limits, what)
+        return _plain_str(value, limits, what, max_chars)
     fail(what, f"must be str, int, float or bool, got {_type(value)}")
 
 
-def _plain_str(value: str, limits: Limits, what: str) -> str:
+def _plain_str(value: str, limits: Limits, what: str, max_chars: int | None = None) -> str:
     """Any string (empty or blank included) without NUL, valid UTF-8, within the size limit."""
     if "\x00" in value:
         fail(what, "contains a NUL character")
-    if len(value) > limits.max_text_chars:
-        fail(what, f"has {len(value)} characters; the limit is {limits.max_text_chars}")
+    cap = limits.max_text_chars if max_chars is None else max_chars
+    if len(value) > cap:
+        fail(what, f"has {len(value)} characters; the limit is {cap}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -305,9 +307,12 @@ def _plain_str(value: str, limits: Limits, what: str) -> str:
     return value
 
 
-def metadata(value: Any, limits: Limits, what: str = "metadata") -> dict[str, MetaValue]:
+def metadata(
+    value: Any, limits: Limits, what: str = "metadata", *, max_chars: int | None = None
+) -> dict[str, MetaValue]:
     """A flat dict of id-like keys to `meta_value`s; None is {}. Nested or wrong-typed values,
-    NaN and infinities are rejected here, before anything is written."""
+    NaN and infinities are rejected here, before anything is written. String values are capped at
+    `max_chars` (default `limits.max_text_chars`; a turn's metadata: `limits.max_message_chars`)."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -317,7 +322,7 @@ def metadata(value: Any, limits: Limits, what: str = "metadata") -> dict[str, Me
     out: dict[str, MetaValue] = {}
     for key, v in value.items():
         name = identifier(key, f"{what} key")
-        out[name] = meta_value(v, limits, f"{what}[{name!r}]")
+        out[name] = meta_value(v, limits, f"{what}[{name!r}]", max_chars=max_chars)
     return out
 
 
@@ -345,7 +350,9 @@ def _turn(m: Any, limits: Limits, i: int) -> Turn:
         text(m.get("content"), limits, f"{where}.content", max_chars=limits.max_message_chars)
         fields = dict(m)
         if fields.get("metadata") is not None:
-            fields["metadata"] = metadata(fields["metadata"], limits, f"{where}.metadata")
+            fields["metadata"] = metadata(
+                fields["metadata"], limits, f"{where}.metadata", max_chars=limits.max_message_chars
+            )
         try:
             turn = Turn(**fields)
         except ValidationError as exc:
@@ -357,7 +364,7 @@ def _turn(m: Any, limits: Limits, i: int) -> Turn:
     text(turn.content, limits, f"{where}.content", max_chars=limits.max_message_chars)
     meta = getattr(turn, "metadata", None)
     if meta is not None:
-        metadata(meta, limits, f"{where}.metadata")
+        metadata(meta, limits, f"{where}.metadata", max_chars=limits.max_message_chars)
     return turn
 
 

@@ -25,16 +25,18 @@ from typing import Any, cast
 from ..clock import Clock, SystemClock
 from ..config import MemoConfig
 from ..embed.base import Embedder
+from ..errors import FlushTimeout, LegalHold
 from ..extract.base import Extractor
+from ..extract.llm import LLMExtractor
 from ..extract.rules import RuleExtractor
 from ..governance.audit import AuditLog
 from ..store.base import Store
 from ..store.search_index import IndexCache
 from .base import SYSTEM, AddResult, Serialized, derived_id, episode_id, lexical_documents
-from .changes import AuditItem, ChangeSet, Deletion, ExtractJob, LegalHold
+from .changes import AuditItem, ChangeSet, Deletion, ExtractJob
 from .journal import Journal
 from .repair import RepairMixin, RepairReport
-from .seam import FlushTimeout, Seam, hold_key
+from .seam import Seam, hold_key
 from .worker import Worker
 
 _OPEN: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -75,6 +77,10 @@ class Engine(RepairMixin):
         self.config = config or MemoConfig()
         self.clock = clock or SystemClock()
         self.extractor = extractor or RuleExtractor()
+        if isinstance(self.extractor, LLMExtractor):
+            self.extractor.configure(self.config.extraction)
+        self._stats_lock = threading.Lock()
+        self.token_stats = {"input": 0, "output": 0}
         self._audit = audit
         self._indexes = IndexCache(max_records=self.config.limits.search_cache_records)
         self._write_lock = threading.RLock()
@@ -121,9 +127,10 @@ class Engine(RepairMixin):
             out.update({f"worker_{k}": v for k, v in self._worker.stats.items()})
             out["worker_queue"] = self._worker.pending()
             out["worker_last_error"] = self._worker.last_error
-        tokens = getattr(self.extractor, "tokens_used", None)
-        if isinstance(tokens, (int, float)):
-            out["extract_tokens"] = tokens
+        with self._stats_lock:
+            out["extract_input_tokens"] = self.token_stats["input"]
+            out["extract_output_tokens"] = self.token_stats["output"]
+        out["extract_tokens"] = out["extract_input_tokens"] + out["extract_output_tokens"]
         return out
 
     def close(self, timeout: float = 30.0) -> None:

@@ -134,6 +134,14 @@ class EngineBase:
     _seam: Seam
     _worker: Worker | None
     _write_lock: threading.RLock
+    _stats_lock: threading.Lock
+    token_stats: dict[str, int]
+
+    @property
+    def write_lock(self) -> threading.RLock:
+        """The engine's write lock (re-entrant): held, no write of this process is being built or
+        committed (`with engine.write_lock:`; the governor's physical purge holds it)."""
+        return self._write_lock
 
     @property
     def store(self) -> Store:

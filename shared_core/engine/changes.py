@@ -16,16 +16,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..embed.base import Vectors
-from ..errors import PolicyViolation
+from ..errors import LegalHold
 from ..models import HistoryEntry, MemoryRecord, Scope, new_id
-
-try:  # guard adds LegalHold to errors.py; until then it is defined here with the same base
-    from ..errors import LegalHold  # type: ignore[attr-defined,unused-ignore]
-except ImportError:  # pragma: no cover - replaced at merge
-
-    class LegalHold(PolicyViolation):  # type: ignore[no-redef]
-        """The scope is under legal hold: nothing of it may be deleted, expired or erased."""
-
 
 AuditAction = Literal[
     "write", "update", "supersede", "review", "delete", "expire", "erase", "import", "repair"

@@ -18,6 +18,7 @@ from ..consolidate import Add, Merge, Skip, Supersede, decide
 from ..embed.base import Vectors
 from ..extract.base import Candidate as ExtractCandidate
 from ..extract.base import ExtractInput
+from ..extract.llm import LLMExtractor
 from ..governance.validity import judge
 from ..models import Kind, MemoryRecord, Scope, Status
 from ..store.base import RecordFilter
@@ -57,7 +58,17 @@ class ExtractionMixin(SearchMixin):
         if not inputs:
             return []
         with translate("extraction", self.extractor.name):  # a custom extractor's bug is an ExtractionError
+            if isinstance(self.extractor, LLMExtractor):
+                got = self.extractor.extract_with_usage(inputs, now=now)
+                self.count_tokens(got.input_tokens, got.output_tokens)
+                return got.candidates
             return self.extractor.extract(inputs, now=now)
+
+    def count_tokens(self, input_tokens: int, output_tokens: int) -> None:
+        """Add an extractor call's token use to the engine's stats (`extract_input_tokens`, ...)."""
+        with self._stats_lock:
+            self.token_stats["input"] += input_tokens
+            self.token_stats["output"] += output_tokens
 
     def _screen(
         self, candidates: Sequence[ExtractCandidate], sc: Scope, now: datetime, result: AddResult, first: int,

@@ -16,7 +16,6 @@ process that died: `Journal.orphans()` yields it for replay, after which it is d
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import threading
@@ -28,6 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from .changes import ChangeSet, dumps
+
+
+def _flock(fd: int) -> None:
+    """An exclusive, non-blocking lock on `fd` (OSError when held). `fcntl` is POSIX only: imported
+    here, so `import shared_core` works everywhere."""
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 @dataclass
@@ -92,7 +99,7 @@ class Journal:
     def _open_segment(self) -> None:
         self.path = self.directory / f"seg-{uuid.uuid4().hex}.log"
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _flock(self._fd)
         self._sync_dir()
 
     def _sync_dir(self) -> None:
@@ -115,7 +122,7 @@ class Journal:
             except FileNotFoundError:
                 continue
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _flock(fd)
             except OSError:
                 os.close(fd)
                 continue  # a live process owns it

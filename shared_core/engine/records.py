@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import validate
-from ..errors import InvalidInput, NotFound
+from ..errors import NotFound
 from ..models import HistoryEntry, Kind, MemoryRecord, Scope
 from ..store.base import ALL_STATUSES, RecordFilter
 from .base import SYSTEM, EngineBase
@@ -16,7 +16,7 @@ class RecordsMixin(EngineBase):
     def get(self, record_id: str, scope: Any) -> MemoryRecord:
         """One record by id: O(1) (pending overlay, then one keyed store read)."""
         sc = validate.scope(scope)
-        rid = validate.identifier(record_id, "record id")
+        rid = validate.identifier(record_id, "record_id")
         found = self.get_many(sc, [rid])
         if not found:
             raise NotFound(f"no memory {rid!r} in this scope")
@@ -40,10 +40,8 @@ class RecordsMixin(EngineBase):
         `offset` and `limit`."""
         sc = validate.scope(scope)
         flt = flt or RecordFilter()
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise InvalidInput("limit must be a non-negative int or None")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise InvalidInput("offset must be a non-negative int")
+        limit = validate.limit(limit)
+        offset = validate.offset(offset)
         overlay = bool(self._seam.pending) and self._seam.pending.touches(sc)
         if not overlay and not flt.metadata:
             return list(self._store.list_records(sc, flt, limit, offset))
@@ -64,7 +62,7 @@ class RecordsMixin(EngineBase):
 
     def history(self, record_id: str, scope: Any) -> list[HistoryEntry]:
         sc = validate.scope(scope)
-        rid = validate.identifier(record_id, "record id")
+        rid = validate.identifier(record_id, "record_id")
         entries = self.history_of_scope(sc, rid)
         if not entries:
             found = self.get_many(sc, [rid])
@@ -80,8 +78,8 @@ class RecordsMixin(EngineBase):
 
     def recent_turns(self, scope: Any, session_id: str | None = None, limit: int = 20) -> list[MemoryRecord]:
         """The last `limit` raw turns of a session (or of the scope), oldest first."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise InvalidInput("limit must be a non-negative int")
+        limit = validate.limit(limit) or 0
+        session_id = validate.optional_identifier(session_id, "session_id")
         recs = self.list_records(scope, RecordFilter(kinds=frozenset({Kind.EPISODE})))
         if session_id is not None:
             recs = [r for r in recs if r.provenance.session_id == session_id]

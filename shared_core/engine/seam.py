@@ -26,20 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MemoError
+from ..errors import FlushTimeout, LegalHold
 from ..governance.audit import AuditLog
 from ..models import Scope
 from ..store.base import Store, revision_keys
 from ..store.search_index import IndexCache
-from .changes import ChangeSet, ExtractJob, LegalHold, final_state
+from .changes import ChangeSet, ExtractJob, final_state
 from .journal import Journal
 from .pending import Pending
 
 CHANGE_KEY = "change"  # the audit payload key naming the change set an event belongs to
-
-
-class FlushTimeout(MemoError, TimeoutError):
-    """`flush(timeout)` returned before journaled writes or background work were done."""
 
 
 def hold_key(tenant: str, user: str | None) -> str:

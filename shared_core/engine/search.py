@@ -12,7 +12,6 @@ import numpy as np
 from .. import score as scoring
 from .. import validate
 from ..embed.base import Vectors
-from ..errors import InvalidInput
 from ..extract.dates import query_time_range
 from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
 from ..render import Context, pack
@@ -41,7 +40,7 @@ class SearchMixin(RecordsMixin):
         kinds: Sequence[Kind | str] | None = None, metadata: dict[str, MetaValue] | None = None,
     ) -> Context:  # fmt: skip
         """The rendered, cited context block for a prompt, within `token_budget` tokens."""
-        budget = self.config.default_token_budget if token_budget is None else token_budget
+        budget = validate.token_budget(token_budget) or self.config.default_token_budget
         _, ctx = self._search(query, scope, k, budget, kinds, None, None, False, False, metadata)
         assert ctx is not None
         return ctx
@@ -55,18 +54,12 @@ class SearchMixin(RecordsMixin):
         sc = validate.scope(scope)
         q = validate.text(query, cfg.limits, "query")
         k = validate.k(k, cfg.limits)
-        if token_budget is not None and (
-            isinstance(token_budget, bool) or not isinstance(token_budget, int) or token_budget <= 0
-        ):
-            raise InvalidInput("token_budget must be a positive int")
-        try:
-            kind_set = frozenset(Kind(x) for x in kinds) if kinds else None
-        except (ValueError, TypeError):
-            raise InvalidInput(f"unknown kind in {kinds!r}") from None
-        for name, t in (("since", since), ("until", until)):
-            if t is not None and not isinstance(t, datetime):
-                raise InvalidInput(f"{name} must be a datetime")
-        meta = validate.metadata(metadata, cfg.limits) if metadata is not None else None
+        token_budget = validate.token_budget(token_budget)
+        kind_set = validate.kinds(kinds)
+        since, until = validate.window(since, until)
+        include_superseded = validate.flag(include_superseded, "include_superseded")
+        track_access = validate.flag(track_access, "track_access")
+        meta = validate.metadata_filter(metadata, cfg.limits)
         statuses = {Status.ACTIVE} | ({Status.SUPERSEDED} if include_superseded else set())
         flt = RecordFilter(
             kinds=kind_set, statuses=frozenset(statuses), since=since, until=until, metadata=meta
@@ -86,11 +79,11 @@ class SearchMixin(RecordsMixin):
             rank_d = {pos: rank for rank, (pos, _) in enumerate(dense)}
             rank_l = {pos: rank for rank, pos in enumerate(lexical)}
             sims = dict(dense)
-            cands: list[scoring.Candidate] = []
+            cands: list[scoring.ScoredCandidate] = []
             for pos in dict.fromkeys([*rank_d, *rank_l]):
                 v = index.vectors[pos]
                 cands.append(
-                    scoring.Candidate(
+                    scoring.ScoredCandidate(
                         record=index.records[pos], vector=v, dense_rank=rank_d.get(pos),
                         lexical_rank=rank_l.get(pos), similarity=scoring.similarity(1.0 - sims.get(pos, float(v @ vec))),
                     )

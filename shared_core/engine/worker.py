@@ -16,11 +16,10 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..errors import MemoError
+from ..errors import FlushTimeout, MemoError
 from ..models import Scope
 from .changes import AuditItem, ChangeSet, ExtractJob
 from .extraction import JobToken
-from .seam import FlushTimeout
 
 if TYPE_CHECKING:
     from . import Engine

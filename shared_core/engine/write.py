@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from .. import validate
-from ..clock import ensure_utc
 from ..errors import InvalidInput
 from ..governance.validity import judge
 from ..models import (
@@ -44,7 +43,10 @@ class WriteMixin(ExtractionMixin):
         background (`wait=True`: in this call, and the result lists what it found)."""
         cfg = self.config
         sc = validate.scope(scope)
-        sid = validate.identifier(session_id, "session_id") if session_id is not None else None
+        sid = validate.optional_identifier(session_id, "session_id")
+        if extract is not None:
+            extract = validate.flag(extract, "extract")
+        wait = validate.flag(wait, "wait")
         turns = validate.turns(messages, cfg.limits)
         now = self.clock.now()
         # redaction happens before anything is embedded or stored; a `reject` policy raises here
@@ -118,24 +120,19 @@ class WriteMixin(ExtractionMixin):
     ) -> list[MemoryRecord]:  # fmt: skip
         cfg = self.config
         sc = validate.scope(scope)
-        try:
-            knd = Kind(kind)
-        except ValueError:
-            raise InvalidInput(f"unknown kind {kind!r}; one of {[k.value for k in Kind]}") from None
-        if (
-            isinstance(importance, bool)
-            or not isinstance(importance, (int, float))
-            or not 0.0 <= importance <= 1.0
-        ):
-            raise InvalidInput("importance must be a number within [0, 1]")
-        if isinstance(texts, str) or not isinstance(texts, Sequence):
-            raise InvalidInput("texts must be a list of strings")
+        knd = validate.kind(kind)
+        importance = validate.importance(importance)
+        pinned = validate.flag(pinned, "pinned")
+        valid_from = validate.optional_when(valid_from, "valid_from")
+        valid_to = validate.optional_when(valid_to, "valid_to")
+        consolidate = validate.flag(consolidate, "consolidate")
+        texts = validate.texts(texts, cfg.limits)
         meta = self._redact_meta(validate.metadata(metadata, cfg.limits))
-        sid = validate.identifier(session_id, "session_id") if session_id is not None else None
-        srcs = validate.ids(source_message_ids, "source message id")
+        sid = validate.optional_identifier(session_id, "session_id")
+        srcs = validate.ids(source_message_ids, "source_message_ids")
         actor = validate.identifier(actor, "actor")
         call = validate.identifier(tool_call_id, "tool_call_id") if tool_call_id is not None else None
-        cleaned = [self._redact(validate.text(t, cfg.limits))[0] for t in texts]
+        cleaned = [self._redact(t)[0] for t in texts]
         now = self.clock.now()
         recs = []
         for i, t in enumerate(cleaned):
@@ -188,26 +185,13 @@ class WriteMixin(ExtractionMixin):
         if text is not None:
             changes["text"] = self._redact(validate.text(text, self.config.limits))[0]
         if importance is not None:
-            if (
-                isinstance(importance, bool)
-                or not isinstance(importance, (int, float))
-                or not 0 <= importance <= 1
-            ):
-                raise InvalidInput("importance must be a number within [0, 1]")
-            changes["importance"] = float(importance)
+            changes["importance"] = validate.importance(importance)
         if pinned is not None:
-            if not isinstance(pinned, bool):
-                raise InvalidInput("pinned must be a bool")
-            changes["pinned"] = pinned
+            changes["pinned"] = validate.flag(pinned, "pinned")
         if status is not None:
-            try:
-                changes["status"] = Status(status)
-            except ValueError:
-                raise InvalidInput(f"unknown status {status!r}; one of {[s.value for s in Status]}") from None
+            changes["status"] = validate.status(status)
         if valid_to is not None:
-            if not isinstance(valid_to, datetime):
-                raise InvalidInput("valid_to must be a datetime")
-            changes["valid_to"] = ensure_utc(valid_to)
+            changes["valid_to"] = validate.when(valid_to, "valid_to")
         new_meta = (
             self._redact_meta(validate.metadata(metadata, self.config.limits))
             if metadata is not None
@@ -240,9 +224,7 @@ class WriteMixin(ExtractionMixin):
         that repair, import and consolidation respect, unless `purge_history` (erasure) removes
         the history too. Returns the ids that existed. Refused under legal hold (`LegalHold`)."""
         sc = validate.scope(scope)
-        if record_ids is None:
-            raise InvalidInput("record_ids must be an id or a list of ids")
-        ids = validate.ids(record_ids, "record id")
+        ids = validate.record_ids(record_ids)
         with self._write_lock:
             found = self.get_many(sc, ids)
             if not found:
@@ -282,6 +264,9 @@ class WriteMixin(ExtractionMixin):
             history = self._store.history(sc)
             ids = sorted({r.id for r in records} | {h.record_id for h in history})
             if not ids:
+                self._seam.check_hold([sc])
+                if self._store.purge_scope_rows(sc):  # only rows the store could not parse were left
+                    self._indexes.invalidate()
                 return 0, 0
             change = ChangeSet(
                 actor=actor, deletions=[Deletion(scope=sc, record_ids=ids, purge_history=True)]
@@ -289,6 +274,9 @@ class WriteMixin(ExtractionMixin):
             change.audit.extend(AuditItem.of("erase", r, "erase", "subject erasure", actor) for r in records)
             self._seam.commit(change)
             self._seam.flush()
+            # rows the store could not parse (quarantined) were not listed above: remove them too
+            self._store.purge_scope_rows(sc)
+            self._indexes.invalidate()
             if self._seam.journal is not None:
                 self._seam.journal.compact()
         return len(records), len(history)
@@ -297,7 +285,7 @@ class WriteMixin(ExtractionMixin):
     def record_use(self, record_ids: Sequence[str], scope: Any) -> None:
         """Reinforce memories that were used (injected into a prompt): never blocks on the store."""
         sc = validate.scope(scope)
-        ids = validate.ids(record_ids, "record id")
+        ids = validate.record_ids(record_ids)
         if not ids:
             return
         if self._worker is not None:
@@ -345,10 +333,13 @@ class WriteMixin(ExtractionMixin):
             return 0
         lim = self.config.limits
         clean: list[MemoryRecord] = []
-        for rec in recs:
-            validate.scope(rec.scope)
-            text = self._redact(validate.text(rec.text, lim))[0]
-            meta = self._redact_meta(validate.metadata(rec.metadata, lim))
+        for i, rec in enumerate(recs):
+            validate.scope(rec.scope, f"records[{i}].scope")
+            cap = lim.max_message_chars if rec.kind is Kind.EPISODE else None  # a raw turn: message-sized
+            text = self._redact(validate.text(rec.text, lim, f"records[{i}].text", max_chars=cap))[0]
+            meta = self._redact_meta(
+                validate.metadata(rec.metadata, lim, f"records[{i}].metadata", max_chars=cap)
+            )
             rec = rec.model_copy(update={"text": text, "metadata": meta})
             verdict = judge(rec, self.config.policy)
             if verdict.verdict == "drop":
@@ -387,6 +378,24 @@ class WriteMixin(ExtractionMixin):
                     latest[e.record_id] = e
             dead |= {rid for rid, e in latest.items() if e.op == "delete"}
         return dead
+
+    # ---------------------------------------------------------------------------- audit
+    def audit_events(
+        self, items: Sequence[AuditItem | tuple[str, MemoryRecord, str, str]], actor: str = SYSTEM
+    ) -> None:
+        """Audit events with no change of data (e.g. `check --repair` auditing unaudited records),
+        through the seam: journaled, then appended to the chain by the applier. An item is an
+        `AuditItem` or `(action, record, decision, reason)`."""
+        change = ChangeSet(actor=actor)
+        for it in items:
+            if isinstance(it, AuditItem):
+                change.audit.append(it)
+            else:
+                action, rec, decision, reason = it
+                change.audit.append(AuditItem.of(action, rec, decision, reason, actor))
+        if change.audit:
+            with self._write_lock:
+                self._seam.commit(change)
 
     # -------------------------------------------------------------------- compatibility
     def _commit(

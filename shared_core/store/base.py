@@ -138,6 +138,11 @@ class Store(Protocol):
 
     def delete_history(self, scope: Scope, record_ids: Sequence[str] | None = None) -> None: ...
 
+    def purge_scope_rows(self, scope: Scope) -> int:
+        """Delete every record and history row of `scope`, rows that cannot be parsed included
+        (erasure must reach quarantined rows too). Returns how many rows were deleted."""
+        ...
+
     def history_since(self, since: datetime) -> list[HistoryEntry]:
         """All history entries written at or after `since` (used by repair on open)."""
         ...

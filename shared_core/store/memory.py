@@ -124,6 +124,20 @@ class InMemoryStore:
             ]
             return sorted(out, key=lambda e: (e.at, e.version))
 
+    def purge_scope_rows(self, scope: Scope) -> int:
+        """Every record and history entry of `scope` (this store holds no unparseable rows)."""
+        require_readable(scope)
+        with self._lock:
+            ids = [rid for rid, r in self._records.items() if scope.contains(r.scope)]
+            for rid in ids:
+                self._records.pop(rid, None)
+                self._vectors.pop(rid, None)
+            before = len(self._history)
+            self._history = [e for e in self._history if not scope.contains(e.scope)]
+            if ids:
+                self.bump_revision([scope])
+            return len(ids) + before - len(self._history)
+
     def delete_history(self, scope: Scope, record_ids: Sequence[str] | None = None) -> None:
         require_readable(scope)
         with self._lock:

@@ -116,62 +116,7 @@ _LEADING_LABEL = [
     "hash_system",
     "chatml",
 ]
-_PARAMS_CORE = {
-    **dict.fromkeys(
-        [
-            "list_limit_neg1",
-            "list_limit_neg2",
-            "list_offset_neg2",
-            "list_limit_bool",
-            "list_limit_str",
-            "list_limit_float",
-        ],
-        "owner: core — Memory.list must call validate.limit(limit) and validate.offset(offset)",
-    ),
-    **dict.fromkeys(
-        ["list_kinds_bogus", "list_kinds_str", "list_kinds_int", "list_statuses_bogus"],
-        "owner: core — Memory.list must call validate.kinds(kinds) and validate.statuses(statuses)",
-    ),
-    **dict.fromkeys(
-        [
-            "search_since_naive_ok",
-            "search_until_naive_ok",
-            "search_since_str",
-            "search_since_date",
-            "search_until_before_since",
-        ],
-        "owner: core — Engine._search must call validate.window(since, until) (naive is UTC, as elsewhere)",
-    ),
-    "context_budget_zero": "owner: core — Engine.context must call validate.token_budget (0 silently became 1024)",
-    **dict.fromkeys(
-        ["update_status_bogus", "update_status_int"], "owner: core — Engine.update must call validate.status"
-    ),
-    "update_importance_bool": "owner: core — Engine.update must call validate.importance (True was taken as 1.0)",
-    "update_pinned_str": "owner: core — Engine.update must call validate.flag('pinned')",
-    "update_valid_to_str": "owner: core — Engine.update must call validate.optional_when(valid_to, 'valid_to')",
-    **dict.fromkeys(
-        ["remember_importance_str", "remember_importance_bool"],
-        "owner: core — Engine.remember_many must call validate.importance",
-    ),
-    **dict.fromkeys(
-        ["remember_pinned_str", "remember_pinned_int"],
-        "owner: core — Engine.remember_many must call validate.flag(pinned, 'pinned')",
-    ),
-    "remember_valid_from_str": "owner: core — Engine.remember_many must call validate.optional_when(valid_from)",
-    **dict.fromkeys(
-        ["recent_limit_neg", "recent_limit_str"],
-        "owner: core — Engine.recent_turns must call validate.limit(limit)",
-    ),
-}
-KNOWN: dict[tuple[str, str], str] = {
-    **{(path, case): why for path in ("api_params", "async_params") for case, why in _PARAMS_CORE.items()},
-    **{
-        ("api_turn_metadata", r["id"]): "owner: core — Turn.metadata (stored on the raw turn next to role, "
-        "redacted, validated with validate.metadata) is not there yet"
-        for r in METADATA
-        if r["expect"] == "ok"
-    },
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def known(path: str, case: str) -> list[Any]:
@@ -441,12 +386,14 @@ def test_api_turn_metadata(mem: Memory, r: dict[str, Any]) -> None:
     """core's spec: `Turn.metadata` is stored on the raw turn next to `role`, redacted like metadata."""
     sc = scope_for("api_turn_metadata", r["id"])
     turn = {"role": "user", "content": "metadata carrier", "metadata": r["metadata"]}
-    if r["expect"] == "ok":
+    # a turn's metadata strings may be as long as a message (adapters keep the serialized message there)
+    expect = "ok" if r["id"] == "long_value" else r["expect"]
+    if expect == "ok":
         mem.add_messages([turn], sc, session_id="s")
         (got,) = mem.recent_turns(sc, "s")
         assert got.metadata == {"role": "user", **redacted_meta(r["metadata"], mem)}
     else:
-        raises_named(lambda: mem.add_messages([turn], sc, session_id="s"), r["expect"])
+        raises_named(lambda: mem.add_messages([turn], sc, session_id="s"), expect)
         assert count(mem, sc) == 0
 
 

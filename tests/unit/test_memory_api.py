@@ -105,7 +105,7 @@ def test_hostile_scope_ids_match_nothing_else(mem: Memory, alice: Scope, hostile
 BAD_MESSAGES = [
     ([{"role": "user", "content": ""}], "empty"),
     ([{"role": "user", "content": "   \n\t "}], "whitespace"),
-    ([{"role": "user", "content": "x" * 20_000}], "limit"),
+    ([{"role": "user", "content": "x" * 1_000_001}], "limit"),
     ([{"role": "user", "content": b"bytes are not text"}], "bytes"),
     ([{"role": "user", "content": "nul \x00 inside"}], "NUL"),
     ([{"role": "user", "content": "lone surrogate \udcff"}], "UTF-8"),
@@ -332,3 +332,19 @@ def test_a_failing_background_extractor_keeps_the_raw_turns_and_says_why(
         audit = m.engine.audit
         assert audit is not None and audit.verify().ok
         assert [(e.action, e.decision) for e in audit.events()] == [("write", "keep"), ("extract", "failed")]
+
+
+def test_hit_components_say_how_retrieval_found_it(mem: Memory, alice: Scope) -> None:
+    mem.remember("Alice keeps bees on the roof", scope=alice)
+    mem.add_messages(
+        [{"role": "user", "content": "do you keep bees on the roof?"}], alice, "s1", extract=False
+    )
+    hits = mem.search("bees on the roof", scope=alice, k=5)
+    assert hits
+    for h in hits:
+        c = h.components
+        assert {"dense_rank", "lexical_rank", "dense_rrf", "lexical_rrf", "fused"} <= set(c)
+        assert c["dense_rank"] >= 1 or c["lexical_rank"] >= 1
+    by_kind = {h.record.kind.value: h.components for h in hits}
+    assert by_kind["fact"]["memory_factor"] == 0.85  # extracted/stated memories are damped
+    assert by_kind["episode"]["question_turn_factor"] == 0.85  # a question rarely holds its answer

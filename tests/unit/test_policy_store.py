@@ -180,11 +180,6 @@ def test_a_policy_set_by_one_process_is_the_policy_of_the_next(tmp_path: Path) -
         assert [e.action for e in mem.engine.audit.events()].count("policy") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="owner: core — Memory.open/connect/in_memory must apply the stored policy: "
-    "config = policy_store.apply_to_config(store, cfg) before building the Engine",
-)
 def test_memory_open_applies_the_stored_policy(tmp_path: Path) -> None:
     store = tmp_path / "store"
     _run(SET_IN_PROCESS_ONE, store)
@@ -230,8 +225,9 @@ def test_the_stored_ttl_expires_what_it_should(tmp_path: Path) -> None:
         records = mem.store.list_records(alice, RecordFilter())
         plan = plan_sweep(records, rec.created_at + timedelta(days=3), cfg.decay, cfg.policy)
         assert [i.record_id for i in plan.to_expire] == [rec.id]
+        assert mem.config.policy.ttl_days == cfg.policy.ttl_days  # Memory.open applied it already
         unchanged = plan_sweep(
-            records, rec.created_at + timedelta(days=3), mem.config.decay, mem.config.policy
+            records, rec.created_at + timedelta(days=3), MemoConfig().decay, MemoConfig().policy
         )
         assert unchanged.to_expire == []
 

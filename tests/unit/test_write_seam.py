@@ -3,6 +3,8 @@ change, read your writes, non-finite metadata, background extraction (issues #13
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import threading
 import time
 from datetime import datetime
@@ -234,3 +236,79 @@ def test_the_extraction_queue_resumes_after_a_restart(
     m2.flush(timeout=30)
     assert any("Porto" in r.text for r in m2.list(alice, kinds=["fact"]))
     m2.close()
+
+
+# ------------------------------------------------------------------- seams used by the governor
+
+
+def test_erase_scope_reaches_rows_the_store_cannot_parse(tmp_path: Path) -> None:
+    path, bob = tmp_path / "s", Scope(tenant="acme", user="bob")
+    m = open_mem(path)
+    bad = m.remember("Bob's score was recorded by an old version", scope=bob)
+    m.remember("Bob likes sailing on the lake", scope=bob)
+    m.close()
+    con = sqlite3.connect(path / "chroma.sqlite3")
+    query = "SELECT id, string_value FROM embedding_metadata WHERE key = 'json' AND string_value LIKE ?"
+    for rowid, raw in con.execute(query, (f"%{bad.id}%",)).fetchall():
+        doc = json.loads(raw)
+        if "hash" not in doc:  # the record and its history snapshot (not the audit event): unparseable
+            (doc["snapshot"] if doc.get("snapshot") else doc)["importance"] = float("nan")
+            con.execute(
+                "UPDATE embedding_metadata SET string_value = ? WHERE id = ? AND key = 'json'",
+                (json.dumps(doc), rowid),
+            )
+    con.commit()
+    con.close()
+    m = open_mem(path)
+    assert [r.text for r in m.list(bob)] == ["Bob likes sailing on the lake"]  # the bad row is quarantined
+    assert m.engine.erase_scope(bob, actor="dpo") == (1, 1)
+    m.flush()
+    m.close()
+    con = sqlite3.connect(path / "chroma.sqlite3")
+    left = [json.loads(raw) for _, raw in con.execute(query, (f"%{bad.id}%",)).fetchall()]
+    con.close()
+    assert [d for d in left if "hash" not in d] == []  # only audit events still name it
+
+
+def test_audit_events_go_through_the_seam_and_write_lock_is_public(tmp_path: Path, alice: Scope) -> None:
+    m = open_mem(tmp_path / "s")
+    rec = m.remember("Alice's train leaves at nine", scope=alice)
+    with m.engine.write_lock:  # re-entrant: a write inside the held lock does not deadlock
+        m.engine.audit_events(
+            [("write", rec, "repair", "audit entry added by check --repair")], "system:check"
+        )
+    m.flush()
+    assert m.engine.audit is not None
+    events = [e for e in m.engine.audit.events() if e.record_id == rec.id]
+    assert [(e.actor, e.decision) for e in events][-1] == ("system:check", "repair")
+    m.close()
+
+
+def test_policy_in_force_has_a_per_store_hash_key(tmp_path: Path) -> None:
+    from shared_core.config import MemoConfig
+    from shared_core.governance.policy import GovernancePolicy
+
+    m = open_mem(tmp_path / "a")
+    key = m.policy().hash_key
+    assert key != GovernancePolicy().hash_key and m.engine.config.policy.hash_key == key
+    m.close()
+    again = open_mem(tmp_path / "a")
+    assert again.policy().hash_key == key  # kept with the store
+    again.close()
+    other = open_mem(tmp_path / "b")
+    assert other.policy().hash_key != key
+    other.close()
+    own = Memory.in_memory(
+        embedder=HashingEmbedder(dim=256), config=MemoConfig(policy=GovernancePolicy(hash_key="from-a-vault"))
+    )
+    assert own.policy().hash_key == "from-a-vault"
+    own.close()
+
+
+def test_connect_options_are_checked_before_any_connection() -> None:
+    from shared_core.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        Memory.connect("127.0.0.1", 9, timeout=0)
+    with pytest.raises(ConfigError):
+        Memory.connect("127.0.0.1", 9, retries=-1)
