@@ -184,7 +184,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:
-    from .cli import _run_info, _write_json, machine_info
+    from .runinfo import _run_info, _write_json, machine_info
 
     sizes = [int(x.replace("_", "")) for x in str(args.sizes).split(",") if x.strip()]
     machine, t0 = machine_info(), time.perf_counter()
@@ -199,7 +199,7 @@ def cmd_adapters(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     """Register `adapters` on the `memo bench` subparsers (one line in cli.py calls this)."""
-    from .cli import RESULTS_DIR
+    from .runinfo import RESULTS_DIR
 
     p = sub.add_parser("adapters", help="adapter put/get/search cost at 50, 400, 5,000 items of one user")
     p.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))

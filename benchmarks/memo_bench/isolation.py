@@ -583,7 +583,7 @@ def _markdown(out: dict[str, Any]) -> str:
 
 
 def cmd_isolation(args: argparse.Namespace) -> int:
-    from .cli import RESULTS_DIR, _command, _write_json, git_sha, machine_info
+    from .runinfo import RESULTS_DIR, _command, _write_json, git_sha, machine_info
 
     try:
         import hypothesis  # noqa: F401

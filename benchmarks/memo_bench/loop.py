@@ -268,7 +268,7 @@ def run(
 
 
 def cmd_loop(args: argparse.Namespace) -> int:
-    from .cli import RESULTS_DIR, _run_info, _write_json, machine_info
+    from .runinfo import RESULTS_DIR, _run_info, _write_json, machine_info
     from .systems import make_embedder
 
     t0 = time.perf_counter()
