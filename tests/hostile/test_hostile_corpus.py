@@ -142,6 +142,16 @@ def message_expect(r: dict[str, Any]) -> str:
     return str(r.get("expect_message", r["expect"]))
 
 
+# A message with no text is refused by the API, but LangChain and LlamaIndex accept one (an empty
+# AIMessage carrying tool calls, an empty assistant answer), so their adapters store it and give it
+# back unchanged (a deliberate difference, docs/adapters.md).
+BLANK_MESSAGES = frozenset({"empty", "whitespace", "only_separators"})
+
+
+def adapter_message_expect(r: dict[str, Any]) -> str:
+    return "ok" if r["id"] in BLANK_MESSAGES else message_expect(r)
+
+
 @pytest.fixture(scope="module")
 def mem(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Memory]:
     m = Memory.open(tmp_path_factory.mktemp("hostile") / "store", embedder=HashingEmbedder())
@@ -230,11 +240,11 @@ def test_langchain_history_text(fast: Memory, r: dict[str, Any]) -> None:
 
     sc = scope_for("langchain_history", r["id"])
     history = MemoChatMessageHistory(mem, sc, "s")
-    if message_expect(r) == "ok":
+    if adapter_message_expect(r) == "ok":
         history.add_messages([HumanMessage(content=r["text"])])
         assert [m.content for m in history.messages] == [redacted(r["text"], mem)]
     else:
-        raises_named(lambda: history.add_messages([HumanMessage(content=r["text"])]), message_expect(r))
+        raises_named(lambda: history.add_messages([HumanMessage(content=r["text"])]), adapter_message_expect(r))
         assert count(mem, sc) == 0
 
 
@@ -247,11 +257,11 @@ def test_llamaindex_memory_text(fast: Memory, r: dict[str, Any]) -> None:
 
     sc = scope_for("llamaindex_memory", r["id"])
     memory = MemoMemory(mem, scope=sc, session_id="s")
-    if message_expect(r) == "ok":
+    if adapter_message_expect(r) == "ok":
         memory.put(ChatMessage(role="user", content=r["text"]))
         assert [m.content for m in memory.get_all()] == [redacted(r["text"], mem)]
     else:
-        raises_named(lambda: memory.put(ChatMessage(role="user", content=r["text"])), message_expect(r))
+        raises_named(lambda: memory.put(ChatMessage(role="user", content=r["text"])), adapter_message_expect(r))
         assert count(mem, sc) == 0
 
 
