@@ -244,7 +244,9 @@ def test_langchain_history_text(fast: Memory, r: dict[str, Any]) -> None:
         history.add_messages([HumanMessage(content=r["text"])])
         assert [m.content for m in history.messages] == [redacted(r["text"], mem)]
     else:
-        raises_named(lambda: history.add_messages([HumanMessage(content=r["text"])]), adapter_message_expect(r))
+        raises_named(
+            lambda: history.add_messages([HumanMessage(content=r["text"])]), adapter_message_expect(r)
+        )
         assert count(mem, sc) == 0
 
 
@@ -261,7 +263,9 @@ def test_llamaindex_memory_text(fast: Memory, r: dict[str, Any]) -> None:
         memory.put(ChatMessage(role="user", content=r["text"]))
         assert [m.content for m in memory.get_all()] == [redacted(r["text"], mem)]
     else:
-        raises_named(lambda: memory.put(ChatMessage(role="user", content=r["text"])), adapter_message_expect(r))
+        raises_named(
+            lambda: memory.put(ChatMessage(role="user", content=r["text"])), adapter_message_expect(r)
+        )
         assert count(mem, sc) == 0
 
 
