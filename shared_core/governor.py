@@ -88,7 +88,7 @@ class Governor:
         if self.engine.audit is not None:
             self.engine.audit.append(
                 actor=principal.id if principal else "system", action=action, scope=scope, record_id=record_id,
-                decision=decision, reason=reason, payload=payload,
+                decision=decision, reason=self.engine.redact(reason), payload=payload,
             )  # fmt: skip
 
     def _all(self, scope: Scope) -> list[MemoryRecord]:
@@ -144,6 +144,7 @@ class Governor:
         """Legal hold: nothing of the scope's user is deleted, expired or erased while held."""
         sc = validate.scope(scope)
         authorize(principal, "legal_hold", sc)
+        reason = self.engine.redact(reason)  # a free-text reason gets the PII step like every stored text
         self.store.set_meta(hold_key(sc.tenant, sc.user), json.dumps({"by": principal.id, "reason": reason}))
         self._audit(principal, "hold", sc, None, "hold", reason)
 

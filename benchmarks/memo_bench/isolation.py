@@ -217,10 +217,10 @@ def new_world(store: str, base: Path | None) -> tuple[World, Callable[[], None]]
     return World(mem, clock), close
 
 
-# an admin import of one scope's export rewritten into another scope, ids kept, moves the records
-# across tenants (found by this machine, seed 0): the engine upserts by id. Excluded where a run must
-# pass until the engine refuses ids owned by another scope; `test_tenant_isolation.py` keeps a strict xfail.
-KNOWN_LEAKS = frozenset({"import_rewritten_by_admin"})
+# Rules left out of a run (`--skip-known`). This machine found one leak (seed 0: an admin import of
+# one scope's export rewritten into another scope, ids kept, moved the records across tenants); the
+# engine now refuses ids owned by another scope, so nothing is left out.
+KNOWN_LEAKS: frozenset[str] = frozenset()  # none: the engine refuses ids owned by another scope
 
 
 def build_machine(

@@ -160,6 +160,11 @@ class EngineBase:
         result = pii.apply(text, self.config.policy)
         return result.text, len(result.matches)
 
+    def redact(self, text: str) -> str:
+        """Free text that is stored but is not a memory (a review or hold reason, an audit note)
+        gets the same PII step as every memory."""
+        return self._redact(text)[0] if text else text
+
     def _redact_meta(self, meta: dict[str, MetaValue]) -> dict[str, MetaValue]:
         """String metadata values are redacted one by one, like text (numbers are left alone)."""
         return {k: self._redact(v)[0] if isinstance(v, str) and v else v for k, v in meta.items()}

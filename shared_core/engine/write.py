@@ -181,6 +181,7 @@ class WriteMixin(ExtractionMixin):
         pinned: bool | None = None, status: Status | str | None = None, valid_to: datetime | None = None,
         metadata: Any = None, actor: str = SYSTEM, reason: str = "updated", op: HistoryOp = "update",
     ) -> MemoryRecord:  # fmt: skip
+        reason = self.redact(reason)  # stored in history and the audit log, like the text
         changes: dict[str, Any] = {}
         if text is not None:
             changes["text"] = self._redact(validate.text(text, self.config.limits))[0]
@@ -347,6 +348,14 @@ class WriteMixin(ExtractionMixin):
             if verdict.verdict == "review" and rec.status is Status.ACTIVE:
                 rec = rec.model_copy(update={"status": Status.PENDING_REVIEW})
             clean.append(rec)
+        self._seam.flush()  # ids journaled by this process are in the store before they are checked
+        owners = self.store.owners([r.id for r in clean])
+        taken = [r.id for r in clean if r.id in owners and owners[r.id] != r.scope]
+        if taken:
+            raise InvalidInput(
+                f"records: {len(taken)} id(s) already belong to another scope (first: {taken[0]!r}); "
+                "an import never moves a record between scopes: give them new ids"
+            )
         dead = self._tombstoned({r.scope for r in clean} | {e.scope for e in entries})
         clean = [r for r in clean if r.id not in dead]
         kept_history = []

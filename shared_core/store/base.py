@@ -95,6 +95,11 @@ class Store(Protocol):
 
     def get(self, scope: Scope, ids: Sequence[str]) -> list[MemoryRecord]: ...
 
+    def owners(self, ids: Sequence[str]) -> dict[str, Scope]:
+        """The scope each stored id belongs to, whatever the scope (an import must not move a
+        record of one scope into another by reusing its id)."""
+        ...
+
     def query(
         self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter
     ) -> list[tuple[MemoryRecord, float]]:

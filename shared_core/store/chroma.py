@@ -293,6 +293,13 @@ class ChromaStore:
                 by_id[rec.id] = rec
         return [by_id[i] for i in ids if i in by_id]
 
+    def owners(self, ids: Sequence[str]) -> dict[str, Scope]:
+        if not ids:
+            return {}
+        with translate("store", f"owners of records {self._where}"):
+            got = self._records.get(ids=list(ids), include=["metadatas"])
+        return {rec.id: rec.scope for rec in self._records_of(got["ids"], got["metadatas"] or []) if rec is not None}
+
     def query(
         self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter
     ) -> list[tuple[MemoryRecord, float]]:

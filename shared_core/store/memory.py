@@ -48,6 +48,10 @@ class InMemoryStore:
         require_readable(scope)
         return [r for r in self._records.values() if scope.contains(r.scope) and flt.matches(r)]
 
+    def owners(self, ids: Sequence[str]) -> dict[str, Scope]:
+        with self._lock:
+            return {i: self._records[i].scope for i in ids if i in self._records}
+
     def get(self, scope: Scope, ids: Sequence[str]) -> list[MemoryRecord]:
         require_readable(scope)
         with self._lock:

@@ -187,11 +187,6 @@ def test_memory_open_applies_the_stored_policy(tmp_path: Path) -> None:
         assert mem.config.policy.ttl_days == {Kind.FACT: 1.0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="owner: core — Memory.open must apply the stored policy (policy_store.apply_to_config), "
-    "so `memo sweep --apply` expires what the API's TTL expires",
-)
 def test_cli_sweep_applies_the_stored_ttl(tmp_path: Path) -> None:
     store = tmp_path / "store"
     with Memory.open(store, embedder=HashingEmbedder()) as mem:

@@ -60,11 +60,6 @@ def test_generated_programs_leak_nothing_on_embedded_chroma(tmp_path: Path) -> N
     assert stats["ops"] >= 40, stats
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: import_records upserts by record id, so an admin import of one scope's export rewritten "
-    "into another scope moves those records across tenants (found by the isolation machine, seed 0)",
-)
 def test_an_import_cannot_move_another_scopes_record() -> None:
     world, close = new_world("memory", None)
     try:
@@ -76,7 +71,7 @@ def test_an_import_cannot_move_another_scopes_record() -> None:
             world.mem.import_records(moved, [], principal=admin())
         except MemoError:  # refusing is fine
             pass
-        assert world.mem.get(rec.id, a).text == "alice likes zq1x"  # NotFound today: it moved to Acme
+        assert world.mem.get(rec.id, a).text == "alice likes zq1x"  # refused: the record stays in its scope
     finally:
         close()
 

@@ -28,6 +28,7 @@ from typing import Any
 from shared_core import MemoConfig, Memory, Scope
 from shared_core.clock import ManualClock
 from shared_core.embed import HashingEmbedder
+from shared_core.governance import policy_store
 from shared_core.governance.access import Principal, Role
 from shared_core.governance.policy import GovernancePolicy
 from shared_core.memory import AsyncMemory
@@ -74,6 +75,16 @@ class Ctx:
             [{"role": "user", "content": SEED_TURN, "id": "m-seed"}], SCOPE, session_id=SESSION, extract=False
         )
         self.turn_id = res.episodes[0].id
+        # the deployer's retention policy is stored with the store, so every process (the CLI's
+        # `sweep --apply` too) applies the same TTLs (issue #17 item 6)
+        policy_store.change_and_audit(
+            self.mem.store,
+            self.mem.engine.audit,
+            ADMIN,
+            CONFIG.policy,
+            reason="retention",
+            now=self.clock.now(),
+        )
         self.mem.flush()
 
     def _open(self) -> Memory:
@@ -264,6 +275,7 @@ def _async_call(ctx: Ctx, name: str, a: tuple[Any, ...], kw: dict[str, Any]) -> 
 FACADE_READS = {  # public, and changes no memory
     "open": "constructor", "connect": "constructor", "in_memory": "constructor",
     "flush": "waits for writes already made", "drain": "waits for writes already made",
+    "policy": "returns the policy in force (changing it is `memo policy set`, registered)",
     "close": "lifecycle", "aclose": "lifecycle", "stats": "write-path counters",
     "search": "read (track_access=True queues the same touch as record_use)",
     "context": "read", "get": "read", "history": "read", "recent_turns": "read", "scopes": "read",
@@ -290,7 +302,7 @@ GOVERNOR = [
           write=lambda c, t: _gov(c).approve(ADMIN, c.pending(), SCOPE, reason=f"checked with {t}"),
           deny=lambda c: _gov(c).approve(AUDITOR, c.pending(), SCOPE),
           actions=frozenset({"review", "update"}),
-          na={"hold": NOT_DESTRUCTIVE, "resurrect": NOTHING_DELETED}, xfail={"pii": "gap (not wiring): the free-text review reason is stored unredacted in history and the audit log (core: redact `reason` in engine.update; store: Governor passes it through)"}),
+          na={"hold": NOT_DESTRUCTIVE, "resurrect": NOTHING_DELETED}),
     Entry("Governor.edit", "governor",
           write=lambda c, t: _gov(c).edit(ADMIN, c.pending(), SCOPE, f"Alice's address is {t}"),
           deny=lambda c: _gov(c).edit(AUDITOR, c.pending(), SCOPE, "Alice likes tea"),
@@ -316,7 +328,7 @@ GOVERNOR = [
           write=lambda c, t: (_gov(c).hold(ADMIN, SCOPE, f"case {t}"), _gov(c).release(ADMIN, SCOPE, f"closed {t}")),
           deny=lambda c: _gov(c).hold(REVIEWER, SCOPE, "no"),
           actions=frozenset({"hold", "release"}),
-          na={"hold": "it is the legal hold itself", "resurrect": NOTHING_DELETED}, xfail={"pii": "gap (not wiring): the free-text legal-hold reason is stored unredacted in the meta collection and the audit log (store: Governor.hold/release should redact it)"}),
+          na={"hold": "it is the legal hold itself", "resurrect": NOTHING_DELETED}),
     Entry("Governor.check(repair=True)", "governor",
           deny=lambda c: _gov(c).check(AUDITOR, repair=True),
           na={"pii": NO_TEXT, "hold": "repairs only damage (tombstones enforced, half-applied writes); "
@@ -329,11 +341,7 @@ GOVERNOR = [
           resurrect=_import_resurrect(lambda c, line: _gov(c).import_records(_records(line))),
           actions=frozenset({"import", "write"}),
           na={"hold": NOT_DESTRUCTIVE,
-              "role": "takes no principal (legacy path of `memo import`; reported as a gap: it should take one)"},
-          xfail={"pii": "wiring: Governor.import_records calls engine._commit directly, bypassing redaction "
-                        "(store: route it to engine.import_records)",
-                 "resurrect": "wiring: Governor.import_records ignores tombstones (store: route it to "
-                              "engine.import_records)"}),
+              "role": "takes no principal (legacy path of `memo import`; reported as a gap: it should take one)"}),
 ]  # fmt: skip
 
 
@@ -346,6 +354,8 @@ CLI_SCOPE = ("--tenant", TENANT, "--user", USER)
 CLI_READS = {
     "list": "read (audited)", "search": "read (audited)", "show": "read (audited)", "history": "read (audited)",
     "export": "read (audited)", "stats": "read", "scopes": "read", "version": "prints the version",
+    "purge-files": "physical purge of bytes already erased on a server's host (Governor.purge_files; "
+    "tests/integration/test_physical_erasure.py)",
     "audit": "reads the audit log (verify, list, export)", "subject-export": "read (audited)",
     "demo": "writes a scripted conversation to a store of its own (a tour, not an entry point for data)",
     "ui": "serves the Inspector and the Governor, which are registered here; tests/ui covers the pages",
@@ -361,8 +371,7 @@ CLI = [
     Entry("memo review approve", "cli",
           write=lambda c, t: c.cli("review", "approve", _pending_id(c), "--tenant", TENANT, "--reason", f"ok {t}"),
           deny=lambda c: c.cli("review", "approve", _pending_id(c), "--tenant", TENANT, who="auditor:eve"),
-          actions=frozenset({"review", "update"}), na={"hold": NOT_DESTRUCTIVE, "resurrect": NOTHING_DELETED},
-          xfail={"pii": "gap (not wiring): the free-text review reason is stored unredacted in history and the audit log (core: redact `reason` in engine.update; store: Governor passes it through)"}),
+          actions=frozenset({"review", "update"}), na={"hold": NOT_DESTRUCTIVE, "resurrect": NOTHING_DELETED}),
     Entry("memo review edit", "cli",
           write=lambda c, t: c.cli("review", "edit", _pending_id(c), "--tenant", TENANT, "--text", f"address {t}"),
           deny=lambda c: c.cli("review", "edit", _pending_id(c), "--tenant", TENANT, "--text", "tea",
@@ -375,9 +384,7 @@ CLI = [
     Entry("memo sweep --apply", "cli", target=_memory_target,
           destroy=lambda c, rid: c.cli("sweep", "--apply", *CLI_SCOPE),
           deny=lambda c: c.cli("sweep", "--apply", *CLI_SCOPE, who="reviewer:rita"),
-          actions=frozenset({"sweep", "expire"}), hold_refuses=False, na={"pii": NO_TEXT},
-          xfail={"resurrect": "wiring: the stored retention policy (issue #17 item 6): the CLI does not see "
-                              "the store's TTL, so its sweep expires nothing"}),
+          actions=frozenset({"sweep", "expire"}), hold_refuses=False, na={"pii": NO_TEXT}),
     Entry("memo erase", "cli", target=_memory_target,
           destroy=lambda c, rid: c.cli("erase", *CLI_SCOPE),
           deny=lambda c: c.cli("erase", *CLI_SCOPE, who="reviewer:rita"),
@@ -395,18 +402,24 @@ CLI = [
                               c.cli("hold", "--release", *CLI_SCOPE, "--reason", f"closed {t}")),
           deny=lambda c: c.cli("hold", *CLI_SCOPE, who="reviewer:rita"),
           actions=frozenset({"hold", "release"}),
-          na={"hold": "it is the legal hold itself", "resurrect": NOTHING_DELETED}, xfail={"pii": "gap (not wiring): the free-text legal-hold reason is stored unredacted in the meta collection and the audit log (store: Governor.hold/release should redact it)"}),
+          na={"hold": "it is the legal hold itself", "resurrect": NOTHING_DELETED}),
     Entry("memo check --repair", "cli",
           deny=lambda c: c.cli("check", "--repair", who="auditor:eve"),
           na={"pii": NO_TEXT, "hold": "see Governor.check(repair=True)", "audit": "see Governor.check(repair=True)",
               "resurrect": "see Governor.check(repair=True)"}),
     Entry("memo policy set", "cli",
-          deny=lambda c: c.cli("policy", "set", "--ttl", "fact=30", who="reviewer:rita"),
+          deny=lambda c: c.cli("policy", "set", _policy_file(c), "--reason", "r", who="reviewer:rita"),
           na={"pii": NO_TEXT, "hold": "changes the policy, no memory", "resurrect": NOTHING_DELETED,
-              "audit": "the policy store's audit entries are tested by guard's tests of policy_store"},
-          xfail={"role": "wiring: `memo policy set` is not in the CLI yet (cliui, issue #17 item 6)",
-                 "registered": "wiring: `memo policy set` is not in the CLI yet (cliui, issue #17 item 6)"}),
+              "audit": "the policy store's audit entries are tested by guard's tests of policy_store"}),
 ]  # fmt: skip
+
+
+def _policy_file(ctx: Ctx) -> str:
+    path = ctx.path.parent / "policy.json"
+    path.write_text(CONFIG.policy.model_dump_json(exclude={"hash_key"}))
+    return str(path)
+
+
 CLI_WRITE_COMMANDS = {"import", "review", "sweep", "erase", "delete", "hold", "check", "policy"}
 
 
