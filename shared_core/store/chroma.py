@@ -298,7 +298,11 @@ class ChromaStore:
             return {}
         with translate("store", f"owners of records {self._where}"):
             got = self._records.get(ids=list(ids), include=["metadatas"])
-        return {rec.id: rec.scope for rec in self._records_of(got["ids"], got["metadatas"] or []) if rec is not None}
+        return {
+            rec.id: rec.scope
+            for rec in self._records_of(got["ids"], got["metadatas"] or [])
+            if rec is not None
+        }
 
     def query(
         self, scope: Scope, vector: Vectors, k: int, flt: RecordFilter
