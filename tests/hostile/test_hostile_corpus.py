@@ -474,12 +474,14 @@ def _langgraph_namespace(r: dict[str, Any]) -> bool:  # LangGraph itself refuses
 def test_langgraph_store_scope(fast: Memory, r: dict[str, Any]) -> None:
     from langchain_memo import MemoStore
 
-    store = MemoStore(fast)
-    ns = (r["scope"]["tenant"], r["scope"]["user"], "memories")
+    # the tenant is given at construction, the user comes from LangMem's ("memories", user_id)
+    store = MemoStore(fast, tenant=r["scope"]["tenant"])
+    ns = ("memories", r["scope"]["user"])
     store.put(ns, "item", {"text": f"langgraph scope {r['id']}"})
     item = store.get(ns, "item")
     assert item is not None and item.value == {"text": f"langgraph scope {r['id']}"}
-    assert store.get(("hostile", "alice-isolation", "memories"), "item") is None
+    assert store.get(("memories", "alice-isolation"), "item") is None
+    assert MemoStore(fast, tenant="hostile-other").get(ns, "item") is None
 
 
 @pytest.mark.parametrize("r", params("llamaindex_scope", SCOPES))
