@@ -277,8 +277,8 @@ def ok_item_text(r: dict[str, Any]) -> bool:  # a LangGraph item is at most max_
 def test_langgraph_store_text(fast: Memory, r: dict[str, Any]) -> None:
     from langchain_memo import MemoStore
 
-    store = MemoStore(fast)
-    ns = ("hostile", f"langgraph_store-{r['id']}", "memories")
+    store = MemoStore(fast, tenant="hostile")
+    ns = ("memories", f"langgraph_store-{r['id']}")
     store.put(ns, "item", {"text": r["text"], "n": 1})
     item = store.get(ns, "item")
     assert item is not None and item.value == {"text": redacted(r["text"], fast), "n": 1}

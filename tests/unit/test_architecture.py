@@ -2,8 +2,9 @@
 import cycle, and no core module over 600 lines.
 
 The import graph is read with `ast` from the files (nothing is imported): every `import` and
-`from ... import` counts, also those inside functions and `if TYPE_CHECKING:` blocks, because a
-lazy import is still a dependency. `from pkg import name` is an edge to `pkg.name` when that is a
+`from ... import` counts for the floors, also those inside functions and `if TYPE_CHECKING:`
+blocks, because a lazy import is still a dependency. Cycles are looked for among the imports that
+run: an import under `if TYPE_CHECKING:` never executes, so it cannot make an import cycle. `from pkg import name` is an edge to `pkg.name` when that is a
 module, else to `pkg`. Importing a submodule is not counted as importing its parent package.
 """
 
@@ -115,17 +116,30 @@ def _known(name: str) -> str:
     return name
 
 
-def _graph() -> dict[str, dict[str, int]]:
+def _type_only_lines(path: Path) -> set[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {
+        n.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for n in ast.walk(node)
+        if isinstance(n, ast.Import | ast.ImportFrom)
+    }
+
+
+def _graph(runtime_only: bool = False) -> dict[str, dict[str, int]]:
     graph: dict[str, dict[str, int]] = {}
     for name, path in MODULES.items():
         edges = graph.setdefault(name, {})
+        skip = _type_only_lines(path) if runtime_only else set()
         for target, line in _imports(name, path):
-            if target and target != name:
+            if target and target != name and line not in skip:
                 edges.setdefault(target, line)
     return graph
 
 
 GRAPH = _graph()
+RUNTIME = _graph(runtime_only=True)  # the imports that execute: what an import cycle is made of
 
 
 def floor(module: str) -> int | None:
@@ -140,7 +154,9 @@ def floor(module: str) -> int | None:
 def test_the_graph_is_read() -> None:
     # guards the reader itself: known edges must be found, or every other test here passes vacuously
     assert "shared_core.engine" in GRAPH["shared_core.memory"]
-    assert "shared_core.models" in GRAPH["shared_core.engine"]
+    assert "shared_core.models" in GRAPH["shared_core.engine.base"]
+    assert "shared_core.engine.seam" in GRAPH["shared_core.engine.base"]  # under TYPE_CHECKING
+    assert "shared_core.engine.seam" not in RUNTIME["shared_core.engine.base"]
     assert "shared_core.extract.base" in GRAPH["shared_core.extract.rules.pipeline"]
     assert len(GRAPH) > 60
 
@@ -178,7 +194,7 @@ def _cycles() -> list[list[str]]:
         counter[0] += 1
         stack.append(v)
         on_stack.add(v)
-        for w in GRAPH.get(v, {}):
+        for w in RUNTIME.get(v, {}):
             if w not in index:
                 visit(w)
                 low[v] = min(low[v], low[w])
@@ -209,33 +225,18 @@ def test_no_import_cycle() -> None:
 def test_a_cycle_and_an_upward_import_would_be_seen(monkeypatch: pytest.MonkeyPatch) -> None:
     # the checks above are only worth something if they can fail: feed them a bad graph
     monkeypatch.setitem(GRAPH, "shared_core.models", {**GRAPH["shared_core.models"], "shared_core.engine": 1})
+    monkeypatch.setitem(
+        RUNTIME, "shared_core.models", {**RUNTIME["shared_core.models"], "shared_core.engine": 1}
+    )
     assert any("shared_core.models" in c and "shared_core.engine" in c for c in _cycles())
     with pytest.raises(AssertionError, match="imports must point down"):
         test_no_upward_import()
 
 
-# Files other helpers are splitting this round; the check is real, only these files are let off
-# until their split lands (xfail, not strict: it passes as soon as they are under the limit).
-BEING_SPLIT = {
-    "shared_core/engine.py": "core",
-    "shared_core/governance/pii.py": "guard",
-    "shared_core/governance/audit.py": "store",
-}
 CORE_FILES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "shared_core").rglob("*.py"))
 
 
-@pytest.mark.parametrize(
-    "rel",
-    [
-        pytest.param(
-            r,
-            marks=pytest.mark.xfail(strict=False, reason=f"{BEING_SPLIT[r]} is splitting this file"),
-        )
-        if r in BEING_SPLIT
-        else r
-        for r in CORE_FILES
-    ],
-)
+@pytest.mark.parametrize("rel", CORE_FILES)
 def test_no_core_file_over_600_lines(rel: str) -> None:
     lines = len((ROOT / rel).read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, (
