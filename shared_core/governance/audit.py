@@ -54,6 +54,7 @@ __all__ = [
     "compute_hash",
     "build_event",
     "redact_payload",
+    "check_replacement",
     "verify",
 ]
 
@@ -290,7 +291,7 @@ def _bad(events: Sequence[AuditEvent], seq: int, problem: Problem, detail: str) 
     )
 
 
-def _check_replacement(old: AuditEvent, new: AuditEvent) -> None:
+def check_replacement(old: AuditEvent, new: AuditEvent) -> None:
     """`replace` may only rewrite payloads: everything hashed must stay identical."""
     same = (old.seq, old.hash, old.prev_hash, old.payload_digest) == (
         new.seq,
@@ -365,7 +366,7 @@ class InMemoryAuditBackend:
             for new in events:
                 if new.seq not in index:
                     raise AuditIntegrityError(f"replace: no event with seq {new.seq}")
-                _check_replacement(self._events[index[new.seq]], new)
+                check_replacement(self._events[index[new.seq]], new)
             for new in events:
                 self._events[index[new.seq]] = new
 

@@ -15,7 +15,7 @@ from typing import IO
 from pydantic import ValidationError
 
 from ..errors import AuditIntegrityError
-from .audit import AuditEvent, _check_replacement, _links
+from .audit import AuditEvent, _links, check_replacement
 
 __all__ = ["FileAuditBackend"]
 
@@ -151,7 +151,7 @@ class FileAuditBackend:
                 if new is None:
                     out.append(line)
                 else:
-                    _check_replacement(old, new)
+                    check_replacement(old, new)
                     out.append(new.model_dump_json().encode("utf-8"))
             if wanted:
                 raise AuditIntegrityError(f"replace: no event with seq {min(wanted)}")

@@ -44,7 +44,7 @@ def test_concurrent_writers_keep_one_valid_chain(chroma_server: tuple[str, int])
             text=True,
             env=env,
         )  # fmt: skip
-        for who in ("ann", "ben", "cat")
+        for who in ("ann", "ben", "cat", "dan")
     ]
     for p in procs:
         out, err = p.communicate(timeout=300)
@@ -56,7 +56,7 @@ def test_concurrent_writers_keep_one_valid_chain(chroma_server: tuple[str, int])
     assert [e.seq for e in events] == list(range(len(events)))
     per_user = {
         who: [e for e in events if e.scope is not None and e.scope.user == who]
-        for who in ("ann", "ben", "cat")
+        for who in ("ann", "ben", "cat", "dan")
     }
     for who, evs in per_user.items():
         raw = [e for e in evs if e.reason == "raw turn"]

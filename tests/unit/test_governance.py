@@ -229,19 +229,27 @@ def test_forget_single_record(mem: Memory, alice: Scope) -> None:
 def test_audit_tamper_is_detected(mem: Memory, alice: Scope) -> None:
     for i in range(4):
         mem.remember(f"note {i}", scope=alice, consolidate=False)
+        mem.flush()  # one applied batch, so one audit row, per note
     assert mem.governor.audit_verify(AUDITOR).ok
     backend = ChromaAuditBackend(mem.store)  # type: ignore[arg-type]
-    events = backend.read()
-    changed = events[2].model_copy(update={"decision": "forged"})
+    rows = backend._col.get(include=["metadatas"])
+    # the row that holds seq 2 (a row is one append: one event, or a JSON list of several)
+    rid, meta = next(
+        (i, m) for i, m in zip(rows["ids"], rows["metadatas"]) if m["first_seq"] <= 2 <= m["seq"]
+    )
+    body = json.loads(meta["json"])
+    for ev in body if isinstance(body, list) else [body]:
+        if ev["seq"] == 2:
+            ev["decision"] = "forged"
     # an attacker with write access to Chroma rewrites one entry (bypassing the backend's checks)
-    backend._col.upsert(ids=[f"{changed.seq:012d}"], embeddings=[[1.0]], documents=["write"],
-                        metadatas=[backend._meta(changed)])  # fmt: skip
+    forged = {**meta, "json": json.dumps(body)}
+    backend._col.upsert(ids=[rid], embeddings=[[1.0]], documents=["write"], metadatas=[forged])
     report = mem.governor.audit_verify(AUDITOR)
     assert not report.ok and report.first_bad_seq == 2
-    backend._col.upsert(ids=[f"{events[2].seq:012d}"], embeddings=[[1.0]], documents=["write"],
-                        metadatas=[backend._meta(events[2])])  # fmt: skip
+    backend._col.upsert(ids=[rid], embeddings=[[1.0]], documents=["write"], metadatas=[meta])
     assert mem.governor.audit_verify(AUDITOR).ok
-    backend._col.delete(ids=[f"{events[1].seq:012d}"])  # a removed entry
+    backend._col.delete(ids=[rid])  # a removed entry, with rows after it
+    assert rid != rows["ids"][-1]
     assert not mem.governor.audit_verify(AUDITOR).ok
 
 
