@@ -39,10 +39,10 @@ from .governance.policy import GovernancePolicy
 from .governor import Governor
 from .models import HistoryEntry, Hit, Kind, MemoryRecord, MetaValue, Scope, Status, Turn
 from .render import Context
-from .store.audit import audit_log_for, pii_hash_key
 from .store.base import RecordFilter, Store
 from .store.chroma import ChromaStore
-from .store.memory import InMemoryStore
+from .store.chroma_audit import audit_log_for, pii_hash_key
+from .store.in_memory import InMemoryStore
 
 ScopeArg = Union[Scope, Mapping[str, Union[str, None]]]
 MessageArg = Union[Turn, Mapping[str, Any]]

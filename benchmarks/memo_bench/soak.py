@@ -81,8 +81,8 @@ def run(minutes: float, port: int | None, interval: float, search_ratio: float, 
     from shared_core import Memory, Scope
     from shared_core.embed import HashingEmbedder, default_embedder
     from shared_core.errors import MemoError
-    from shared_core.store.audit import audit_log_for
     from shared_core.store.chroma import ChromaStore
+    from shared_core.store.chroma_audit import audit_log_for
 
     rng = random.Random(seed)
     tmp = Path(tempfile.mkdtemp(prefix="memo-soak-"))
@@ -232,8 +232,8 @@ def _worker(port: int, who: str, seconds: float, out: str) -> None:
     from shared_core import Memory, Scope
     from shared_core.embed import HashingEmbedder
     from shared_core.errors import MemoError
-    from shared_core.store.audit import audit_log_for
     from shared_core.store.chroma import ChromaStore
+    from shared_core.store.chroma_audit import audit_log_for
 
     emb = HashingEmbedder()
     store = ChromaStore.server("127.0.0.1", port, dim=emb.dim, embedder_name=emb.name)
@@ -267,8 +267,8 @@ def writers_run(counts: list[int], seconds: float) -> list[dict[str, Any]]:
 
     from shared_core import Memory, Scope
     from shared_core.embed import HashingEmbedder
-    from shared_core.store.audit import audit_log_for
     from shared_core.store.chroma import ChromaStore
+    from shared_core.store.chroma_audit import audit_log_for
 
     rows = []
     for n in counts:

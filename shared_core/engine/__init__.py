@@ -30,8 +30,8 @@ from ..extract.base import Extractor
 from ..extract.llm import LLMExtractor
 from ..extract.rules import RuleExtractor
 from ..governance.audit import AuditLog
+from ..search.index import IndexCache
 from ..store.base import Store
-from ..store.search_index import IndexCache
 from .base import SYSTEM, AddResult, Serialized, derived_id, episode_id, lexical_documents
 from .changes import AuditItem, ChangeSet, Deletion, ExtractJob
 from .journal import Journal

@@ -16,8 +16,8 @@ from ..extract.base import Extractor
 from ..governance import pii
 from ..governance.audit import AuditLog
 from ..models import HistoryEntry, HistoryOp, Kind, MemoryRecord, MetaValue, Scope
+from ..search.index import IndexCache
 from ..store.base import Store
-from ..store.search_index import IndexCache
 
 if TYPE_CHECKING:
     from .seam import Seam

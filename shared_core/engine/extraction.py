@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from .. import score as scoring
 from .._boundary import translate
 from ..consolidate import Add, Merge, Skip, Supersede, decide
 from ..embed.base import Vectors
@@ -21,6 +20,7 @@ from ..extract.base import ExtractInput
 from ..extract.llm import LLMExtractor
 from ..governance.validity import judge
 from ..models import Kind, MemoryRecord, Scope, Status
+from ..search import score as scoring
 from ..store.base import RecordFilter
 from .base import AddResult, derived_id
 from .changes import AuditItem, ChangeSet, ExtractJob

@@ -29,8 +29,8 @@ import numpy as np
 from ..errors import FlushTimeout, LegalHold
 from ..governance.audit import AuditLog
 from ..models import Scope
+from ..search.index import IndexCache
 from ..store.base import Store, revision_keys
-from ..store.search_index import IndexCache
 from .changes import ChangeSet, ExtractJob, final_state
 from .journal import Journal
 from .pending import Pending

@@ -9,14 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import score as scoring
 from .. import validate
 from ..embed.base import Vectors
 from ..extract.dates import query_time_range
 from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
 from ..render import Context, pack
+from ..search import score as scoring
+from ..search.index import ScopeIndex
 from ..store.base import RecordFilter, revision_key
-from ..store.search_index import ScopeIndex
 from .base import lexical_documents
 from .records import RecordsMixin
 

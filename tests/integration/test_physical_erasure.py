@@ -264,8 +264,8 @@ def test_server_erasure_then_purge_on_the_host(tmp_path: Path) -> None:
     on the host (`purge_files` + `verify_erasure(data_dir=...)`) removes and proves the rest."""
     from _servers import free_port, start_chroma, stop
 
-    from shared_core.store.audit import audit_log_for
     from shared_core.store.chroma import ChromaStore
+    from shared_core.store.chroma_audit import audit_log_for
 
     data, port = tmp_path / "data", free_port()
     proc = start_chroma(data, port, tmp_path / "server.log")

@@ -21,8 +21,8 @@ from _servers import free_port, start_chroma, stop
 from shared_core import Memory, Scope
 from shared_core.embed import HashingEmbedder
 from shared_core.errors import StoreUnavailable
-from shared_core.store.audit import audit_log_for
 from shared_core.store.chroma import ChromaStore
+from shared_core.store.chroma_audit import audit_log_for
 from shared_core.store.chroma_server import InsecureConnectionWarning, ServerOptions, warn_if_insecure
 
 pytestmark = [pytest.mark.integration, pytest.mark.enable_socket]

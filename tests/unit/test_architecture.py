@@ -46,7 +46,10 @@ FLOORS: dict[str, int] = {
     "shared_core.embed": STORE,
     "shared_core.extract": PURE,
     "shared_core.consolidate": PURE,
-    "shared_core.score": PURE,
+    "shared_core.search": STORE,  # the scope index in memory (reads store.base filters)
+    "shared_core.search.score": PURE,  # the one place distances become scores
+    "shared_core.search.lexical": PURE,  # BM25 analyser
+    "shared_core.search.stemmer": PURE,
     "shared_core.decay": PURE,
     "shared_core.render": PURE,
     "shared_core.tokens": PURE,

@@ -15,8 +15,8 @@ from shared_core.extract.llm import LLMExtractor
 from shared_core.governance.access import Principal, Role
 from shared_core.governance.policy import GovernancePolicy, PIIAction, PIIType
 from shared_core.models import Kind
-from shared_core.store.audit import ChromaAuditBackend
 from shared_core.store.base import ALL_STATUSES
+from shared_core.store.chroma_audit import ChromaAuditBackend
 from shared_core.testing import FakeChat
 
 ADMIN = Principal(id="ops-admin", role=Role.ADMIN)
@@ -312,7 +312,7 @@ def test_superseded_memory_shows_replacement(mem: Memory, alice: Scope, clock: M
 
 
 def test_each_store_gets_its_own_pii_hash_key(tmp_path: Path) -> None:
-    from shared_core.store.audit import pii_hash_key
+    from shared_core.store.chroma_audit import pii_hash_key
 
     one = Memory.open(tmp_path / "one", embedder=HashingEmbedder())
     two = Memory.open(tmp_path / "two", embedder=HashingEmbedder())
@@ -327,8 +327,8 @@ def test_each_store_gets_its_own_pii_hash_key(tmp_path: Path) -> None:
 
 
 def test_a_keyless_hash_policy_uses_the_store_key(tmp_path: Path, alice: Scope) -> None:
-    from shared_core.store.audit import PII_KEY, pii_hash_key, with_pii_hash_key
-    from shared_core.store.memory import InMemoryStore
+    from shared_core.store.chroma_audit import PII_KEY, pii_hash_key, with_pii_hash_key
+    from shared_core.store.in_memory import InMemoryStore
 
     plain = MemoConfig()
     store = InMemoryStore()

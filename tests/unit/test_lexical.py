@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared_core.store.lexical import LexicalIndex, tokenize
-from shared_core.store.stemmer import stem
+from shared_core.search.lexical import LexicalIndex, tokenize
+from shared_core.search.stemmer import stem
 
 
 def _pairs(table: str) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ from shared_core.governance import policy_store
 from shared_core.governance.access import Principal, Role
 from shared_core.governance.policy import GovernancePolicy
 from shared_core.models import Kind, Scope
-from shared_core.store.memory import InMemoryStore
+from shared_core.store.in_memory import InMemoryStore
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 ADMIN = Principal(id="dpo", role=Role.ADMIN)

@@ -6,7 +6,7 @@ import numpy as np
 
 from shared_core.embed import HashingEmbedder
 from shared_core.models import Scope
-from shared_core.store.search_index import IndexCache, ScopeIndex
+from shared_core.search.index import IndexCache, ScopeIndex
 from shared_core.testing import make_record
 
 EMB = HashingEmbedder(dim=64)

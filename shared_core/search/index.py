@@ -21,7 +21,7 @@ import numpy as np
 
 from ..embed.base import Vectors
 from ..models import Kind, MemoryRecord, Scope
-from .base import RecordFilter, revision_key
+from ..store.base import RecordFilter, revision_key
 from .lexical import LexicalIndex
 
 

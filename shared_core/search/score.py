@@ -13,8 +13,8 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from .config import ScoringConfig
-from .models import Kind, MemoryRecord
+from ..config import ScoringConfig
+from ..models import Kind, MemoryRecord
 
 _WORD = re.compile(r"[a-z0-9']+")
 
