@@ -1,9 +1,9 @@
-"""Classic-chain memory with MeMo: MemoMemory (a `langchain_classic` BaseMemory).
+"""Classic-chain memory with MeMo: MemoConversationMemory (a `langchain_classic` BaseMemory).
 
     python examples/langchain_legacy_chain.py [--path DIR]
 
 LangChain deprecates ConversationChain (it still runs, with a warning: `ConversationChain(llm=llm,
-memory=MemoMemory(...))`). This shows the pattern that replaces it with the same memory object:
+memory=MemoConversationMemory(...))`). This shows the pattern that replaces it with the same memory object:
 `load_memory_variables` -> prompt | model -> `save_context`. Run 1 and run 2 are separate sessions;
 run 2's prompt holds run 1's long-term memory. Offline it uses a fake model; with OPENAI_API_KEY and
 `langchain_openai` it uses ChatOpenAI (unless MEMO_EXAMPLE_OFFLINE=1).
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from langchain_core.language_models import BaseChatModel  # noqa: E402
 from langchain_core.prompts import ChatPromptTemplate  # noqa: E402
 
-from langchain_memo import MemoMemory  # noqa: E402
+from langchain_memo import MemoConversationMemory  # noqa: E402
 from langchain_memo.testing import RecordingChatModel, scripted  # noqa: E402
 from shared_core import Memory, Scope  # noqa: E402
 
@@ -46,7 +46,7 @@ def chat_model(*fake_replies: str) -> BaseChatModel:
     return RecordingChatModel(messages=scripted(*fake_replies))
 
 
-def turn(memory: MemoMemory, model: BaseChatModel, text: str) -> str:
+def turn(memory: MemoConversationMemory, model: BaseChatModel, text: str) -> str:
     variables = memory.load_memory_variables({"input": text})  # recent turns + relevant memories
     prompt = PROMPT.invoke({**variables, "input": text})
     print(f"--- prompt ---\n{prompt.to_string()}\n--------------")
@@ -65,9 +65,15 @@ def main() -> int:
         model = chat_model(
             "Lovely! Hiking in the Alps sounds great.", "Since you love hiking, try the Dolomites."
         )
-        turn(MemoMemory(memory=mem, scope=ALICE, session_id="monday"), model, "I love hiking in the Alps.")
+        turn(
+            MemoConversationMemory(memory=mem, scope=ALICE, session_id="monday"),
+            model,
+            "I love hiking in the Alps.",
+        )
         mem.flush()  # the turns are durable at once; memories are extracted in the background
-        later = MemoMemory(memory=mem, scope=ALICE, session_id="friday")  # a new session, days later
+        later = MemoConversationMemory(
+            memory=mem, scope=ALICE, session_id="friday"
+        )  # a new session, days later
         seen = turn(later, model, "Where should I go on holiday?")
         assert "I love hiking in the Alps" in seen, "the new session's prompt should hold the old memory"
         print("OK: the friday session's prompt held what Alice said on monday.")

@@ -5,7 +5,7 @@
 | `langchain.agents.create_agent`         | `MemoMiddleware`, `create_memory_tools`                |
 | `RunnableWithMessageHistory`            | `MemoChatMessageHistory`                               |
 | retrieval (RAG over memories)           | `MemoRetriever`                                        |
-| classic chains (`ConversationChain`)    | `MemoMemory`                                           |
+| classic chains (`ConversationChain`)    | `MemoConversationMemory`                               |
 | LangGraph long-term store               | `MemoStore`                                            |
 | LangChain models inside MeMo            | `embedder_from_langchain`, `extractor_from_chat_model` |
 
@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
     ) from exc
 
 from .history import MemoChatMessageHistory
-from .legacy import MemoMemory
+from .legacy import MemoConversationMemory
 from .middleware import MemoMiddleware, create_memory_tools
 from .models import chat_callable, embedder_from_langchain, extractor_from_chat_model
 from .retriever import MemoRetriever
@@ -31,7 +31,7 @@ from .store import MemoStore
 
 __all__ = [
     "MemoChatMessageHistory",
-    "MemoMemory",
+    "MemoConversationMemory",
     "MemoMiddleware",
     "MemoRetriever",
     "MemoStore",
@@ -40,3 +40,14 @@ __all__ = [
     "embedder_from_langchain",
     "extractor_from_chat_model",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "MemoMemory":  # the name in 0.1: one name per thing (LlamaIndex's is `MemoMemory`)
+        import warnings
+
+        warnings.warn(
+            "langchain_memo.MemoMemory is now MemoConversationMemory", DeprecationWarning, stacklevel=2
+        )
+        return MemoConversationMemory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,8 @@
-"""`MemoMemory`: MeMo behind the classic `BaseMemory` interface (`langchain_classic`), so
+"""`MemoConversationMemory`: MeMo behind the classic `BaseMemory` interface (`langchain_classic`), so
 ConversationChain-style code keeps working.
 
 ```python
-memory = MemoMemory(memory=mem, scope=Scope(tenant="acme", user="alice"), session_id="s1")
+memory = MemoConversationMemory(memory=mem, scope=Scope(tenant="acme", user="alice"), session_id="s1")
 chain = ConversationChain(llm=llm, memory=memory)       # deprecated by LangChain, still works
 ```
 
@@ -28,10 +28,10 @@ from shared_core.render import as_data
 
 from ._convert import sync_memory, text_of, to_message, to_turns, window
 
-__all__ = ["MemoMemory"]
+__all__ = ["MemoConversationMemory"]
 
 
-class MemoMemory(BaseMemory):
+class MemoConversationMemory(BaseMemory):
     """Recent turns of one session plus relevant long-term memories of the scope."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)

@@ -15,7 +15,7 @@ except ImportError as exc:  # the extra is missing: say how to get it
 
 from ._store import StoreRef
 from .block import MemoMemoryBlock
-from .memory import LONG_TERM_KINDS, MemoMemory
+from .chat_memory import LONG_TERM_KINDS, MemoMemory
 from .models import embedder_from_llamaindex, extractor_from_llm
 from .retriever import MemoRetriever
 from .tools import memory_tools

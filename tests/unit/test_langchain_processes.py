@@ -13,7 +13,13 @@ import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage
 
-from langchain_memo import MemoChatMessageHistory, MemoMemory, MemoMiddleware, MemoRetriever, MemoStore
+from langchain_memo import (
+    MemoChatMessageHistory,
+    MemoConversationMemory,
+    MemoMiddleware,
+    MemoRetriever,
+    MemoStore,
+)
 from langchain_memo.testing import RecordingChatModel, scripted
 from shared_core import Memory, Scope
 from shared_core.embed import HashingEmbedder
@@ -25,7 +31,7 @@ WRITER = textwrap.dedent(
     import sys
     from langchain.agents import create_agent
     from langchain_core.messages import AIMessage, HumanMessage
-    from langchain_memo import MemoChatMessageHistory, MemoMemory, MemoMiddleware, MemoStore
+    from langchain_memo import MemoChatMessageHistory, MemoConversationMemory, MemoMiddleware, MemoStore
     from langchain_memo.testing import RecordingChatModel, scripted
     from shared_core import Memory, Scope
     from shared_core.embed import HashingEmbedder
@@ -37,7 +43,7 @@ WRITER = textwrap.dedent(
     history = MemoChatMessageHistory(mem, Scope(tenant="acme", user="u-history"), "s1")
     history.add_messages([HumanMessage("hello from process one"), AIMessage("hi!")])
     mem.remember("The retriever user collects stamps", Scope(tenant="acme", user="u-retriever"))
-    legacy = MemoMemory(memory=mem, scope=Scope(tenant="acme", user="u-legacy"), session_id="s1")
+    legacy = MemoConversationMemory(memory=mem, scope=Scope(tenant="acme", user="u-legacy"), session_id="s1")
     legacy.save_context({"input": "my sister is called Ana"}, {"output": "noted"})
     MemoStore(mem, tenant="acme").put(("memories", "u-store"), "k1", {"text": "store item", "n": 1})
     mem.close()
@@ -89,7 +95,9 @@ def test_retriever(reopened: Memory) -> None:
 
 
 def test_legacy(reopened: Memory) -> None:
-    legacy = MemoMemory(memory=reopened, scope=Scope(tenant="acme", user="u-legacy"), session_id="s1")
+    legacy = MemoConversationMemory(
+        memory=reopened, scope=Scope(tenant="acme", user="u-legacy"), session_id="s1"
+    )
     assert (
         "Human: my sister is called Ana\nAI: noted"
         in legacy.load_memory_variables({"input": "sister"})["history"]

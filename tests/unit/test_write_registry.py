@@ -249,7 +249,7 @@ def _adapter_classes() -> list[tuple[str, type]]:
 
     return [
         ("langchain", langchain_memo.MemoChatMessageHistory),
-        ("langchain", langchain_memo.MemoMemory),
+        ("langchain", langchain_memo.MemoConversationMemory),
         ("langchain", langchain_memo.MemoStore),
         ("langchain", langchain_memo.MemoMiddleware),
         ("llamaindex", llamaindex_memo.MemoMemory),

@@ -431,9 +431,9 @@ def _lc_history(ctx: Ctx) -> Any:
 
 
 def _lc_memory(ctx: Ctx) -> Any:
-    from langchain_memo import MemoMemory
+    from langchain_memo import MemoConversationMemory
 
-    return MemoMemory(memory=ctx.mem, scope=SCOPE, session_id=SESSION)
+    return MemoConversationMemory(memory=ctx.mem, scope=SCOPE, session_id=SESSION)
 
 
 def _lc_store(ctx: Ctx) -> Any:
@@ -507,18 +507,18 @@ LANGCHAIN = [
     Entry("langchain.MemoChatMessageHistory.aclear", "langchain", target=_turn_target,
           destroy=lambda c, rid: arun(_lc_history(c).aclear()), actions=frozenset({"delete"}),
           na={"pii": NO_TEXT, "role": NO_PRINCIPAL}),
-    Entry("langchain.MemoMemory.save_context", "langchain",
+    Entry("langchain.MemoConversationMemory.save_context", "langchain",
           write=lambda c, t: _lc_memory(c).save_context({"input": f"my address is {t}"}, {"output": "noted"}),
           actions=frozenset({"write"}),
           na={"hold": NOT_DESTRUCTIVE, "role": NO_PRINCIPAL, "resurrect": NOTHING_DELETED}),
-    Entry("langchain.MemoMemory.asave_context", "langchain",
+    Entry("langchain.MemoConversationMemory.asave_context", "langchain",
           write=lambda c, t: arun(_lc_memory(c).asave_context({"input": f"my address is {t}"}, {"output": "ok"})),
           actions=frozenset({"write"}),
           na={"hold": NOT_DESTRUCTIVE, "role": NO_PRINCIPAL, "resurrect": NOTHING_DELETED}),
-    Entry("langchain.MemoMemory.clear", "langchain", target=_turn_target,
+    Entry("langchain.MemoConversationMemory.clear", "langchain", target=_turn_target,
           destroy=lambda c, rid: _lc_memory(c).clear(), actions=frozenset({"delete"}),
           na={"pii": NO_TEXT, "role": NO_PRINCIPAL}),
-    Entry("langchain.MemoMemory.aclear", "langchain", target=_turn_target,
+    Entry("langchain.MemoConversationMemory.aclear", "langchain", target=_turn_target,
           destroy=lambda c, rid: arun(_lc_memory(c).aclear()), actions=frozenset({"delete"}),
           na={"pii": NO_TEXT, "role": NO_PRINCIPAL}),
     Entry("langchain.MemoStore.put", "langchain",
@@ -551,7 +551,7 @@ LANGCHAIN = [
 LANGCHAIN_READS = {  # public methods that change no memory, or that delegate to a registered entry
     "MemoChatMessageHistory": {"messages", "aget_messages", "get_messages", "add_message", "aadd_message",
                                "add_user_message", "add_ai_message"},
-    "MemoMemory": {"memory_variables", "load_memory_variables", "aload_memory_variables"},
+    "MemoConversationMemory": {"memory_variables", "load_memory_variables", "aload_memory_variables"},
     "MemoStore": {"get", "aget", "search", "asearch", "list_namespaces", "alist_namespaces", "put", "aput",
                   "delete", "adelete"},
     "MemoMiddleware": {"wrap_model_call", "awrap_model_call", "aafter_agent"},
