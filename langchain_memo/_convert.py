@@ -65,7 +65,11 @@ def stand_in(message: BaseMessage) -> str:
         f"{c['name']}({json.dumps(c['args'], ensure_ascii=False)})"
         for c in getattr(message, "tool_calls", [])
     ]
-    blocks = [str(b.get("type", "block")) for b in message.content if isinstance(b, dict)] if isinstance(message.content, list) else []  # fmt: skip
+    blocks = (
+        [str(b.get("type", "block")) for b in message.content if isinstance(b, dict)]
+        if isinstance(message.content, list)
+        else []
+    )
     return f"[{message.type}: " + ", ".join(["tool call " + c for c in calls] + blocks or ["empty"]) + "]"
 
 
@@ -89,14 +93,22 @@ def to_turns(messages: Sequence[BaseMessage], now: datetime | None = None) -> li
 
 
 def window(
-    messages: list[BaseMessage], *, max_tokens: int | None, bounded: bool,
+    messages: list[BaseMessage],
+    *,
+    max_tokens: int | None,
+    bounded: bool,
     token_counter: Callable[[list[BaseMessage]], int] | None = None,
-) -> list[BaseMessage]:  # fmt: skip
+) -> list[BaseMessage]:
     """The latest messages within `max_tokens` (like `trim_messages(strategy="last")`); a bounded window
     (a token or message limit) always starts on a user turn."""
     if max_tokens is not None:
-        messages = trim_messages(messages, max_tokens=max_tokens, strategy="last", start_on="human",
-                                 token_counter=token_counter or count_tokens_approximately)  # fmt: skip
+        messages = trim_messages(
+            messages,
+            max_tokens=max_tokens,
+            strategy="last",
+            start_on="human",
+            token_counter=token_counter or count_tokens_approximately,
+        )
     if bounded or max_tokens is not None:
         while messages and not isinstance(messages[0], HumanMessage):
             messages = messages[1:]

@@ -30,9 +30,15 @@ class MemoChatMessageHistory(BaseChatMessageHistory):
     `trim_messages(strategy="last", start_on="human")`: a bounded window always starts on a user turn."""
 
     def __init__(
-        self, memory: MemoryLike, scope: Scope, session_id: str, *, max_messages: int | None = None,
-        max_tokens: int | None = None, token_counter: Callable[[list[BaseMessage]], int] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        memory: MemoryLike,
+        scope: Scope,
+        session_id: str,
+        *,
+        max_messages: int | None = None,
+        max_tokens: int | None = None,
+        token_counter: Callable[[list[BaseMessage]], int] | None = None,
+    ) -> None:
         self.memory = sync_memory(memory)
         self._amemory = AsyncMemory(self.memory)
         self.scope = validate.scope(scope)
@@ -41,8 +47,12 @@ class MemoChatMessageHistory(BaseChatMessageHistory):
         self.token_counter = token_counter
 
     def _window(self, turns: Sequence[MemoryRecord]) -> list[BaseMessage]:
-        return window([to_message(t) for t in turns], max_tokens=self.max_tokens,
-                      bounded=bool(self.max_messages), token_counter=self.token_counter)  # fmt: skip
+        return window(
+            [to_message(t) for t in turns],
+            max_tokens=self.max_tokens,
+            bounded=bool(self.max_messages),
+            token_counter=self.token_counter,
+        )
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]

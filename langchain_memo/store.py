@@ -42,7 +42,7 @@ from langgraph.store.base import (
     SearchItem,
     SearchOp,
     TTLConfig,
-)  # fmt: skip
+)
 from langgraph.store.base.embed import get_text_at_path, tokenize_path
 from langgraph.store.memory import _compare_values, _does_match  # InMemoryStore's own semantics
 
@@ -80,10 +80,15 @@ class MemoStore(BaseStore):
     supports_ttl: bool = True
 
     def __init__(
-        self, memory: MemoryLike, *, index: IndexConfig | None = None, ttl: TTLConfig | None = None,
-        tenant: str = "default", user_id: str | None = None,
+        self,
+        memory: MemoryLike,
+        *,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+        tenant: str = "default",
+        user_id: str | None = None,
         namespace_user: Callable[[tuple[str, ...]], str | None] | None = langmem_user,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.memory = sync_memory(memory)
         self.index_config, self.ttl_config = index, ttl
         self.fields = list((index or {}).get("fields") or ["text", "content"])
@@ -110,7 +115,9 @@ class MemoStore(BaseStore):
         except ValueError as exc:
             raise ScopeError(f"invalid user_id {user!r}: {exc}") from None
 
-    def _records(self, scope: Scope, meta: dict[str, Any], limit: int | None = None, offset: int = 0) -> list[MemoryRecord]:  # fmt: skip
+    def _records(
+        self, scope: Scope, meta: dict[str, Any], limit: int | None = None, offset: int = 0
+    ) -> list[MemoryRecord]:
         return self.memory.list(scope, kinds=[Kind.FACT], limit=limit, offset=offset, metadata=meta)
 
     def _live(self, rec: MemoryRecord) -> bool:
@@ -120,9 +127,12 @@ class MemoStore(BaseStore):
     def _item(self, rec: MemoryRecord, score: float | None = None, search: bool = False) -> Item:
         value = _value(rec)
         args = {
-            "namespace": _namespace(rec), "key": _dec(rec.metadata[_KEY]),
-            "value": value, "created_at": rec.created_at, "updated_at": rec.updated_at,
-        }  # fmt: skip
+            "namespace": _namespace(rec),
+            "key": _dec(rec.metadata[_KEY]),
+            "value": value,
+            "created_at": rec.created_at,
+            "updated_at": rec.updated_at,
+        }
         return SearchItem(**args, score=score) if search else Item(**args)
 
     def _refresh(self, scope: Scope, recs: Iterable[MemoryRecord], refresh: bool) -> None:
@@ -150,12 +160,16 @@ class MemoStore(BaseStore):
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"store values must be JSON-serialisable dicts: {exc}") from None
         meta: dict[str, Any] = {
-            _NS: _prefix(ns, len(ns)), _KEY: _enc(op.key), _VALUE: raw, _ID: _item_id(ns, op.key),
-            _IDX: op.index is not False, _TTL: float(ttl or 0.0),
+            _NS: _prefix(ns, len(ns)),
+            _KEY: _enc(op.key),
+            _VALUE: raw,
+            _ID: _item_id(ns, op.key),
+            _IDX: op.index is not False,
+            _TTL: float(ttl or 0.0),
             _EXP: (self.memory.clock.now() + timedelta(minutes=ttl)).timestamp() if ttl else 0.0,
             **{f"lg_p{n}": _prefix(ns, n) for n in range(min(len(ns), _DEPTH) + 1)},
             **{f"lg_v.{f}": v for f, v in list(value.items())[:_FIELDS] if _pushable(f, v)},
-        }  # fmt: skip
+        }
         paths = self.fields if op.index is None or op.index is False else list(op.index)
         texts = [t for p in paths for t in get_text_at_path(value, tokenize_path(p)) if str(t).strip()]
         return (" ".join(map(str, texts)) or raw)[: self.memory.config.limits.max_text_chars], meta
@@ -191,7 +205,9 @@ class MemoStore(BaseStore):
             if not self._live(r):
                 return False
             ns = _namespace(r)
-            return ns[: len(prefix)] == prefix and all(_compare_values(self._item(r).value.get(k), v) for k, v in flt.items())  # fmt: skip
+            return ns[: len(prefix)] == prefix and all(
+                _compare_values(self._item(r).value.get(k), v) for k, v in flt.items()
+            )
 
         out: list[tuple[MemoryRecord, float | None]]
         no_score: float | None = None
@@ -202,7 +218,11 @@ class MemoStore(BaseStore):
                 else self.memory.config.limits.max_k
             )
             hits = self.memory.search(op.query, scope, k=k, kinds=[Kind.FACT], metadata={**meta, _IDX: True})
-            ranked: list[tuple[MemoryRecord, float | None]] = [(h.record, h.score) for h in hits if _ID in h.record.metadata and h.record.metadata.get(_IDX) is not False and keep(h.record)]  # fmt: skip
+            ranked: list[tuple[MemoryRecord, float | None]] = [
+                (h.record, h.score)
+                for h in hits
+                if _ID in h.record.metadata and h.record.metadata.get(_IDX) is not False and keep(h.record)
+            ]
             out = list(ranked[op.offset : op.offset + op.limit])
             if len(out) < op.limit:  # like InMemoryStore, every item of the prefix can come back
                 seen = {r.id for r, _ in ranked}
@@ -221,10 +241,21 @@ class MemoStore(BaseStore):
 
     def _namespaces(self) -> set[tuple[str, ...]]:
         fixed = self.user_id
-        scopes = [Scope(tenant=self.tenant, user=fixed)] if fixed else [
-            s for s in self.memory.scopes(self.tenant) if s.user is not None and s.agent is None and s.session is None
-        ]  # fmt: skip
-        return {_namespace(r) for s in scopes for r in self._records(s, {"lg_p0": _prefix((), 0)}) if self._live(r)}  # fmt: skip
+        scopes = (
+            [Scope(tenant=self.tenant, user=fixed)]
+            if fixed
+            else [
+                s
+                for s in self.memory.scopes(self.tenant)
+                if s.user is not None and s.agent is None and s.session is None
+            ]
+        )
+        return {
+            _namespace(r)
+            for s in scopes
+            for r in self._records(s, {"lg_p0": _prefix((), 0)})
+            if self._live(r)
+        }
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
         found = [
@@ -248,8 +279,11 @@ class MemoStore(BaseStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         run: dict[type, Callable[[Any], Result]] = {
-            GetOp: self._get, PutOp: self._put, SearchOp: self._search, ListNamespacesOp: self._list_namespaces,
-        }  # fmt: skip
+            GetOp: self._get,
+            PutOp: self._put,
+            SearchOp: self._search,
+            ListNamespacesOp: self._list_namespaces,
+        }
         ops = list(ops)
         if any(type(op) not in run for op in ops):
             raise InvalidInput(f"unknown store operation in {[type(op).__name__ for op in ops]}")

@@ -14,9 +14,15 @@ from shared_core.render import Context, pack
 
 
 def recall(
-    memory: Memory, query: str, scope: Scope, *, budget: int, k: int, kinds: Sequence[Kind] | None,
+    memory: Memory,
+    query: str,
+    scope: Scope,
+    *,
+    budget: int,
+    k: int,
+    kinds: Sequence[Kind] | None,
     exclude: Collection[str] = (),
-) -> Context | None:  # fmt: skip
+) -> Context | None:
     """The cited `<memories>` block for `query` within `budget` tokens, or None when nothing fits."""
     if budget <= 0 or not query.strip():
         return None

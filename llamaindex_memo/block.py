@@ -114,9 +114,15 @@ class MemoMemoryBlock(BaseMemoryBlock[str]):
         if not query.strip():
             return ""
         ctx = await asyncio.to_thread(
-            recall, self.memory, query, self.scope, budget=self.token_budget, k=self.k, kinds=self.kinds,
+            recall,
+            self.memory,
+            query,
+            self.scope,
+            budget=self.token_budget,
+            k=self.k,
+            kinds=self.kinds,
             exclude=set(keys),
-        )  # fmt: skip
+        )
         return "" if ctx is None else ctx.text
 
     async def _aput(self, messages: list[ChatMessage]) -> None:

@@ -173,9 +173,14 @@ class MemoMemory(BaseMemory):
         used = sum(n for _, n, _ in window)
         budget = min(self.token_budget, max(avail - used, int(avail * (1 - self.chat_history_token_ratio))))
         ctx = recall(
-            self._memory, query, self.scope, budget=budget, k=self.k, kinds=self.kinds,
+            self._memory,
+            query,
+            self.scope,
+            budget=budget,
+            k=self.k,
+            kinds=self.kinds,
             exclude={mid for _, _, mid in window},
-        )  # fmt: skip
+        )
         if ctx is None:
             return [m for m, _, _ in window]
         block = TextBlock(text=ctx.text)

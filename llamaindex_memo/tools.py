@@ -25,12 +25,17 @@ from ._store import as_memory
 def _hits(hits: list[Hit]) -> str:
     return json.dumps(
         [
-            {"id": h.id, "text": h.text, "kind": h.record.kind.value, "date": h.record.event_time.date().isoformat(),
-             "score": h.score}
+            {
+                "id": h.id,
+                "text": h.text,
+                "kind": h.record.kind.value,
+                "date": h.record.event_time.date().isoformat(),
+                "score": h.score,
+            }
             for h in hits
         ],
         ensure_ascii=False,
-    )  # fmt: skip
+    )
 
 
 def _saved(rec: MemoryRecord) -> str:

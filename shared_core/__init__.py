@@ -7,6 +7,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .async_memory import AsyncMemory
     from .clock import Clock, ManualClock, SystemClock
     from .config import MemoConfig
     from .engine import AddResult
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
         StoreLocked,
         StoreUnavailable,
     )
-    from .memory import AsyncMemory, Memory
+    from .memory import Memory
     from .models import HistoryEntry, Hit, Kind, MemoryRecord, Origin, Provenance, Scope, Status
     from .render import Context
 
@@ -40,16 +41,34 @@ _HOME = {
     "AddResult": "engine",
     **dict.fromkeys(
         [
-            "AuditIntegrityError", "ConfigError", "EmbeddingError", "ErasureIncomplete", "ExtractionError",
-            "FlushTimeout", "InvalidInput", "LLMError", "LegalHold", "MemoError", "NotFound", "PermissionDenied",
-            "PolicyConflict", "PolicyViolation", "ScopeError", "StoreCorrupted", "StoreLocked", "StoreUnavailable",
+            "AuditIntegrityError",
+            "ConfigError",
+            "EmbeddingError",
+            "ErasureIncomplete",
+            "ExtractionError",
+            "FlushTimeout",
+            "InvalidInput",
+            "LLMError",
+            "LegalHold",
+            "MemoError",
+            "NotFound",
+            "PermissionDenied",
+            "PolicyConflict",
+            "PolicyViolation",
+            "ScopeError",
+            "StoreCorrupted",
+            "StoreLocked",
+            "StoreUnavailable",
         ],
         "errors",
     ),
-    **dict.fromkeys(["AsyncMemory", "Memory"], "memory"),
-    **dict.fromkeys(["HistoryEntry", "Hit", "Kind", "MemoryRecord", "Origin", "Provenance", "Scope", "Status"], "models"),
+    "AsyncMemory": "async_memory",
+    "Memory": "memory",
+    **dict.fromkeys(
+        ["HistoryEntry", "Hit", "Kind", "MemoryRecord", "Origin", "Provenance", "Scope", "Status"], "models"
+    ),
     "Context": "render",
-}  # fmt: skip
+}
 
 
 def __getattr__(name: str) -> Any:

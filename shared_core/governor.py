@@ -83,13 +83,26 @@ class Governor:
         self.store = engine.store
 
     # ------------------------------------------------------------------------ plumbing
-    def _audit(self, principal: Principal | None, action: str, scope: Scope | None, record_id: str | None,
-               decision: str, reason: str, **payload: Any) -> None:  # fmt: skip
+    def _audit(
+        self,
+        principal: Principal | None,
+        action: str,
+        scope: Scope | None,
+        record_id: str | None,
+        decision: str,
+        reason: str,
+        **payload: Any,
+    ) -> None:
         if self.engine.audit is not None:
             self.engine.audit.append(
-                actor=principal.id if principal else "system", action=action, scope=scope, record_id=record_id,
-                decision=decision, reason=self.engine.redact(reason), payload=payload,
-            )  # fmt: skip
+                actor=principal.id if principal else "system",
+                action=action,
+                scope=scope,
+                record_id=record_id,
+                decision=decision,
+                reason=self.engine.redact(reason),
+                payload=payload,
+            )
 
     def _all(self, scope: Scope) -> list[MemoryRecord]:
         return self.store.list_records(scope, ALL_STATUSES)
@@ -255,9 +268,12 @@ class Governor:
         return report
 
     def verify_erasure(
-        self, principal: Principal, scope: Any, samples: Sequence[str] = (),
+        self,
+        principal: Principal,
+        scope: Any,
+        samples: Sequence[str] = (),
         data_dir: str | os.PathLike[str] | None = None,
-    ) -> ErasureReport:  # fmt: skip
+    ) -> ErasureReport:
         """Check every collection, the lexical index, a search for sample text and the bytes of every
         file of the store (an embedded store's directory, or `data_dir`: the `chroma run --path`
         directory of a server, on its host); a report, not a promise."""
@@ -266,9 +282,13 @@ class Governor:
         return self._verify(principal, sc, samples, [], data_dir)
 
     def _verify(
-        self, principal: Principal, sc: Scope, samples: Sequence[str], texts: Sequence[str],
+        self,
+        principal: Principal,
+        sc: Scope,
+        samples: Sequence[str],
+        texts: Sequence[str],
         data_dir: str | os.PathLike[str] | None = None,
-    ) -> ErasureReport:  # fmt: skip
+    ) -> ErasureReport:
         raw = self.store.get_meta(_erasure_key(sc))
         saved = json.loads(raw) if raw else {"content": [], "ids": []}
         prints = set(saved["content"])
@@ -288,8 +308,12 @@ class Governor:
         """What a later `verify_erasure` needs, without the text: content and id fingerprints, and
         salted probes of 16-byte windows for the byte scan of the store's files."""
         salt = secrets.token_hex(16)
-        ledger = {"content": prints, "ids": [fingerprint(i) for i in ids], "salt": salt,
-                  "probes": chroma_files.probes_for(texts, salt)}  # fmt: skip
+        ledger = {
+            "content": prints,
+            "ids": [fingerprint(i) for i in ids],
+            "salt": salt,
+            "probes": chroma_files.probes_for(texts, salt),
+        }
         self.store.set_meta(_erasure_key(sc), json.dumps(ledger))
 
     def _compact_journal(self) -> None:
@@ -314,14 +338,25 @@ class Governor:
         host of a `chroma run --path <path>` server after an erasure (docs/reliability.md)."""
         authorize(principal, "erase", None)
         purged = chroma_files.purge(path)
-        self._audit(principal, "erase", None, None, "purge_files", "physical purge of a store directory",
-                    **{k: v for k, v in purged.items()})  # fmt: skip
+        self._audit(
+            principal,
+            "erase",
+            None,
+            None,
+            "purge_files",
+            "physical purge of a store directory",
+            **{k: v for k, v in purged.items()},
+        )
         return purged
 
     def _file_check(
-        self, report: ErasureReport, texts: Sequence[str], probes: Sequence[str], salt: str,
+        self,
+        report: ErasureReport,
+        texts: Sequence[str],
+        probes: Sequence[str],
+        salt: str,
         data_dir: str | os.PathLike[str] | None = None,
-    ) -> Check:  # fmt: skip
+    ) -> Check:
         """A byte scan of every file of the store's directory for the erased texts (and the plaintext
         behind the ledger's probes); text another live record still holds is not residue."""
         path = data_dir if data_dir is not None else getattr(self.store, "path", None)
@@ -339,8 +374,11 @@ class Governor:
             texts = [t for t in texts if not any(t in x for x in live)]
             hits = chroma_files.scan(path, texts, probes, salt, allowed=live)
         where = sorted({h.file for h in hits})
-        return Check(name="files", passed=not hits,
-                     detail=f"{len(hits)} occurrences of erased data in {', '.join(where) or 'no file'}")  # fmt: skip
+        return Check(
+            name="files",
+            passed=not hits,
+            detail=f"{len(hits)} occurrences of erased data in {', '.join(where) or 'no file'}",
+        )
 
     def _live_texts(self) -> list[str]:
         out: list[str] = []
@@ -408,10 +446,22 @@ class Governor:
                 )
             )
         if self.engine.audit is not None and record_ids is None:
-            open_events = [e for e in self.engine.audit.events() if e.scope is not None and sc.contains(e.scope)
-                           and not e.payload_redacted and e.action != "erase" and e.action != "verify_erasure"]  # fmt: skip
-            checks.append(Check(name="audit_payloads", passed=not open_events,
-                                detail=f"{len(open_events)} audit events keep payloads"))  # fmt: skip
+            open_events = [
+                e
+                for e in self.engine.audit.events()
+                if e.scope is not None
+                and sc.contains(e.scope)
+                and not e.payload_redacted
+                and e.action != "erase"
+                and e.action != "verify_erasure"
+            ]
+            checks.append(
+                Check(
+                    name="audit_payloads",
+                    passed=not open_events,
+                    detail=f"{len(open_events)} audit events keep payloads",
+                )
+            )
         found = 0
         for s in samples:
             if s.strip():
@@ -479,9 +529,12 @@ class Governor:
         return {"records": len(recs), **dict(sorted(c.items()))}
 
     def import_records(
-        self, records: Sequence[MemoryRecord], history: Sequence[HistoryEntry] = (), *,
+        self,
+        records: Sequence[MemoryRecord],
+        history: Sequence[HistoryEntry] = (),
+        *,
         principal: Principal | None = None,
-    ) -> int:  # fmt: skip
+    ) -> int:
         """Import records (and their history) as exported, through the engine's governed seam
         (`Engine.import_records`: validated, redacted, validity rules, tombstones respected, ids
         kept, audited, all or nothing). With a `principal`, it must be allowed to write there."""

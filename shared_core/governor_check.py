@@ -25,8 +25,16 @@ class Governor(Protocol):
     engine: Engine
     store: Store
 
-    def _audit(self, principal: Principal | None, action: str, scope: Scope | None, record_id: str | None,
-               decision: str, reason: str, **payload: Any) -> None: ...  # fmt: skip
+    def _audit(
+        self,
+        principal: Principal | None,
+        action: str,
+        scope: Scope | None,
+        record_id: str | None,
+        decision: str,
+        reason: str,
+        **payload: Any,
+    ) -> None: ...
 
 
 class CheckItem(BaseModel):
@@ -76,8 +84,9 @@ def run_check(self: Governor, principal: Principal, repair: bool) -> CheckReport
         items.append(CheckItem(name="database", found=int(verdict != "ok"), detail=verdict))
     records, history, bad = store.check_rows()
     moved = store.quarantine_rows(sorted(bad)) if repair else 0
-    items.append(CheckItem(name="quarantined", found=len(bad), repaired=moved,
-                           detail=", ".join(sorted(bad)[:5])))  # fmt: skip
+    items.append(
+        CheckItem(name="quarantined", found=len(bad), repaired=moved, detail=", ".join(sorted(bad)[:5]))
+    )
     items.append(_check_half_applied(self, records, history, repair))
     items.append(_check_orphans(self, records, history, repair))
     items.append(_check_unaudited(self, records, repair))
@@ -86,8 +95,15 @@ def run_check(self: Governor, principal: Principal, repair: bool) -> CheckReport
         items.append(
             CheckItem(name="audit_chain", found=int(not rep.ok), detail=rep.detail or f"{rep.count} events")
         )
-    self._audit(principal, "check", None, None, "repair" if repair else "report", "store check",
-                **{i.name: i.found for i in items})  # fmt: skip
+    self._audit(
+        principal,
+        "check",
+        None,
+        None,
+        "repair" if repair else "report",
+        "store check",
+        **{i.name: i.found for i in items},
+    )
     return CheckReport(repair=repair, items=items)
 
 
@@ -105,8 +121,12 @@ def _check_half_applied(
     if repair and half:
         since = min(e.at for e in half)
         fixed = min(len(half), self.engine.repair(since))  # TODO(core): repair must respect tombstones
-    return CheckItem(name="half_applied", found=len(half), repaired=fixed,
-                     detail="history snapshots newer than their record")  # fmt: skip
+    return CheckItem(
+        name="half_applied",
+        found=len(half),
+        repaired=fixed,
+        detail="history snapshots newer than their record",
+    )
 
 
 def _check_orphans(
@@ -118,19 +138,34 @@ def _check_orphans(
 
     have = {r.id for r in records} | {e.record_id for e in history if e.op == "delete"}
     orphans = [
-        r for r in records
-        if r.kind is not Kind.EPISODE and r.status is Status.ACTIVE and r.provenance.extractor != "manual"
+        r
+        for r in records
+        if r.kind is not Kind.EPISODE
+        and r.status is Status.ACTIVE
+        and r.provenance.extractor != "manual"
         and r.provenance.source_message_ids
-        and not any(episode_id(r.scope, r.provenance.session_id, m) in have for m in r.provenance.source_message_ids)
-    ]  # fmt: skip
+        and not any(
+            episode_id(r.scope, r.provenance.session_id, m) in have for m in r.provenance.source_message_ids
+        )
+    ]
     fixed = 0
     if repair:
         for r in orphans:
-            self.engine.update(r.id, r.scope, status=Status.PENDING_REVIEW, actor="system:check",
-                               reason="source turn missing", op="review")  # fmt: skip
+            self.engine.update(
+                r.id,
+                r.scope,
+                status=Status.PENDING_REVIEW,
+                actor="system:check",
+                reason="source turn missing",
+                op="review",
+            )
             fixed += 1
-    return CheckItem(name="orphans", found=len(orphans), repaired=fixed,
-                     detail="extracted memories whose source turn is missing")  # fmt: skip
+    return CheckItem(
+        name="orphans",
+        found=len(orphans),
+        repaired=fixed,
+        detail="extracted memories whose source turn is missing",
+    )
 
 
 def _check_unaudited(self: Governor, records: list[MemoryRecord], repair: bool) -> CheckItem:
@@ -149,5 +184,9 @@ def _check_unaudited(self: Governor, records: list[MemoryRecord], repair: bool) 
             AuditItem.of("write", r, "repair", "audit entry added by check --repair", actor) for r in missing
         ]
         self.engine.audit_events(items, actor)
-    return CheckItem(name="unaudited", found=len(missing), repaired=len(missing) if repair else 0,
-                     detail="records without an audit event")  # fmt: skip
+    return CheckItem(
+        name="unaudited",
+        found=len(missing),
+        repaired=len(missing) if repair else 0,
+        detail="records without an audit event",
+    )

@@ -17,7 +17,6 @@ are visible to this process's reads at once; a background applier writes them to
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import os
 from collections.abc import Mapping, Sequence
@@ -90,9 +89,16 @@ class Memory:
         self.config = _effective_config(store, config or MemoConfig())
         self.clock = clock or SystemClock()
         self.engine = Engine(
-            store, embedder or default_embedder(), config=self.config, clock=self.clock, extractor=extractor,
-            audit=audit, journal_dir=journal_dir, background=background, extract_timeout=extract_timeout,
-        )  # fmt: skip
+            store,
+            embedder or default_embedder(),
+            config=self.config,
+            clock=self.clock,
+            extractor=extractor,
+            audit=audit,
+            journal_dir=journal_dir,
+            background=background,
+            extract_timeout=extract_timeout,
+        )
         self.store = self.engine.store
         self.governor = Governor(self.engine)
         self.recovered: RepairReport = self.engine.recover()
@@ -102,27 +108,57 @@ class Memory:
     # --------------------------------------------------------------------------- opening
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, embedder: Embedder | None = None, config: MemoConfig | None = None,
-        clock: Clock | None = None, extractor: Extractor | None = None, audit: AuditLog | None = None,
-        repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
-    ) -> Memory:  # fmt: skip
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        embedder: Embedder | None = None,
+        config: MemoConfig | None = None,
+        clock: Clock | None = None,
+        extractor: Extractor | None = None,
+        audit: AuditLog | None = None,
+        repair: bool = True,
+        background: bool = True,
+        extract_timeout: float = 60.0,
+    ) -> Memory:
         """Embedded Chroma in a directory (created if needed), journal in `<path>/memo_journal/`.
         Without `embedder`, a store reopens with the built-in embedder it was written with."""
         client = ChromaStore.persistent_client(path)
         return cls._on_chroma(
-            client, embedder, config, clock, extractor, audit, repair, background, extract_timeout,
+            client,
+            embedder,
+            config,
+            clock,
+            extractor,
+            audit,
+            repair,
+            background,
+            extract_timeout,
             Path(path) / JOURNAL_DIRNAME,
-        )  # fmt: skip
+        )
 
     @classmethod
     def connect(
-        cls, host: str = "127.0.0.1", port: int = 8000, *, embedder: Embedder | None = None,
-        config: MemoConfig | None = None, clock: Clock | None = None, extractor: Extractor | None = None,
-        audit: AuditLog | None = None, repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
-        journal_dir: str | os.PathLike[str] | None = None, ssl: bool = False, ca_file: str | None = None,
-        token: str | None = None, headers: dict[str, str] | None = None, timeout: float = 5.0, retries: int = 2,
+        cls,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        embedder: Embedder | None = None,
+        config: MemoConfig | None = None,
+        clock: Clock | None = None,
+        extractor: Extractor | None = None,
+        audit: AuditLog | None = None,
+        repair: bool = True,
+        background: bool = True,
+        extract_timeout: float = 60.0,
+        journal_dir: str | os.PathLike[str] | None = None,
+        ssl: bool = False,
+        ca_file: str | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 5.0,
+        retries: int = 2,
         backoff: float = 0.2,
-    ) -> Memory:  # fmt: skip
+    ) -> Memory:
         """A Chroma server (`chroma run --path DIR --host H --port P`), shared by processes. Writes
         are journaled in `journal_dir` (local to this machine; see `default_server_journal`).
         `ssl`/`ca_file`/`token`/`headers` reach a server behind a TLS proxy with authentication;
@@ -130,40 +166,74 @@ class Memory:
         cfg = config or MemoConfig()
         jdir = journal_dir or default_server_journal(host, port, cfg.collection_prefix)
         client = ChromaStore.server_client(
-            host, port, ssl=ssl, ca_file=ca_file, token=token, headers=headers, timeout=timeout, retries=retries,
+            host,
+            port,
+            ssl=ssl,
+            ca_file=ca_file,
+            token=token,
+            headers=headers,
+            timeout=timeout,
+            retries=retries,
             backoff=backoff,
-        )  # fmt: skip
+        )
         return cls._on_chroma(
             client, embedder, cfg, clock, extractor, audit, repair, background, extract_timeout, jdir
-        )  # fmt: skip
+        )
 
     @classmethod
     def _on_chroma(
-        cls, client: Any, embedder: Embedder | None, config: MemoConfig | None, clock: Clock | None,
-        extractor: Extractor | None, audit: AuditLog | None, repair: bool, background: bool,
-        extract_timeout: float, journal_dir: str | os.PathLike[str],
-    ) -> Memory:  # fmt: skip
+        cls,
+        client: Any,
+        embedder: Embedder | None,
+        config: MemoConfig | None,
+        clock: Clock | None,
+        extractor: Extractor | None,
+        audit: AuditLog | None,
+        repair: bool,
+        background: bool,
+        extract_timeout: float,
+        journal_dir: str | os.PathLike[str],
+    ) -> Memory:
         cfg = config or MemoConfig()
         emb = embedder or embedder_by_name(ChromaStore.recorded_embedder(client, cfg.collection_prefix))
         store = ChromaStore(client, prefix=cfg.collection_prefix, dim=emb.dim, embedder_name=emb.name)
         return cls(
-            store, embedder=emb, config=cfg, clock=clock, extractor=extractor,
-            audit=audit or audit_log_for(store, clock), repair=repair, journal_dir=journal_dir,
-            background=background, extract_timeout=extract_timeout,
-        )  # fmt: skip
+            store,
+            embedder=emb,
+            config=cfg,
+            clock=clock,
+            extractor=extractor,
+            audit=audit or audit_log_for(store, clock),
+            repair=repair,
+            journal_dir=journal_dir,
+            background=background,
+            extract_timeout=extract_timeout,
+        )
 
     @classmethod
     def in_memory(
-        cls, *, embedder: Embedder | None = None, config: MemoConfig | None = None, clock: Clock | None = None,
-        extractor: Extractor | None = None, audit: AuditLog | None = None, background: bool = True,
+        cls,
+        *,
+        embedder: Embedder | None = None,
+        config: MemoConfig | None = None,
+        clock: Clock | None = None,
+        extractor: Extractor | None = None,
+        audit: AuditLog | None = None,
+        background: bool = True,
         extract_timeout: float = 60.0,
-    ) -> Memory:  # fmt: skip
+    ) -> Memory:
         """Nothing persists (no journal: writes reach the in-memory store within the call)."""
         store = InMemoryStore()
         return cls(
-            store, embedder=embedder, config=config, clock=clock, extractor=extractor,
-            audit=audit or audit_log_for(store, clock), background=background, extract_timeout=extract_timeout,
-        )  # fmt: skip
+            store,
+            embedder=embedder,
+            config=config,
+            clock=clock,
+            extractor=extractor,
+            audit=audit or audit_log_for(store, clock),
+            background=background,
+            extract_timeout=extract_timeout,
+        )
 
     def _repair(self) -> None:
         raw = self.engine._store.get_meta(_REPAIR_KEY)
@@ -201,47 +271,112 @@ class Memory:
 
     # ------------------------------------------------------------------------------ writes
     def add_messages(
-        self, messages: Sequence[MessageArg], scope: ScopeArg, session_id: str | None = None, *,
-        actor: str = "system", extract: bool | None = None, wait: bool = False,
-    ) -> AddResult:  # fmt: skip
+        self,
+        messages: Sequence[MessageArg],
+        scope: ScopeArg,
+        session_id: str | None = None,
+        *,
+        actor: str = "system",
+        extract: bool | None = None,
+        wait: bool = False,
+    ) -> AddResult:
         """Store conversation turns: durable and searchable on return; memories are extracted in
         the background (`wait=True`: in this call; `flush()` waits for the queue)."""
         return self.engine.add_messages(messages, scope, session_id, actor=actor, extract=extract, wait=wait)
 
     def remember(
-        self, text: str, scope: ScopeArg, *, kind: Kind | str = Kind.FACT, importance: float = 0.5,
-        pinned: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
-        metadata: Metadata | None = None, session_id: str | None = None, source_message_ids: Sequence[str] = (),
-        actor: str = "system", tool_call_id: str | None = None, consolidate: bool = True,
-    ) -> MemoryRecord:  # fmt: skip
+        self,
+        text: str,
+        scope: ScopeArg,
+        *,
+        kind: Kind | str = Kind.FACT,
+        importance: float = 0.5,
+        pinned: bool = False,
+        valid_from: datetime | None = None,
+        valid_to: datetime | None = None,
+        metadata: Metadata | None = None,
+        session_id: str | None = None,
+        source_message_ids: Sequence[str] = (),
+        actor: str = "system",
+        tool_call_id: str | None = None,
+        consolidate: bool = True,
+    ) -> MemoryRecord:
         """Store one memory directly; provenance records the session, messages, tool call and actor."""
         return self.engine.remember(
-            text, scope, kind=kind, importance=importance, pinned=pinned, valid_from=valid_from, valid_to=valid_to,
-            metadata=metadata, session_id=session_id, source_message_ids=source_message_ids, actor=actor,
-            tool_call_id=tool_call_id, consolidate=consolidate,
-        )  # fmt: skip
+            text,
+            scope,
+            kind=kind,
+            importance=importance,
+            pinned=pinned,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            metadata=metadata,
+            session_id=session_id,
+            source_message_ids=source_message_ids,
+            actor=actor,
+            tool_call_id=tool_call_id,
+            consolidate=consolidate,
+        )
 
     def remember_many(
-        self, texts: Sequence[str], scope: ScopeArg, *, kind: Kind | str = Kind.FACT, importance: float = 0.5,
-        pinned: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
-        metadata: Metadata | None = None, session_id: str | None = None, source_message_ids: Sequence[str] = (),
-        actor: str = "system", tool_call_id: str | None = None, consolidate: bool = True,
-    ) -> builtins.list[MemoryRecord]:  # fmt: skip
+        self,
+        texts: Sequence[str],
+        scope: ScopeArg,
+        *,
+        kind: Kind | str = Kind.FACT,
+        importance: float = 0.5,
+        pinned: bool = False,
+        valid_from: datetime | None = None,
+        valid_to: datetime | None = None,
+        metadata: Metadata | None = None,
+        session_id: str | None = None,
+        source_message_ids: Sequence[str] = (),
+        actor: str = "system",
+        tool_call_id: str | None = None,
+        consolidate: bool = True,
+    ) -> builtins.list[MemoryRecord]:
         return self.engine.remember_many(
-            texts, scope, kind=kind, importance=importance, pinned=pinned, valid_from=valid_from, valid_to=valid_to,
-            metadata=metadata, session_id=session_id, source_message_ids=source_message_ids, actor=actor,
-            tool_call_id=tool_call_id, consolidate=consolidate,
-        )  # fmt: skip
+            texts,
+            scope,
+            kind=kind,
+            importance=importance,
+            pinned=pinned,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            metadata=metadata,
+            session_id=session_id,
+            source_message_ids=source_message_ids,
+            actor=actor,
+            tool_call_id=tool_call_id,
+            consolidate=consolidate,
+        )
 
     def update(
-        self, record_id: str, scope: ScopeArg, *, text: str | None = None, importance: float | None = None,
-        pinned: bool | None = None, status: Status | str | None = None, valid_to: datetime | None = None,
-        metadata: Metadata | None = None, actor: str = "system", reason: str = "updated",
-    ) -> MemoryRecord:  # fmt: skip
+        self,
+        record_id: str,
+        scope: ScopeArg,
+        *,
+        text: str | None = None,
+        importance: float | None = None,
+        pinned: bool | None = None,
+        status: Status | str | None = None,
+        valid_to: datetime | None = None,
+        metadata: Metadata | None = None,
+        actor: str = "system",
+        reason: str = "updated",
+    ) -> MemoryRecord:
         return self.engine.update(
-            record_id, scope, text=text, importance=importance, pinned=pinned, status=status, valid_to=valid_to,
-            metadata=metadata, actor=actor, reason=reason,
-        )  # fmt: skip
+            record_id,
+            scope,
+            text=text,
+            importance=importance,
+            pinned=pinned,
+            status=status,
+            valid_to=valid_to,
+            metadata=metadata,
+            actor=actor,
+            reason=reason,
+        )
 
     def delete(
         self, record_ids: str | Sequence[str], scope: ScopeArg, *, actor: str = "system"
@@ -258,9 +393,12 @@ class Memory:
         self.engine.record_use(validate.record_ids(record_ids), validate.scope(scope))
 
     def import_records(
-        self, records: Sequence[MemoryRecord | Mapping[str, Any]],
-        history: Sequence[HistoryEntry | Mapping[str, Any]] = (), *, principal: Principal,
-    ) -> int:  # fmt: skip
+        self,
+        records: Sequence[MemoryRecord | Mapping[str, Any]],
+        history: Sequence[HistoryEntry | Mapping[str, Any]] = (),
+        *,
+        principal: Principal,
+    ) -> int:
         """Records with their history (as `export_records` gives them) through the governed write
         path: authorized per scope, redacted, validity rules, tombstones respected, all or nothing."""
         scopes = set()
@@ -282,26 +420,52 @@ class Memory:
 
     # ------------------------------------------------------------------------------- reads
     def search(
-        self, query: str, scope: ScopeArg, *, k: int = 10, token_budget: int | None = None,
-        kinds: Sequence[Kind | str] | None = None, since: datetime | None = None, until: datetime | None = None,
-        include_superseded: bool = False, track_access: bool = False, metadata: Metadata | None = None,
-    ) -> builtins.list[Hit]:  # fmt: skip
+        self,
+        query: str,
+        scope: ScopeArg,
+        *,
+        k: int = 10,
+        token_budget: int | None = None,
+        kinds: Sequence[Kind | str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        include_superseded: bool = False,
+        track_access: bool = False,
+        metadata: Metadata | None = None,
+    ) -> builtins.list[Hit]:
         """Hits best first (score in [0, 1]) with provenance; filters apply before `k`."""
         return self.engine.search(
-            query, scope, k=k, token_budget=token_budget, kinds=kinds, since=since, until=until,
-            include_superseded=include_superseded, track_access=track_access,
+            query,
+            scope,
+            k=k,
+            token_budget=token_budget,
+            kinds=kinds,
+            since=since,
+            until=until,
+            include_superseded=include_superseded,
+            track_access=track_access,
             metadata=None if metadata is None else dict(metadata),
-        )  # fmt: skip
+        )
 
     def context(
-        self, query: str, scope: ScopeArg, *, token_budget: int | None = None, k: int = 50,
-        kinds: Sequence[Kind | str] | None = None, metadata: Metadata | None = None,
-    ) -> Context:  # fmt: skip
+        self,
+        query: str,
+        scope: ScopeArg,
+        *,
+        token_budget: int | None = None,
+        k: int = 50,
+        kinds: Sequence[Kind | str] | None = None,
+        metadata: Metadata | None = None,
+    ) -> Context:
         """The cited, delimited, token-budgeted memory block to inject into a prompt."""
         return self.engine.context(
-            query, scope, token_budget=token_budget, k=k, kinds=kinds,
+            query,
+            scope,
+            token_budget=token_budget,
+            k=k,
+            kinds=kinds,
             metadata=None if metadata is None else dict(metadata),
-        )  # fmt: skip
+        )
 
     def get(self, record_id: str, scope: ScopeArg) -> MemoryRecord:
         """One record by id (O(1))."""
@@ -321,10 +485,15 @@ class Memory:
         return list(self.store.scopes(validate.identifier(tenant, "tenant")))
 
     def list(
-        self, scope: ScopeArg, *, kinds: Sequence[Kind | str] | None = None,
-        statuses: Sequence[Status | str] | None = None, limit: int | None = None, offset: int = 0,
+        self,
+        scope: ScopeArg,
+        *,
+        kinds: Sequence[Kind | str] | None = None,
+        statuses: Sequence[Status | str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
         metadata: Metadata | None = None,
-    ) -> builtins.list[MemoryRecord]:  # fmt: skip
+    ) -> builtins.list[MemoryRecord]:
         """Records oldest first; kinds, statuses and metadata (exact equality) apply before offset/limit."""
         flt = RecordFilter(
             kinds=validate.kinds(kinds),
@@ -334,184 +503,3 @@ class Memory:
         limit = validate.limit(limit)
         offset = validate.offset(offset)
         return self.engine.list_records(scope, flt, limit, offset)
-
-
-class AsyncMemory:
-    """`Memory` with `async` methods: the same engine, each call run in a worker thread.
-
-    There is no second copy of any logic: every coroutine awaits the sync method of the same
-    name with the same arguments (`tests/unit/test_facade_parity.py` keeps the two in step).
-    """
-
-    def __init__(self, memory: Memory) -> None:
-        self.sync = memory
-
-    @classmethod
-    def open(
-        cls, path: str | os.PathLike[str], *, embedder: Embedder | None = None, config: MemoConfig | None = None,
-        clock: Clock | None = None, extractor: Extractor | None = None, audit: AuditLog | None = None,
-        repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
-    ) -> AsyncMemory:  # fmt: skip
-        return cls(Memory.open(path, embedder=embedder, config=config, clock=clock, extractor=extractor,
-                               audit=audit, repair=repair, background=background, extract_timeout=extract_timeout))  # fmt: skip
-
-    @classmethod
-    def connect(
-        cls, host: str = "127.0.0.1", port: int = 8000, *, embedder: Embedder | None = None,
-        config: MemoConfig | None = None, clock: Clock | None = None, extractor: Extractor | None = None,
-        audit: AuditLog | None = None, repair: bool = True, background: bool = True, extract_timeout: float = 60.0,
-        journal_dir: str | os.PathLike[str] | None = None, ssl: bool = False, ca_file: str | None = None,
-        token: str | None = None, headers: dict[str, str] | None = None, timeout: float = 5.0, retries: int = 2,
-        backoff: float = 0.2,
-    ) -> AsyncMemory:  # fmt: skip
-        return cls(Memory.connect(host, port, embedder=embedder, config=config, clock=clock, extractor=extractor,
-                                  audit=audit, repair=repair, background=background,
-                                  extract_timeout=extract_timeout, journal_dir=journal_dir, ssl=ssl, ca_file=ca_file,
-                                  token=token, headers=headers, timeout=timeout, retries=retries,
-                                  backoff=backoff))  # fmt: skip
-
-    @classmethod
-    def in_memory(
-        cls, *, embedder: Embedder | None = None, config: MemoConfig | None = None, clock: Clock | None = None,
-        extractor: Extractor | None = None, audit: AuditLog | None = None, background: bool = True,
-        extract_timeout: float = 60.0,
-    ) -> AsyncMemory:  # fmt: skip
-        return cls(Memory.in_memory(embedder=embedder, config=config, clock=clock, extractor=extractor,
-                                    audit=audit, background=background, extract_timeout=extract_timeout))  # fmt: skip
-
-    @property
-    def governor(self) -> Governor:
-        return self.sync.governor
-
-    @property
-    def store(self) -> Store:
-        return self.sync.store
-
-    @property
-    def engine(self) -> Engine:
-        return self.sync.engine
-
-    async def aclose(self) -> None:
-        await asyncio.to_thread(self.sync.close)
-
-    async def drain(self, timeout: float | None = None) -> None:
-        """Wait until background extraction is done and every journaled write is in the store."""
-        await asyncio.to_thread(self.sync.flush, timeout)
-
-    async def flush(self, timeout: float | None = None) -> None:
-        await asyncio.to_thread(self.sync.flush, timeout)
-
-    async def policy(self) -> GovernancePolicy:
-        return await asyncio.to_thread(self.sync.policy)
-
-    async def stats(self) -> dict[str, Any]:
-        return await asyncio.to_thread(self.sync.stats)
-
-    async def add_messages(
-        self, messages: Sequence[MessageArg], scope: ScopeArg, session_id: str | None = None, *,
-        actor: str = "system", extract: bool | None = None, wait: bool = False,
-    ) -> AddResult:  # fmt: skip
-        return await asyncio.to_thread(
-            self.sync.add_messages, messages, scope, session_id, actor=actor, extract=extract, wait=wait
-        )
-
-    async def remember(
-        self, text: str, scope: ScopeArg, *, kind: Kind | str = Kind.FACT, importance: float = 0.5,
-        pinned: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
-        metadata: Metadata | None = None, session_id: str | None = None, source_message_ids: Sequence[str] = (),
-        actor: str = "system", tool_call_id: str | None = None, consolidate: bool = True,
-    ) -> MemoryRecord:  # fmt: skip
-        return await asyncio.to_thread(
-            self.sync.remember, text, scope, kind=kind, importance=importance, pinned=pinned, valid_from=valid_from,
-            valid_to=valid_to, metadata=metadata, session_id=session_id, source_message_ids=source_message_ids,
-            actor=actor, tool_call_id=tool_call_id, consolidate=consolidate,
-        )  # fmt: skip
-
-    async def remember_many(
-        self, texts: Sequence[str], scope: ScopeArg, *, kind: Kind | str = Kind.FACT, importance: float = 0.5,
-        pinned: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
-        metadata: Metadata | None = None, session_id: str | None = None, source_message_ids: Sequence[str] = (),
-        actor: str = "system", tool_call_id: str | None = None, consolidate: bool = True,
-    ) -> builtins.list[MemoryRecord]:  # fmt: skip
-        return await asyncio.to_thread(
-            self.sync.remember_many, texts, scope, kind=kind, importance=importance, pinned=pinned,
-            valid_from=valid_from, valid_to=valid_to, metadata=metadata, session_id=session_id,
-            source_message_ids=source_message_ids, actor=actor, tool_call_id=tool_call_id, consolidate=consolidate,
-        )  # fmt: skip
-
-    async def update(
-        self, record_id: str, scope: ScopeArg, *, text: str | None = None, importance: float | None = None,
-        pinned: bool | None = None, status: Status | str | None = None, valid_to: datetime | None = None,
-        metadata: Metadata | None = None, actor: str = "system", reason: str = "updated",
-    ) -> MemoryRecord:  # fmt: skip
-        return await asyncio.to_thread(
-            self.sync.update, record_id, scope, text=text, importance=importance, pinned=pinned, status=status,
-            valid_to=valid_to, metadata=metadata, actor=actor, reason=reason,
-        )  # fmt: skip
-
-    async def delete(
-        self, record_ids: str | Sequence[str], scope: ScopeArg, *, actor: str = "system"
-    ) -> builtins.list[str]:
-        return await asyncio.to_thread(self.sync.delete, record_ids, scope, actor=actor)
-
-    async def clear_session(self, scope: ScopeArg, session_id: str, *, actor: str = "system") -> int:
-        return await asyncio.to_thread(self.sync.clear_session, scope, session_id, actor=actor)
-
-    async def record_use(self, record_ids: Sequence[str], *, scope: ScopeArg) -> None:
-        await asyncio.to_thread(self.sync.record_use, record_ids, scope=scope)
-
-    async def import_records(
-        self, records: Sequence[MemoryRecord | Mapping[str, Any]],
-        history: Sequence[HistoryEntry | Mapping[str, Any]] = (), *, principal: Principal,
-    ) -> int:  # fmt: skip
-        return await asyncio.to_thread(self.sync.import_records, records, history, principal=principal)
-
-    async def export_records(self, scope: ScopeArg) -> dict[str, builtins.list[dict[str, Any]]]:
-        return await asyncio.to_thread(self.sync.export_records, scope)
-
-    async def search(
-        self, query: str, scope: ScopeArg, *, k: int = 10, token_budget: int | None = None,
-        kinds: Sequence[Kind | str] | None = None, since: datetime | None = None, until: datetime | None = None,
-        include_superseded: bool = False, track_access: bool = False, metadata: Metadata | None = None,
-    ) -> builtins.list[Hit]:  # fmt: skip
-        return await asyncio.to_thread(
-            self.sync.search, query, scope, k=k, token_budget=token_budget, kinds=kinds, since=since, until=until,
-            include_superseded=include_superseded, track_access=track_access, metadata=metadata,
-        )  # fmt: skip
-
-    async def context(
-        self, query: str, scope: ScopeArg, *, token_budget: int | None = None, k: int = 50,
-        kinds: Sequence[Kind | str] | None = None, metadata: Metadata | None = None,
-    ) -> Context:  # fmt: skip
-        return await asyncio.to_thread(
-            self.sync.context, query, scope, token_budget=token_budget, k=k, kinds=kinds, metadata=metadata
-        )
-
-    async def get(self, record_id: str, scope: ScopeArg) -> MemoryRecord:
-        return await asyncio.to_thread(self.sync.get, record_id, scope)
-
-    async def history(self, record_id: str, scope: ScopeArg) -> builtins.list[HistoryEntry]:
-        return await asyncio.to_thread(self.sync.history, record_id, scope)
-
-    async def recent_turns(
-        self, scope: ScopeArg, session_id: str | None = None, limit: int = 20
-    ) -> builtins.list[MemoryRecord]:
-        return await asyncio.to_thread(self.sync.recent_turns, scope, session_id, limit)
-
-    async def scopes(self, tenant: str = "default") -> builtins.list[Scope]:
-        return await asyncio.to_thread(self.sync.scopes, tenant)
-
-    async def list(
-        self, scope: ScopeArg, *, kinds: Sequence[Kind | str] | None = None,
-        statuses: Sequence[Status | str] | None = None, limit: int | None = None, offset: int = 0,
-        metadata: Metadata | None = None,
-    ) -> builtins.list[MemoryRecord]:  # fmt: skip
-        return await asyncio.to_thread(
-            self.sync.list,
-            scope,
-            kinds=kinds,
-            statuses=statuses,
-            limit=limit,
-            offset=offset,
-            metadata=metadata,
-        )

@@ -83,7 +83,7 @@ class StoreContract:
         self._put(store, [r])
         store.upsert([r.model_copy(update={"importance": 0.9})], None)
         q = self.embedder.embed(["Alice likes green tea"])[0]
-        (rec, dist), = store.query(self.alice, q, 1, RecordFilter())  # fmt: skip
+        ((rec, dist),) = store.query(self.alice, q, 1, RecordFilter())
         assert rec.importance == 0.9 and dist < 1e-4
 
     def test_scope_isolation(self, store: Store) -> None:

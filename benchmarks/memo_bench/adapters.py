@@ -87,21 +87,23 @@ def _store_rows(size: int, ops: int, tmp: Path) -> list[dict[str, Any]]:
 
 def _store_metrics(name: str, store: Any, size: int, ops: int) -> dict[str, Any]:
     return {
-        "adapter": name, "n": size,
+        "adapter": name,
+        "n": size,
         "put_new_ms": _median_ms(lambda i: store.put(NS, f"new{i}", _value(size + i)), ops),
         "put_existing_ms": _median_ms(lambda i: store.put(NS, f"k{i * 7 % size}", _value(i)), ops),
         "get_ms": _median_ms(lambda i: store.get(NS, f"k{i * 13 % size}"), ops),
         "search_query_ms": _median_ms(lambda i: store.search(NS, query=f"topic {i % 37}", limit=10), ops),
         "search_page_ms": _median_ms(lambda i: store.search(NS, limit=10, offset=size // 2), ops),
-    }  # fmt: skip
+    }
 
 
 def _history_metrics(name: str, h: Any, size: int, ops: int, pair: Callable[[int], Any]) -> dict[str, Any]:
     return {
-        "adapter": name, "n": size,
+        "adapter": name,
+        "n": size,
         "put_new_ms": _median_ms(lambda i: h.add_messages(pair(size + i)), ops),
         "get_ms": _median_ms(lambda i: h.messages[-20:], ops),
-    }  # fmt: skip
+    }
 
 
 def _history_rows(size: int, ops: int, tmp: Path) -> list[dict[str, Any]]:
@@ -125,8 +127,10 @@ def _history_rows(size: int, ops: int, tmp: Path) -> list[dict[str, Any]]:
         memo.add_messages(batch)
         builtin.add_messages(batch)
     mem.flush()  # the seeded turns' background extraction is done before anything is timed
-    rows = [_history_metrics("MemoChatMessageHistory", memo, size, ops, pair),
-            _history_metrics("InMemoryChatMessageHistory", builtin, size, ops, pair)]  # fmt: skip
+    rows = [
+        _history_metrics("MemoChatMessageHistory", memo, size, ops, pair),
+        _history_metrics("InMemoryChatMessageHistory", builtin, size, ops, pair),
+    ]
     mem.close()
     return rows
 
@@ -141,9 +145,16 @@ def _growth(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         small, large = mine[0], mine[-1]
         for metric in (k for k in small if k.endswith("_ms")):
             ratio = large[metric] / small[metric] if small[metric] else None
-            out.append({"adapter": name, "metric": metric, "n_small": small["n"], "n_large": large["n"],
-                        "growth": None if ratio is None else round(ratio, 2),
-                        "within_1_5x": None if ratio is None else ratio <= 1.5})  # fmt: skip
+            out.append(
+                {
+                    "adapter": name,
+                    "metric": metric,
+                    "n_small": small["n"],
+                    "n_large": large["n"],
+                    "growth": None if ratio is None else round(ratio, 2),
+                    "within_1_5x": None if ratio is None else ratio <= 1.5,
+                }
+            )
     return out
 
 
@@ -162,17 +173,28 @@ def run_adapters(sizes: list[int], ops: int) -> dict[str, Any]:
     from shared_core import Memory
 
     pushdown = "metadata" in inspect.signature(Memory.list).parameters  # core's metadata filters (issue #13)
-    return {"sizes": sizes, "ops_per_metric": ops, "memostore_metadata_pushdown": pushdown, "rows": rows,
-            "growth": _growth(rows)}  # fmt: skip
+    return {
+        "sizes": sizes,
+        "ops_per_metric": ops,
+        "memostore_metadata_pushdown": pushdown,
+        "rows": rows,
+        "growth": _growth(rows),
+    }
 
 
 def markdown(report: dict[str, Any]) -> str:
     metrics = ["put_new_ms", "put_existing_ms", "get_ms", "search_query_ms", "search_page_ms"]
-    lines = ["# Adapter cost against items of one user (median ms per call)", "",
-             f"Command: `{report.get('command', '')}`  ", f"Git: `{report.get('git_sha')}`  ",
-             f"MemoStore lookups pushed down to the store (core's metadata filters): "
-             f"{report.get('memostore_metadata_pushdown')} (False: every operation lists the user's items)", "",
-             "| adapter | N | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]  # fmt: skip
+    lines = [
+        "# Adapter cost against items of one user (median ms per call)",
+        "",
+        f"Command: `{report.get('command', '')}`  ",
+        f"Git: `{report.get('git_sha')}`  ",
+        f"MemoStore lookups pushed down to the store (core's metadata filters): "
+        f"{report.get('memostore_metadata_pushdown')} (False: every operation lists the user's items)",
+        "",
+        "| adapter | N | " + " | ".join(metrics) + " |",
+        "|---|---|" + "---|" * len(metrics),
+    ]
     for r in (r for r in report["rows"] if "n" in r):
         lines.append(
             f"| {r['adapter']} | {r['n']} | " + " | ".join(str(r.get(m, "—")) for m in metrics) + " |"

@@ -156,7 +156,11 @@ class World:
         allowed = {m for r in vis for m in (r.marks if ever else MARK.findall(r.text))}
         bad = set(MARK.findall(text)) - allowed
         if bad:
-            owners = [(i, r.scope.tenant, r.scope.user, r.scope.agent, r.status, r.text) for i, r in self.recs.items() if bad & r.marks]  # fmt: skip
+            owners = [
+                (i, r.scope.tenant, r.scope.user, r.scope.agent, r.status, r.text)
+                for i, r in self.recs.items()
+                if bad & r.marks
+            ]
             raise Leak(
                 f"{where}: {read} output holds markers {sorted(bad)} it may not see (oracle: {owners[:4]}); output {text[:300]!r}"
             )
@@ -262,7 +266,10 @@ def build_machine(
         @rule(sc=scopes, sid=sessions, n=st.integers(1, 3))
         def add_messages(self, sc: Scope, sid: str, n: int) -> None:
             w = self.world
-            msgs = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {w.marker()} of {sc.user}"} for i in range(n)]  # fmt: skip
+            msgs = [
+                {"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {w.marker()} of {sc.user}"}
+                for i in range(n)
+            ]
             res = w.mem.add_messages(msgs, sc, sid, extract=False)
             for e in res.episodes:
                 w.recs[e.id] = Rec(sc, "active", e.text, e.kind.value)
@@ -272,7 +279,9 @@ def build_machine(
         def add_messages_extracting(self, sc: Scope, sid: str, city: str) -> None:
             w = self.world
             m = w.marker()
-            w.mem.add_messages([{"role": "user", "content": f"I live in {city} {m}. I like jazz {m}."}], sc, sid, wait=True)  # fmt: skip
+            w.mem.add_messages(
+                [{"role": "user", "content": f"I live in {city} {m}. I like jazz {m}."}], sc, sid, wait=True
+            )
             w.reconcile(Scope(tenant=sc.tenant, user=sc.user), "add_messages(extract)")
             w.count("add_messages_extract")
 
@@ -407,7 +416,10 @@ def build_machine(
             if a == b or not out["records"]:
                 return
             bs = b.model_dump(mode="json")
-            recs = [{**r, "scope": {**bs, "agent": r["scope"].get("agent"), "session": r["scope"].get("session")}} for r in out["records"]]  # fmt: skip
+            recs = [
+                {**r, "scope": {**bs, "agent": r["scope"].get("agent"), "session": r["scope"].get("session")}}
+                for r in out["records"]
+            ]
             try:
                 w.mem.import_records(recs, [], principal=admin())
             except MemoError:
@@ -536,8 +548,16 @@ def build_machine(
 
 
 # ----------------------------------------------------------------------------- program
-def run(ops: int, *, store: str = "memory", steps: int = 50, seed: int = 0, base: Path | None = None,
-        progress: bool = True, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:  # fmt: skip
+def run(
+    ops: int,
+    *,
+    store: str = "memory",
+    steps: int = 50,
+    seed: int = 0,
+    base: Path | None = None,
+    progress: bool = True,
+    exclude: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """Run generated programs (`steps` steps each) until `ops` operations ran; one seed per batch."""
     from hypothesis import HealthCheck, Phase, settings
     from hypothesis import seed as hseed
@@ -549,26 +569,48 @@ def run(ops: int, *, store: str = "memory", steps: int = 50, seed: int = 0, base
     batch = seed
     while done < ops:
         before = machine.stats["ops"]
-        cfg = settings(max_examples=20, stateful_step_count=steps, deadline=None, database=None,
-                       suppress_health_check=list(HealthCheck), phases=[Phase.generate])  # fmt: skip
+        cfg = settings(
+            max_examples=20,
+            stateful_step_count=steps,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.generate],
+        )
         seeded = hseed(batch)(machine)
         try:
             run_state_machine_as_test(seeded, settings=cfg)
         except Exception as exc:  # a leak (after shrinking) or a crash: both are failures
             inner = [f"{type(e).__name__}: {e}" for e in getattr(exc, "exceptions", [])]
-            failures.append({"seed": batch, "error": f"{type(exc).__name__}: {exc}"[:2000], "causes": [c[:2000] for c in inner]})  # fmt: skip
+            failures.append(
+                {
+                    "seed": batch,
+                    "error": f"{type(exc).__name__}: {exc}"[:2000],
+                    "causes": [c[:2000] for c in inner],
+                }
+            )
         seeds.append(batch)
         done = machine.stats["ops"]
         if progress:
-            print(f"[isolation] seed {batch}: {done - before} ops, {done} total, {len(failures)} failures, "
-                  f"{time.monotonic() - t0:.0f} s", flush=True)  # fmt: skip
+            print(
+                f"[isolation] seed {batch}: {done - before} ops, {done} total, {len(failures)} failures, "
+                f"{time.monotonic() - t0:.0f} s",
+                flush=True,
+            )
         batch += 1
     return {
-        "ops": done, "examples": machine.stats["examples"], "leaks": len(failures), "failures": failures,
-        "seeds": seeds, "store": store, "steps_per_example": steps, "counts": dict(sorted(machine.stats["counts"].items())),
-        "duration_s": round(time.monotonic() - t0, 1), "excluded_rules": sorted(exclude),
+        "ops": done,
+        "examples": machine.stats["examples"],
+        "leaks": len(failures),
+        "failures": failures,
+        "seeds": seeds,
+        "store": store,
+        "steps_per_example": steps,
+        "counts": dict(sorted(machine.stats["counts"].items())),
+        "duration_s": round(time.monotonic() - t0, 1),
+        "excluded_rules": sorted(exclude),
         "scopes": {"tenants": TENANTS, "users": USERS, "agents": AGENTS, "sessions": SESSIONS},
-    }  # fmt: skip
+    }
 
 
 def _markdown(out: dict[str, Any]) -> str:
@@ -593,8 +635,14 @@ def cmd_isolation(args: argparse.Namespace) -> int:
     machine = machine_info()
     exclude = KNOWN_LEAKS if args.skip_known else frozenset()
     out = run(args.ops, store=args.store, steps=args.steps, seed=args.seed, exclude=exclude)
-    out.update({"command": _command(args), "machine": machine, "git_sha": git_sha(),
-                "loadavg_at_end": machine_info().get("loadavg_1_5_15")})  # fmt: skip
+    out.update(
+        {
+            "command": _command(args),
+            "machine": machine,
+            "git_sha": git_sha(),
+            "loadavg_at_end": machine_info().get("loadavg_1_5_15"),
+        }
+    )
     dest = Path(args.out) if args.out else RESULTS_DIR / "isolation.json"
     _write_json(dest, out)
     dest.with_suffix(".md").write_text(_markdown(out), encoding="utf-8")

@@ -85,8 +85,9 @@ class MemoSystem(System):
     def write(self, user: int, u: str, a: str) -> None:
         self.mem.add_messages(
             [{"role": "user", "content": u}, {"role": "assistant", "content": a}],
-            scope=self.scope[user], session_id="s1",
-        )  # fmt: skip
+            scope=self.scope[user],
+            session_id="s1",
+        )
 
     def search(self, user: int, query: str) -> int:
         return len(self.mem.search(query, scope=self.scope[user], k=5))
@@ -122,9 +123,11 @@ class LangChainSystem(System):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)
                     self.mems[user] = VectorStoreRetrieverMemory(
-                        retriever=store.as_retriever(search_kwargs={"k": 5}), memory_key="history",
-                        input_key="input", return_docs=True,
-                    )  # fmt: skip
+                        retriever=store.as_retriever(search_kwargs={"k": 5}),
+                        memory_key="history",
+                        input_key="input",
+                        return_docs=True,
+                    )
             return self.mems[user]
 
     def write(self, user: int, u: str, a: str) -> None:
@@ -159,13 +162,18 @@ class LlamaIndexSystem(System):
                     f"li-u{user}", configuration={"hnsw": {"space": "cosine"}}
                 )
                 block = VectorMemoryBlock(
-                    name="retrieved_messages", vector_store=ChromaVectorStore(chroma_collection=col),
-                    embed_model=self.emb, similarity_top_k=5,
-                )  # fmt: skip
+                    name="retrieved_messages",
+                    vector_store=ChromaVectorStore(chroma_collection=col),
+                    embed_model=self.emb,
+                    similarity_top_k=5,
+                )
                 self.mems[user] = Memory.from_defaults(
-                    session_id=f"u{user}", token_limit=1000, chat_history_token_ratio=0.7, token_flush_size=100,
+                    session_id=f"u{user}",
+                    token_limit=1000,
+                    chat_history_token_ratio=0.7,
+                    token_flush_size=100,
                     memory_blocks=[block],
-                )  # fmt: skip
+                )
             return self.mems[user]
 
     def write(self, user: int, u: str, a: str) -> None:
@@ -193,8 +201,10 @@ class MemoRawSystem(MemoSystem):
 
 FACTORIES: dict[str, Callable[[Path, Any], System]] = {
     "memo": MemoSystem,
-    "memo-noextract": MemoRawSystem, "langchain-legacy": LangChainSystem, "llamaindex": LlamaIndexSystem,
-}  # fmt: skip
+    "memo-noextract": MemoRawSystem,
+    "langchain-legacy": LangChainSystem,
+    "llamaindex": LlamaIndexSystem,
+}
 
 
 def pct(xs: list[float]) -> dict[str, float]:
@@ -205,8 +215,13 @@ def pct(xs: list[float]) -> dict[str, float]:
     def at(p: float) -> float:
         return round(s[min(len(s) - 1, int(p * len(s)))] * 1000, 2)
 
-    return {"n": len(s), "p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
-            "mean_ms": round(statistics.fmean(s) * 1000, 2)}  # fmt: skip
+    return {
+        "n": len(s),
+        "p50_ms": at(0.50),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+        "mean_ms": round(statistics.fmean(s) * 1000, 2),
+    }
 
 
 def run(
@@ -258,9 +273,15 @@ def run(
     drain = time.perf_counter() - t1
     sys_.close()
     out: dict[str, Any] = {
-        "system": system, "threads": threads, "users": users, "exchanges": len(work), "prefill_per_user": prefill,
-        "wall_s": round(wall, 3), "exchanges_per_s": round(len(work) / wall, 2), "drain_s": round(drain, 3),
-    }  # fmt: skip
+        "system": system,
+        "threads": threads,
+        "users": users,
+        "exchanges": len(work),
+        "prefill_per_user": prefill,
+        "wall_s": round(wall, 3),
+        "exchanges_per_s": round(len(work) / wall, 2),
+        "drain_s": round(drain, 3),
+    }
     for k, v in lat.items():
         if v:
             out[k] = pct(v)
@@ -284,8 +305,13 @@ def cmd_loop(args: argparse.Namespace) -> int:
             r = run(name, embedder, args.users, args.exchanges, args.prefill, threads, again=threads == 1)
             print(f"[loop] {json.dumps(r)}", flush=True)
             runs.append(r)
-    result = {"benchmark": "loop", "embedder": args.embedder, "runs": runs, "targets": targets(runs),
-              **_run_info(args, machine, t0)}  # fmt: skip
+    result = {
+        "benchmark": "loop",
+        "embedder": args.embedder,
+        "runs": runs,
+        "targets": targets(runs),
+        **_run_info(args, machine, t0),
+    }
     out = Path(args.out) if args.out else RESULTS_DIR / "loop.json"
     _write_json(out, result)
     out.with_suffix(".md").write_text(markdown(result), encoding="utf-8")
@@ -304,22 +330,28 @@ def targets(runs: list[dict[str, Any]]) -> dict[str, Any]:
     w95 = memo["write"]["p95_ms"]
     s_after, s_same = memo["search_after_write"]["p95_ms"], memo["search_unchanged"]["p95_ms"]
     return {
-        "write_p95_ms": w95, "write_p95_le_25ms": w95 <= 25.0, "fastest_peer_write_p95_ms": fastest,
+        "write_p95_ms": w95,
+        "write_p95_le_25ms": w95 <= 25.0,
+        "fastest_peer_write_p95_ms": fastest,
         "write_p95_le_half_fastest_peer": None if fastest is None else w95 <= 0.5 * fastest,
         "search_after_write_over_unchanged_p95": round(s_after / s_same, 2) if s_same else None,
         "search_after_write_le_1_3x": s_after <= 1.3 * s_same,
-    }  # fmt: skip
+    }
 
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [
-        "# memo bench loop: the agent loop (write 2 turns, then search)", "",
-        f"Command: `{result['command']}`  ", f"Machine: {result['machine'].get('cpu')}, "
+        "# memo bench loop: the agent loop (write 2 turns, then search)",
+        "",
+        f"Command: `{result['command']}`  ",
+        f"Machine: {result['machine'].get('cpu')}, "
         f"{result['machine'].get('cpu_count')} cores; load average at start "
         f"{result['machine'].get('loadavg_1_5_15')}, at end {result.get('loadavg_at_end')}; embedder {result['embedder']}",
-        "", "| system | threads | exchanges/s | write p50 / p95 / p99 ms | search after write p50 / p95 ms "
-        "| search unchanged p50 / p95 ms | drain s |", "|---|---|---|---|---|---|---|",
-    ]  # fmt: skip
+        "",
+        "| system | threads | exchanges/s | write p50 / p95 / p99 ms | search after write p50 / p95 ms "
+        "| search unchanged p50 / p95 ms | drain s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in result["runs"]:
         w, s, u = r["write"], r["search_after_write"], r.get("search_unchanged", {})
         lines.append(

@@ -30,8 +30,18 @@ from typing import Any
 import numpy as np
 
 MAX_MINUTES = 240.0
-TOPICS = ["the ferry to Bergen", "a grey kitten", "the garden shed", "her sister Ana", "the quarterly report",
-          "a trip to Lisbon", "the piano lessons", "a broken bicycle", "the new apartment", "the marathon"]  # fmt: skip
+TOPICS = [
+    "the ferry to Bergen",
+    "a grey kitten",
+    "the garden shed",
+    "her sister Ana",
+    "the quarterly report",
+    "a trip to Lisbon",
+    "the piano lessons",
+    "a broken bicycle",
+    "the new apartment",
+    "the marathon",
+]
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -52,8 +62,16 @@ def _free_port() -> int:
 
 def _start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
     exe = Path(sys.executable).parent / "chroma"
-    cmd = [str(exe) if exe.exists() else (shutil.which("chroma") or "chroma"), "run", "--path", str(data),
-           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    cmd = [
+        str(exe) if exe.exists() else (shutil.which("chroma") or "chroma"),
+        "run",
+        "--path",
+        str(data),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 60
@@ -71,13 +89,26 @@ def _pcts(values: list[float]) -> dict[str, float | None]:
     if not values:
         return {"n": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}  # type: ignore[dict-item]
     a = np.asarray(values) * 1000
-    return {"n": len(values), "p50_ms": round(float(np.percentile(a, 50)), 2),
-            "p95_ms": round(float(np.percentile(a, 95)), 2), "p99_ms": round(float(np.percentile(a, 99)), 2),
-            "max_ms": round(float(a.max()), 2)}  # fmt: skip
+    return {
+        "n": len(values),
+        "p50_ms": round(float(np.percentile(a, 50)), 2),
+        "p95_ms": round(float(np.percentile(a, 95)), 2),
+        "p99_ms": round(float(np.percentile(a, 99)), 2),
+        "max_ms": round(float(a.max()), 2),
+    }
 
 
-def run(minutes: float, port: int | None, interval: float, search_ratio: float, users: int, seed: int,
-        embedder: str, timeout: float, retries: int) -> dict[str, Any]:  # fmt: skip
+def run(
+    minutes: float,
+    port: int | None,
+    interval: float,
+    search_ratio: float,
+    users: int,
+    seed: int,
+    embedder: str,
+    timeout: float,
+    retries: int,
+) -> dict[str, Any]:
     from shared_core import Memory, Scope
     from shared_core.embed import HashingEmbedder, default_embedder
     from shared_core.errors import MemoError
@@ -130,14 +161,22 @@ def run(minutes: float, port: int | None, interval: float, search_ratio: float, 
                     w_err += 1
             writes += w_lat
             searches += s_lat
-            windows.append({
-                "t_s": round(time.monotonic() - t0, 1), "writes": _pcts(w_lat), "searches": _pcts(s_lat),
-                "errors": w_err, "client_rss_mb": _rss_mb(os.getpid()),
-                "server_rss_mb": _rss_mb(server.pid) if server else None,
-            })  # fmt: skip
+            windows.append(
+                {
+                    "t_s": round(time.monotonic() - t0, 1),
+                    "writes": _pcts(w_lat),
+                    "searches": _pcts(s_lat),
+                    "errors": w_err,
+                    "client_rss_mb": _rss_mb(os.getpid()),
+                    "server_rss_mb": _rss_mb(server.pid) if server else None,
+                }
+            )
             last = windows[-1]
-            print(f"[soak] t={last['t_s']:>6}s writes p50={last['writes']['p50_ms']} ms searches "
-                  f"p50={last['searches']['p50_ms']} ms errors={w_err} rss={last['client_rss_mb']} MB", flush=True)  # fmt: skip
+            print(
+                f"[soak] t={last['t_s']:>6}s writes p50={last['writes']['p50_ms']} ms searches "
+                f"p50={last['searches']['p50_ms']} ms errors={w_err} rss={last['client_rss_mb']} MB",
+                flush=True,
+            )
         audit_ok = mem.engine.audit.verify().ok if mem.engine.audit else None
         records = sum(len(mem.list(s)) for s in scopes)
         turns = sum(len(mem.list(s, kinds=["episode"])) for s in scopes)
@@ -151,14 +190,23 @@ def run(minutes: float, port: int | None, interval: float, search_ratio: float, 
                 server.kill()
         shutil.rmtree(tmp, ignore_errors=True)
     return {
-        "minutes": minutes, "embedder": emb.name, "users": users, "search_ratio": search_ratio,
+        "minutes": minutes,
+        "embedder": emb.name,
+        "users": users,
+        "search_ratio": search_ratio,
         "client": {"timeout_s": timeout, "retries": retries},
-        "overall": {"writes": _pcts(writes), "searches": _pcts(searches), "errors": dict(errors),
-                    "ops_per_s": round((len(writes) + len(searches)) / max(1e-9, time.monotonic() - t0), 1),
-                    "records_at_end": records, "turns_at_end": turns, "acknowledged_writes": len(writes),
-                    "audit_chain_ok": audit_ok},
+        "overall": {
+            "writes": _pcts(writes),
+            "searches": _pcts(searches),
+            "errors": dict(errors),
+            "ops_per_s": round((len(writes) + len(searches)) / max(1e-9, time.monotonic() - t0), 1),
+            "records_at_end": records,
+            "turns_at_end": turns,
+            "acknowledged_writes": len(writes),
+            "audit_chain_ok": audit_ok,
+        },
         "windows": windows,
-    }  # fmt: skip
+    }
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -178,14 +226,20 @@ def markdown(result: dict[str, Any]) -> str:
     for kind in ("writes", "searches"):
         p = o[kind]
         rows.append(f"| {kind} | {p['n']} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} | {p['max_ms']} |")
-    rows += ["", f"Errors: {o['errors'] or 'none'}; {o['ops_per_s']} operations/s; {o['acknowledged_writes']} "
-             f"acknowledged writes, {o['turns_at_end']} raw turns stored ({o['records_at_end']} records with extracted "
-             f"memories) at the end; audit chain valid: {o['audit_chain_ok']}.",
-             "", "| t (s) | writes p50/p99 ms | searches p50/p99 ms | errors | client RSS MB | server RSS MB |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    rows += [
+        "",
+        f"Errors: {o['errors'] or 'none'}; {o['ops_per_s']} operations/s; {o['acknowledged_writes']} "
+        f"acknowledged writes, {o['turns_at_end']} raw turns stored ({o['records_at_end']} records with extracted "
+        f"memories) at the end; audit chain valid: {o['audit_chain_ok']}.",
+        "",
+        "| t (s) | writes p50/p99 ms | searches p50/p99 ms | errors | client RSS MB | server RSS MB |",
+        "|---|---|---|---|---|---|",
+    ]
     for w in result["windows"]:
-        rows.append(f"| {w['t_s']} | {w['writes']['p50_ms']} / {w['writes']['p99_ms']} | {w['searches']['p50_ms']} / "
-                    f"{w['searches']['p99_ms']} | {w['errors']} | {w['client_rss_mb']} | {w['server_rss_mb']} |")  # fmt: skip
+        rows.append(
+            f"| {w['t_s']} | {w['writes']['p50_ms']} / {w['writes']['p99_ms']} | {w['searches']['p50_ms']} / "
+            f"{w['searches']['p99_ms']} | {w['errors']} | {w['client_rss_mb']} | {w['server_rss_mb']} |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -202,20 +256,36 @@ def cmd_soak(args: argparse.Namespace) -> int:
         result_w = {"writers": rows, **_run_info(args, machine, t0)}
         out_w = Path(args.out) if args.out else RESULTS_DIR / "soak-writers.json"
         _write_json(out_w, result_w)
-        lines = ["# Several writer processes through one loopback Chroma server", "",
-                 f"Command: `{result_w['command']}`  ", f"Machine: {machine.get('cpu')} ({machine.get('cpu_count')} cores), "
-                 f"load {machine.get('loadavg_1_5_15')} at start, {result_w.get('loadavg_at_end')} at end", "",
-                 "| writers | writes/s | p50 ms | p99 ms | acknowledged | stored | lost | duplicated | audit chain | errors |",
-                 "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines = [
+            "# Several writer processes through one loopback Chroma server",
+            "",
+            f"Command: `{result_w['command']}`  ",
+            f"Machine: {machine.get('cpu')} ({machine.get('cpu_count')} cores), "
+            f"load {machine.get('loadavg_1_5_15')} at start, {result_w.get('loadavg_at_end')} at end",
+            "",
+            "| writers | writes/s | p50 ms | p99 ms | acknowledged | stored | lost | duplicated | audit chain | errors |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in rows:
-            lines.append(f"| {r['writers']} | {r['writes_per_s']} | {r['latency']['p50_ms']} | {r['latency']['p99_ms']} | "
-                         f"{r['acknowledged']} | {r['stored_turns']} | {r['lost']} | {r['duplicated']} | "
-                         f"{'valid' if r['audit_chain_ok'] else 'BROKEN'} ({r['audit_events']}) | {r['errors'] or 'none'} |")  # fmt: skip
+            lines.append(
+                f"| {r['writers']} | {r['writes_per_s']} | {r['latency']['p50_ms']} | {r['latency']['p99_ms']} | "
+                f"{r['acknowledged']} | {r['stored_turns']} | {r['lost']} | {r['duplicated']} | "
+                f"{'valid' if r['audit_chain_ok'] else 'BROKEN'} ({r['audit_events']}) | {r['errors'] or 'none'} |"
+            )
         out_w.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"[soak] wrote {out_w}")
         return 0
-    result = run(args.minutes, args.port, args.interval, args.search_ratio, args.users, args.seed, args.embedder,
-                 args.timeout, args.retries)  # fmt: skip
+    result = run(
+        args.minutes,
+        args.port,
+        args.interval,
+        args.search_ratio,
+        args.users,
+        args.seed,
+        args.embedder,
+        args.timeout,
+        args.retries,
+    )
     result.update(_run_info(args, machine, t0))
     out = Path(args.out) if args.out else RESULTS_DIR / "soak.json"
     _write_json(out, result)
@@ -249,8 +319,11 @@ def _worker(port: int, who: str, seconds: float, out: str) -> None:
         mid = f"{who}-{i}"
         started = time.perf_counter()
         try:
-            mem.add_messages([{"role": "user", "content": f"{who} note {i} about {TOPICS[i % len(TOPICS)]}", "id": mid}],
-                             scope=scope, session_id="s")  # fmt: skip
+            mem.add_messages(
+                [{"role": "user", "content": f"{who} note {i} about {TOPICS[i % len(TOPICS)]}", "id": mid}],
+                scope=scope,
+                session_id="s",
+            )
         except MemoError as exc:
             errors[type(exc).__name__] += 1
             continue
@@ -277,8 +350,21 @@ def writers_run(counts: list[int], seconds: float) -> list[dict[str, Any]]:
         server = _start_server(tmp / "data", port)
         try:
             env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-            procs = [subprocess.Popen([sys.executable, "-m", "memo_bench.soak", str(port), f"w{k}", str(seconds),
-                                       str(tmp / f"w{k}.json")], env=env) for k in range(n)]  # fmt: skip
+            procs = [
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "memo_bench.soak",
+                        str(port),
+                        f"w{k}",
+                        str(seconds),
+                        str(tmp / f"w{k}.json"),
+                    ],
+                    env=env,
+                )
+                for k in range(n)
+            ]
             for p in procs:
                 p.wait(timeout=seconds + 600)
             results = [json.loads((tmp / f"w{k}.json").read_text()) for k in range(n)]
@@ -297,12 +383,21 @@ def writers_run(counts: list[int], seconds: float) -> list[dict[str, Any]]:
             audit = mem.engine.audit.verify() if mem.engine.audit else None
             mem.close()
             acked = sum(len(r["acked"]) for r in results)
-            rows.append({"writers": n, "seconds": seconds, "acknowledged": acked, "stored_turns": stored,
-                         "lost": lost, "duplicated": dup, "audit_chain_ok": bool(audit and audit.ok),
-                         "audit_events": audit.count if audit else 0,
-                         "writes_per_s": round(acked / seconds, 2),
-                         "latency": _pcts([x for r in results for x in r["latencies"]]),
-                         "errors": dict(sum((Counter(r["errors"]) for r in results), Counter()))})  # fmt: skip
+            rows.append(
+                {
+                    "writers": n,
+                    "seconds": seconds,
+                    "acknowledged": acked,
+                    "stored_turns": stored,
+                    "lost": lost,
+                    "duplicated": dup,
+                    "audit_chain_ok": bool(audit and audit.ok),
+                    "audit_events": audit.count if audit else 0,
+                    "writes_per_s": round(acked / seconds, 2),
+                    "latency": _pcts([x for r in results for x in r["latencies"]]),
+                    "errors": dict(sum((Counter(r["errors"]) for r in results), Counter())),
+                }
+            )
             print(f"[soak] writers={n}: {rows[-1]}", flush=True)
         finally:
             server.terminate()
@@ -322,12 +417,28 @@ def erasure_cost(turns: int, seed: int) -> dict[str, Any]:
     try:
         mem = Memory.open(tmp / "store", embedder=HashingEmbedder())
         for i in range(0, turns, 200):
-            batch = [{"role": "user", "content": f"Note {j}: I talked about {rng.choice(TOPICS)} on day {j % 97}",
-                      "id": f"m{j}"} for j in range(i, min(turns, i + 200))]  # fmt: skip
+            batch = [
+                {
+                    "role": "user",
+                    "content": f"Note {j}: I talked about {rng.choice(TOPICS)} on day {j % 97}",
+                    "id": f"m{j}",
+                }
+                for j in range(i, min(turns, i + 200))
+            ]
             mem.add_messages(batch, scope=Scope(tenant="t", user=f"u{(i // 200) % 10}"), session_id="s")
         alice = Scope(tenant="t", user="alice")
-        mem.add_messages([{"role": "user", "content": f"Alice's private note {j}: the violet harbour key", "id": f"a{j}"}
-                          for j in range(20)], scope=alice, session_id="s")  # fmt: skip
+        mem.add_messages(
+            [
+                {
+                    "role": "user",
+                    "content": f"Alice's private note {j}: the violet harbour key",
+                    "id": f"a{j}",
+                }
+                for j in range(20)
+            ],
+            scope=alice,
+            session_id="s",
+        )
         size = sum(f.stat().st_size for f in (tmp / "store").rglob("*") if f.is_file())
         t = time.perf_counter()
         report = mem.governor.forget_user(dpo, alice)
@@ -338,9 +449,15 @@ def erasure_cost(turns: int, seed: int) -> dict[str, Any]:
         mem.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"turns": turns, "store_mb": round(size / 1e6, 1), "forget_user_s": round(forget_s, 2),
-            "report_ok": report.ok, "verify_erasure_s": round(verify_s, 2), "verify_ok": again.ok,
-            "purged": report.purged}  # fmt: skip
+    return {
+        "turns": turns,
+        "store_mb": round(size / 1e6, 1),
+        "forget_user_s": round(forget_s, 2),
+        "report_ok": report.ok,
+        "verify_erasure_s": round(verify_s, 2),
+        "verify_ok": again.ok,
+        "purged": report.purged,
+    }
 
 
 def cmd_erasure_cost(args: argparse.Namespace) -> int:
@@ -355,14 +472,21 @@ def cmd_erasure_cost(args: argparse.Namespace) -> int:
     result = {"sizes": rows, **_run_info(args, machine, t0)}
     out = Path(args.out) if args.out else RESULTS_DIR / "erasure.json"
     _write_json(out, result)
-    lines = ["# Physical erasure: cost on an embedded store", "", f"Command: `{result['command']}`  ",
-             f"Machine: {machine.get('cpu')} ({machine.get('cpu_count')} cores), load {machine.get('loadavg_1_5_15')}",
-             "", "| raw turns | store MB | forget_user s (delete, purge, scan) | verify_erasure s | ok | DB bytes before -> after |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "# Physical erasure: cost on an embedded store",
+        "",
+        f"Command: `{result['command']}`  ",
+        f"Machine: {machine.get('cpu')} ({machine.get('cpu_count')} cores), load {machine.get('loadavg_1_5_15')}",
+        "",
+        "| raw turns | store MB | forget_user s (delete, purge, scan) | verify_erasure s | ok | DB bytes before -> after |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         p = r["purged"]
-        lines.append(f"| {r['turns']} | {r['store_mb']} | {r['forget_user_s']} | {r['verify_erasure_s']} | "
-                     f"{r['report_ok'] and r['verify_ok']} | {p.get('bytes_before')} -> {p.get('bytes_after')} |")  # fmt: skip
+        lines.append(
+            f"| {r['turns']} | {r['store_mb']} | {r['forget_user_s']} | {r['verify_erasure_s']} | "
+            f"{r['report_ok'] and r['verify_ok']} | {p.get('bytes_before')} -> {p.get('bytes_after')} |"
+        )
     out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"[erasure-cost] wrote {out}")
     return 0

@@ -19,8 +19,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-SUBJECTS = ["the deploy pipeline", "our OAuth flow", "the billing service", "my sister", "the new laptop",
-            "the team offsite", "my marathon training", "the garden", "our release process", "the kids' school"]  # fmt: skip
+SUBJECTS = [
+    "the deploy pipeline",
+    "our OAuth flow",
+    "the billing service",
+    "my sister",
+    "the new laptop",
+    "the team offsite",
+    "my marathon training",
+    "the garden",
+    "our release process",
+    "the kids' school",
+]
 TEMPLATES = [
     "I think {s} needs more tests before Friday.",
     "Yesterday I spent the whole afternoon on {s}.",
@@ -37,11 +47,15 @@ def synthetic_turns(n: int, seed: int = 7) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     start = datetime(2024, 1, 1, 9, tzinfo=timezone.utc)
     return [
-        {"role": "user" if i % 2 == 0 else "assistant",
-         "content": rng.choice(TEMPLATES).format(s=rng.choice(SUBJECTS)), "id": f"t{i}", "name": "Sam",
-         "timestamp": start + timedelta(minutes=7 * i)}
+        {
+            "role": "user" if i % 2 == 0 else "assistant",
+            "content": rng.choice(TEMPLATES).format(s=rng.choice(SUBJECTS)),
+            "id": f"t{i}",
+            "name": "Sam",
+            "timestamp": start + timedelta(minutes=7 * i),
+        }
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def run(turns: int, batch: int, searches: int) -> dict[str, Any]:

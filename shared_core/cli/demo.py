@@ -42,8 +42,10 @@ def run_demo(path: str | None = None, as_json: bool = False) -> int:
     try:
         console.rule("[bold]session 1[/bold] (2024-05-06)")
         with Memory.open(path, clock=clock) as mem:
-            msgs = [{"role": r, "content": c, "id": f"s1-{i}", "name": "Dana" if r == "user" else "assistant"}
-                    for i, (r, c) in enumerate(SESSION_1, 1)]  # fmt: skip
+            msgs = [
+                {"role": r, "content": c, "id": f"s1-{i}", "name": "Dana" if r == "user" else "assistant"}
+                for i, (r, c) in enumerate(SESSION_1, 1)
+            ]
             res = mem.add_messages(msgs, scope=dana, session_id="s1")
             for r, c in SESSION_1:
                 console.print(f"[cyan]{r}[/cyan]: {c}")

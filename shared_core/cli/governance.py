@@ -47,8 +47,11 @@ def cmd_review(ns: argparse.Namespace) -> int:
             raise InvalidInput("memo review edit needs --text")
         rec = _find_pending(ins, ns)
         done = ins.decide(ns.action, rec.id, rec.scope, reason=ns.reason or "", text=ns.text)
-        output.message(done.model_dump(mode="json"), f"{ns.action}: {done.id} is now {done.status.value}",
-                       as_json=ns.json)  # fmt: skip
+        output.message(
+            done.model_dump(mode="json"),
+            f"{ns.action}: {done.id} is now {done.status.value}",
+            as_json=ns.json,
+        )
     return EXIT_OK
 
 
@@ -66,13 +69,31 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
             kept += view.kept
             held.extend(view.held_scopes)
         if ns.json:
-            output.emit_json({"applied": ns.apply, "kept": kept, "held": [h.model_dump(mode="json") for h in held],
-                              "to_expire": [r.model_dump(mode="json") for r in rows]})  # fmt: skip
+            output.emit_json(
+                {
+                    "applied": ns.apply,
+                    "kept": kept,
+                    "held": [h.model_dump(mode="json") for h in held],
+                    "to_expire": [r.model_dump(mode="json") for r in rows],
+                }
+            )
             return EXIT_OK
         verb = "expired" if ns.apply else "would expire (dry run; --apply to expire them)"
-        output.rows(f"{len(rows)} memories {verb}; {kept} kept", ["id", "user", "kind", "reason", "strength", "text"],
-                    [(r.record_id, r.scope.user or "", r.kind, f"{r.reason}: {r.detail}", f"{r.strength:.3f}",
-                      r.text) for r in rows])  # fmt: skip
+        output.rows(
+            f"{len(rows)} memories {verb}; {kept} kept",
+            ["id", "user", "kind", "reason", "strength", "text"],
+            [
+                (
+                    r.record_id,
+                    r.scope.user or "",
+                    r.kind,
+                    f"{r.reason}: {r.detail}",
+                    f"{r.strength:.3f}",
+                    r.text,
+                )
+                for r in rows
+            ],
+        )
         for h in held:
             output.note(f"{h.tenant}/{h.user} is under legal hold: nothing of it expires")
     return EXIT_OK
@@ -139,18 +160,41 @@ def cmd_audit(ns: argparse.Namespace) -> int:
             )
             return EXIT_OK if rep.ok else EXIT_FAILED
         if ns.action == "list":
-            view = ins.audit(actor=ns.actor, action=ns.event, tenant=ns.tenant, user=ns.user,
-                             since=_when(ns.since), until=_when(ns.until), limit=ns.limit)  # fmt: skip
+            view = ins.audit(
+                actor=ns.actor,
+                action=ns.event,
+                tenant=ns.tenant,
+                user=ns.user,
+                since=_when(ns.since),
+                until=_when(ns.until),
+                limit=ns.limit,
+            )
             if ns.json:
-                output.emit_json({"chain": view.report.model_dump(mode="json"),
-                                  "events": [e.model_dump(mode="json") for e in view.events]})  # fmt: skip
+                output.emit_json(
+                    {
+                        "chain": view.report.model_dump(mode="json"),
+                        "events": [e.model_dump(mode="json") for e in view.events],
+                    }
+                )
             else:
                 chain = "intact" if view.report.ok else f"BROKEN at seq {view.report.first_bad_seq}"
-                output.rows(f"audit log: chain {chain}; {len(view.events)} of {view.total} events",
-                            ["seq", "at", "actor", "action", "scope", "record", "decision", "reason"],
-                            [(e.seq, e.at.isoformat(timespec="seconds"), e.actor, e.action,
-                              f"{e.scope.tenant}/{e.scope.user or ''}" if e.scope else "", e.record_id or "",
-                              e.decision, e.reason) for e in view.events])  # fmt: skip
+                output.rows(
+                    f"audit log: chain {chain}; {len(view.events)} of {view.total} events",
+                    ["seq", "at", "actor", "action", "scope", "record", "decision", "reason"],
+                    [
+                        (
+                            e.seq,
+                            e.at.isoformat(timespec="seconds"),
+                            e.actor,
+                            e.action,
+                            f"{e.scope.tenant}/{e.scope.user or ''}" if e.scope else "",
+                            e.record_id or "",
+                            e.decision,
+                            e.reason,
+                        )
+                        for e in view.events
+                    ],
+                )
             return EXIT_OK if view.report.ok else EXIT_FAILED
         events = ins.audit_export()
         text = "".join(json.dumps(e, default=str, ensure_ascii=True) + "\n" for e in events)
@@ -160,8 +204,9 @@ def cmd_audit(ns: argparse.Namespace) -> int:
             with open(ns.out, "w", encoding="utf-8") as f:
                 for e in common.progress(ns, events, "export", total=len(events), unit="event"):
                     f.write(json.dumps(e, default=str, ensure_ascii=True) + "\n")
-            output.message({"exported": len(events)}, f"exported {len(events)} audit events to {ns.out}",
-                           as_json=ns.json)  # fmt: skip
+            output.message(
+                {"exported": len(events)}, f"exported {len(events)} audit events to {ns.out}", as_json=ns.json
+            )
     return EXIT_OK
 
 
@@ -183,8 +228,11 @@ def cmd_subject_export(ns: argparse.Namespace) -> int:
         if ns.out and ns.out != "-":
             with open(ns.out, "w", encoding="utf-8") as f:
                 f.write(text)
-            output.message({"exported": len(data.get("records", [])), "file": ns.out},
-                           f"exported the subject's data to {ns.out}", as_json=ns.json)  # fmt: skip
+            output.message(
+                {"exported": len(data.get("records", [])), "file": ns.out},
+                f"exported the subject's data to {ns.out}",
+                as_json=ns.json,
+            )
         else:
             print(text)
     return EXIT_OK
@@ -199,8 +247,11 @@ def cmd_check(ns: argparse.Namespace) -> int:
             output.emit_json({**report.model_dump(mode="json"), "ok": report.ok})
         else:
             title = f"store check: {'clean' if report.ok else 'PROBLEMS FOUND'}"
-            output.rows(title + (" (repaired)" if ns.repair else ""), ["check", "found", "repaired", "detail"],
-                        [(i.name, i.found, i.repaired, i.detail) for i in report.items])  # fmt: skip
+            output.rows(
+                title + (" (repaired)" if ns.repair else ""),
+                ["check", "found", "repaired", "detail"],
+                [(i.name, i.found, i.repaired, i.detail) for i in report.items],
+            )
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -237,8 +288,11 @@ def register(sub: Any, add_scope: Callable[..., None]) -> None:
     s.add_argument("--sample", action="append", help="text that must not be found (repeatable)")
     s.add_argument("--tenant", default="default")
     s.add_argument("--user", action="append", required=True, help="user to erase (repeatable)")
-    s.add_argument("--data-dir", metavar="DIR",
-                   help="also scan the files of DIR (a server's `chroma run --path DIR`, on its host)")  # fmt: skip
+    s.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="also scan the files of DIR (a server's `chroma run --path DIR`, on its host)",
+    )
     s.set_defaults(func=cmd_erase)
 
     s = sub.add_parser("audit", help="the audit log: verify the chain, list (filtered) or export it")

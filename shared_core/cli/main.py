@@ -52,8 +52,14 @@ def _global_options() -> argparse.ArgumentParser:
 
 
 def _defaults() -> dict[str, Any]:
-    return {"path": os.environ.get("MEMO_PATH", "./memo_data"), "create": False, "host": None, "port": 8000,
-            "json": False, "as_": None}  # fmt: skip
+    return {
+        "path": os.environ.get("MEMO_PATH", "./memo_data"),
+        "create": False,
+        "host": None,
+        "port": 8000,
+        "json": False,
+        "as_": None,
+    }
 
 
 class _Sub:
@@ -82,8 +88,9 @@ def _add_scope_args(p: argparse.ArgumentParser, required_user: bool = False) -> 
 def cmd_list(ns: argparse.Namespace) -> int:
     with common.open_memory(ns) as mem:
         ins = common.inspector(ns, mem)
-        recs = ins.timeline(common.scope_of(ns), kinds=ns.kind, statuses=ns.status or ["active"],
-                            text=ns.text, limit=ns.limit)  # fmt: skip
+        recs = ins.timeline(
+            common.scope_of(ns), kinds=ns.kind, statuses=ns.status or ["active"], text=ns.text, limit=ns.limit
+        )
         output.records(recs, as_json=ns.json)
     return EXIT_OK
 
@@ -138,9 +145,11 @@ def cmd_export(ns: argparse.Namespace) -> int:
             if out is not sys.stdout:
                 out.close()
         if out is not sys.stdout:
-            output.message({"exported": len(recs), "history": len(hist), "file": ns.out},
-                           f"exported {len(recs)} records and {len(hist)} history entries to {ns.out}",
-                           as_json=ns.json)  # fmt: skip
+            output.message(
+                {"exported": len(recs), "history": len(hist), "file": ns.out},
+                f"exported {len(recs)} records and {len(hist)} history entries to {ns.out}",
+                as_json=ns.json,
+            )
     return EXIT_OK
 
 
@@ -182,8 +191,9 @@ def cmd_import(ns: argparse.Namespace) -> int:
             try:
                 got = _valid_row(row, mem.config.limits)
             except (ValueError, TypeError) as exc:  # TypeError: models.check_id inside a validator
-                raise InvalidInput(f"{ns.file} line {n}: not a valid memory record or history entry: {exc}",
-                                   field="file") from None  # fmt: skip
+                raise InvalidInput(
+                    f"{ns.file} line {n}: not a valid memory record or history entry: {exc}", field="file"
+                ) from None
             if isinstance(got, HistoryEntry):
                 history.append(got)
             else:
@@ -197,8 +207,9 @@ def cmd_import(ns: argparse.Namespace) -> int:
             done = got_n if isinstance(got_n, int) else len(records if got_n is None else got_n)
         else:  # older engines: one commit of the records (their history is not carried over)
             done = mem.governor.import_records(records)
-        output.message({"imported": done, "history": len(history)}, f"imported {done} records",
-                       as_json=ns.json)  # fmt: skip
+        output.message(
+            {"imported": done, "history": len(history)}, f"imported {done} records", as_json=ns.json
+        )
     return EXIT_OK
 
 
@@ -215,9 +226,13 @@ def cmd_stats(ns: argparse.Namespace) -> int:
                 for k, v in c.by_status.items():
                     data[f"status:{k}"] = data.get(f"status:{k}", 0) + v
         else:
-            data = {"records": st.records, **{f"kind:{k}": v for k, v in sorted(st.by_kind.items())},
-                    **{f"status:{k}": v for k, v in sorted(st.by_status.items())},
-                    "history_entries": st.history_entries, "audit_events": st.audit_events}  # fmt: skip
+            data = {
+                "records": st.records,
+                **{f"kind:{k}": v for k, v in sorted(st.by_kind.items())},
+                **{f"status:{k}": v for k, v in sorted(st.by_status.items())},
+                "history_entries": st.history_entries,
+                "audit_events": st.audit_events,
+            }
             if st.disk_bytes is not None:
                 data["disk_bytes"] = st.disk_bytes
         output.stats(data, as_json=ns.json)
@@ -232,10 +247,21 @@ def cmd_scopes(ns: argparse.Namespace) -> int:
         if ns.json:
             output.emit_json([c.model_dump(mode="json") for c in counts])
         else:
-            output.rows(f"{len(counts)} scopes", ["tenant", "user", "agent", "session", "records", "by kind"],
-                        [(c.scope.tenant, c.scope.user or "", c.scope.agent or "", c.scope.session or "",
-                          c.records, " ".join(f"{k}={v}" for k, v in sorted(c.by_kind.items())))
-                         for c in counts])  # fmt: skip
+            output.rows(
+                f"{len(counts)} scopes",
+                ["tenant", "user", "agent", "session", "records", "by kind"],
+                [
+                    (
+                        c.scope.tenant,
+                        c.scope.user or "",
+                        c.scope.agent or "",
+                        c.scope.session or "",
+                        c.records,
+                        " ".join(f"{k}={v}" for k, v in sorted(c.by_kind.items())),
+                    )
+                    for c in counts
+                ],
+            )
     return EXIT_OK
 
 
@@ -260,8 +286,13 @@ def _version() -> str:
 # --------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     glob = _global_options()
-    p = Parser(prog="memo", description="MeMo: persistent, governed memory for LLM apps.", parents=[glob],
-               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXIT_CODES_HELP)  # fmt: skip
+    p = Parser(
+        prog="memo",
+        description="MeMo: persistent, governed memory for LLM apps.",
+        parents=[glob],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES_HELP,
+    )
     p.add_argument("--version", action="version", version=f"memo {_version()}")
     sub = _Sub(p.add_subparsers(dest="command", required=True, parser_class=Parser), [glob])
 
@@ -281,8 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--context", action="store_true", help="also print the context block the agent gets")
     s.set_defaults(func=cmd_search)
 
-    for name, fn, helptext in (("show", cmd_show, "one memory: provenance, decay, expiry, history"),
-                               ("history", cmd_history, "a memory's history")):  # fmt: skip
+    for name, fn, helptext in (
+        ("show", cmd_show, "one memory: provenance, decay, expiry, history"),
+        ("history", cmd_history, "a memory's history"),
+    ):
         s = sub.add_parser(name, help=helptext)
         s.add_argument("id", help="a memory id or a unique prefix of one")
         _add_scope_args(s)
@@ -354,8 +387,10 @@ def _register_bench(sub: _Sub) -> None:
 
 
 def _no_bench(ns: argparse.Namespace) -> int:
-    print("memo: `memo bench` needs the benchmarks: pip install -e ./benchmarks (from a MeMo checkout)",
-          file=sys.stderr)  # fmt: skip
+    print(
+        "memo: `memo bench` needs the benchmarks: pip install -e ./benchmarks (from a MeMo checkout)",
+        file=sys.stderr,
+    )
     return EXIT_USAGE
 
 

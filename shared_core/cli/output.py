@@ -58,8 +58,20 @@ def records(recs: Sequence[MemoryRecord], as_json: bool = False, title: str | No
         return
     t = _table(title or f"{len(recs)} memories", ("id", "scope", "kind", "status", "when", "text", "source"))
     for r in recs:
-        t.add_row(*map(_cell, (r.id, _scope_label(r), r.kind.value, r.status.value,
-                               r.event_time.date().isoformat(), r.index_text(), _cite(r))))  # fmt: skip
+        t.add_row(
+            *map(
+                _cell,
+                (
+                    r.id,
+                    _scope_label(r),
+                    r.kind.value,
+                    r.status.value,
+                    r.event_time.date().isoformat(),
+                    r.index_text(),
+                    _cite(r),
+                ),
+            )
+        )
     _console().print(t)
 
 
@@ -86,8 +98,20 @@ def hits(items: Sequence[Hit], as_json: bool = False, context: Any = None) -> No
     for h in items:
         r = h.record
         why = " ".join(f"{k}={v:.2f}" for k, v in h.components.items())
-        t.add_row(*map(_cell, (r.id, f"{h.score:.3f}", why, r.kind.value, r.event_time.date().isoformat(),
-                               r.index_text(), _cite(r))))  # fmt: skip
+        t.add_row(
+            *map(
+                _cell,
+                (
+                    r.id,
+                    f"{h.score:.3f}",
+                    why,
+                    r.kind.value,
+                    r.event_time.date().isoformat(),
+                    r.index_text(),
+                    _cite(r),
+                ),
+            )
+        )
     con = _console()
     con.print(t)
     if context is not None:
@@ -127,8 +151,20 @@ def history(entries: Sequence[HistoryEntry], as_json: bool = False) -> None:
     t = _table(f"{len(entries)} changes", ("at", "version", "op", "actor", "reason", "text", "status"))
     for e in entries:
         snap = e.snapshot
-        t.add_row(*map(_cell, (e.at.isoformat(timespec="seconds"), e.version, e.op, e.actor, e.reason,
-                               snap.text if snap else "", snap.status.value if snap else "")))  # fmt: skip
+        t.add_row(
+            *map(
+                _cell,
+                (
+                    e.at.isoformat(timespec="seconds"),
+                    e.version,
+                    e.op,
+                    e.actor,
+                    e.reason,
+                    snap.text if snap else "",
+                    snap.status.value if snap else "",
+                ),
+            )
+        )
     _console().print(t)
 
 

@@ -26,8 +26,13 @@ def _public(policy: GovernancePolicy) -> dict[str, Any]:
 
 
 def _version(stored: policy_store.StoredPolicy) -> dict[str, Any]:
-    return {"version": stored.version, "changed_at": stored.changed_at.isoformat(),
-            "changed_by": stored.changed_by, "reason": stored.reason, "digest": stored.digest}  # fmt: skip
+    return {
+        "version": stored.version,
+        "changed_at": stored.changed_at.isoformat(),
+        "changed_by": stored.changed_by,
+        "reason": stored.reason,
+        "digest": stored.digest,
+    }
 
 
 def cmd_policy_show(ns: argparse.Namespace) -> int:
@@ -36,8 +41,12 @@ def cmd_policy_show(ns: argparse.Namespace) -> int:
         stored = policy_store.load(mem.store)
         versions = policy_store.history(mem.store)
         policy = stored.policy if stored else mem.config.policy
-        data: dict[str, Any] = {"stored": stored is not None, "current": _version(stored) if stored else None,
-                "policy": _public(policy), "history": [_version(v) for v in versions]}  # fmt: skip
+        data: dict[str, Any] = {
+            "stored": stored is not None,
+            "current": _version(stored) if stored else None,
+            "policy": _public(policy),
+            "history": [_version(v) for v in versions],
+        }
         if ns.json:
             output.emit_json(data)
             return EXIT_OK
@@ -47,12 +56,20 @@ def cmd_policy_show(ns: argparse.Namespace) -> int:
             title = (
                 f"stored policy v{stored.version} by {stored.changed_by} at {data['current']['changed_at']}"
             )
-        output.rows(title, ["setting", "value"],
-                    [(k, json.dumps(v, sort_keys=True)) for k, v in data["policy"].items()])  # fmt: skip
+        output.rows(
+            title,
+            ["setting", "value"],
+            [(k, json.dumps(v, sort_keys=True)) for k, v in data["policy"].items()],
+        )
         if versions:
-            output.rows(f"{len(versions)} versions", ["version", "changed_at", "changed_by", "reason", "digest"],
-                        [(v["version"], v["changed_at"], v["changed_by"], v["reason"], v["digest"][:16])
-                         for v in data["history"]])  # fmt: skip
+            output.rows(
+                f"{len(versions)} versions",
+                ["version", "changed_at", "changed_by", "reason", "digest"],
+                [
+                    (v["version"], v["changed_at"], v["changed_by"], v["reason"], v["digest"][:16])
+                    for v in data["history"]
+                ],
+            )
     return EXIT_OK
 
 
@@ -74,12 +91,19 @@ def cmd_policy_set(ns: argparse.Namespace) -> int:
     data = _read_policy_file(ns.file)
     with common.open_memory(ns) as mem:
         stored = policy_store.change_and_audit(
-            mem.store, mem.engine.audit, common.principal(ns), data, reason=ns.reason,
-            now=mem.clock.now(), expected_version=ns.expected_version,
-        )  # fmt: skip
-        output.message({**_version(stored), "policy": _public(stored.policy)},
-                       f"policy v{stored.version} stored (digest {stored.digest[:16]})",
-                       as_json=ns.json)  # fmt: skip
+            mem.store,
+            mem.engine.audit,
+            common.principal(ns),
+            data,
+            reason=ns.reason,
+            now=mem.clock.now(),
+            expected_version=ns.expected_version,
+        )
+        output.message(
+            {**_version(stored), "policy": _public(stored.policy)},
+            f"policy v{stored.version} stored (digest {stored.digest[:16]})",
+            as_json=ns.json,
+        )
     return EXIT_OK
 
 
@@ -88,8 +112,9 @@ def register(sub: Any) -> None:
     acts = s.add_subparsers(dest="policy_action", required=True, metavar="{show,set}")
     p = acts.add_parser("show", help="the stored policy and its versions", parents=sub._parents)
     p.set_defaults(func=cmd_policy_show)
-    p = acts.add_parser("set", help="store the policy of a JSON file as the next version (admin)",
-                        parents=sub._parents)  # fmt: skip
+    p = acts.add_parser(
+        "set", help="store the policy of a JSON file as the next version (admin)", parents=sub._parents
+    )
     p.add_argument("file", help="a JSON object of GovernancePolicy settings (never hash_key)")
     p.add_argument("--reason", required=True, help="why (kept with the version and in the audit log)")
     p.add_argument("--expected-version", type=int, help="refuse unless the stored policy is at this version")

@@ -149,6 +149,18 @@ class Engine(RepairMixin):
 
 
 __all__ = [
-    "SYSTEM", "AddResult", "AuditItem", "ChangeSet", "Deletion", "Engine", "ExtractJob", "FlushTimeout",
-    "LegalHold", "RepairReport", "derived_id", "episode_id", "hold_key", "lexical_documents",
-]  # fmt: skip
+    "SYSTEM",
+    "AddResult",
+    "AuditItem",
+    "ChangeSet",
+    "Deletion",
+    "Engine",
+    "ExtractJob",
+    "FlushTimeout",
+    "LegalHold",
+    "RepairReport",
+    "derived_id",
+    "episode_id",
+    "hold_key",
+    "lexical_documents",
+]

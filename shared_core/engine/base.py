@@ -102,8 +102,19 @@ class Flushed:
         self._engine = engine
         self._target = target
 
-    _WRITES = frozenset({"upsert", "delete", "delete_history", "append_history", "set_meta", "bump_revision",
-                         "redact_scope", "append", "append_many"})  # fmt: skip
+    _WRITES = frozenset(
+        {
+            "upsert",
+            "delete",
+            "delete_history",
+            "append_history",
+            "set_meta",
+            "bump_revision",
+            "redact_scope",
+            "append",
+            "append_many",
+        }
+    )
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._target, name)
@@ -172,6 +183,12 @@ class EngineBase:
     def _history(self, rec: MemoryRecord, op: HistoryOp, actor: str, reason: str = "") -> HistoryEntry:
         return HistoryEntry(
             id=derived_id(rec.id, str(rec.version), op, rec.updated_at.isoformat()),
-            record_id=rec.id, scope=rec.scope, version=rec.version, op=op, at=self.clock.now(),
-            actor=actor, reason=reason, snapshot=rec,
-        )  # fmt: skip
+            record_id=rec.id,
+            scope=rec.scope,
+            version=rec.version,
+            op=op,
+            at=self.clock.now(),
+            actor=actor,
+            reason=reason,
+            snapshot=rec,
+        )

@@ -40,9 +40,14 @@ class AuditItem(BaseModel):
     @classmethod
     def of(cls, action: str, rec: MemoryRecord, decision: str, reason: str, actor: str) -> AuditItem:
         return cls(
-            action=action, record_id=rec.id, scope=rec.scope, decision=decision, reason=reason, actor=actor,
+            action=action,
+            record_id=rec.id,
+            scope=rec.scope,
+            decision=decision,
+            reason=reason,
+            actor=actor,
             payload={"kind": rec.kind.value, "status": rec.status.value, "version": rec.version},
-        )  # fmt: skip
+        )
 
 
 class Deletion(BaseModel):
@@ -86,9 +91,13 @@ class ChangeSet(BaseModel):
     touch: bool = False
 
     def add(
-        self, rec: MemoryRecord, vec: Vectors | None, *, history: HistoryEntry | None = None,
+        self,
+        rec: MemoryRecord,
+        vec: Vectors | None,
+        *,
+        history: HistoryEntry | None = None,
         audit: AuditItem | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.records.append(rec)
         self.vectors.append(vec)
         if history is not None:
@@ -129,7 +138,9 @@ class ChangeSet(BaseModel):
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ChangeSet:
         return cls(
-            id=d["id"], actor=d["actor"], touch=bool(d.get("touch")),
+            id=d["id"],
+            actor=d["actor"],
+            touch=bool(d.get("touch")),
             records=[MemoryRecord.model_validate(r) for r in d["records"]],
             vectors=[None if v is None else _vec_in(v) for v in d["vectors"]],
             history=[HistoryEntry.model_validate(h) for h in d["history"]],
@@ -137,7 +148,7 @@ class ChangeSet(BaseModel):
             audit=[AuditItem.model_validate(a) for a in d["audit"]],
             jobs=[ExtractJob.model_validate(j) for j in d.get("jobs", [])],
             done_jobs=list(d.get("done_jobs", [])),
-        )  # fmt: skip
+        )
 
 
 def _vec_out(v: Vectors) -> str:

@@ -51,7 +51,7 @@ class ExtractionMixin(SearchMixin):
                 text=e.text,
                 timestamp=e.event_time,
                 session_id=e.provenance.session_id if sid is None else sid,
-            )  # fmt: skip
+            )
             for e, role in zip(episodes, roles)
             if role in ("user", "assistant")
         ]
@@ -71,9 +71,14 @@ class ExtractionMixin(SearchMixin):
             self.token_stats["output"] += output_tokens
 
     def _screen(
-        self, candidates: Sequence[ExtractCandidate], sc: Scope, now: datetime, result: AddResult, first: int,
+        self,
+        candidates: Sequence[ExtractCandidate],
+        sc: Scope,
+        now: datetime,
+        result: AddResult,
+        first: int,
         actor: str,
-    ) -> list[tuple[MemoryRecord, Status, str]]:  # fmt: skip
+    ) -> list[tuple[MemoryRecord, Status, str]]:
         """Candidates as records, each with the policy's verdict: kept, held for review, or dropped."""
         kept: list[tuple[MemoryRecord, Status, str]] = []
         seen: set[str] = set()
@@ -83,9 +88,11 @@ class ExtractionMixin(SearchMixin):
                 continue
             seen.add(key)
             rec = c.to_record(  # created after the turns, in extraction order (a stable tie-break)
-                sc, now=now + timedelta(microseconds=first + len(seen)), extractor=self.extractor.name,
+                sc,
+                now=now + timedelta(microseconds=first + len(seen)),
+                extractor=self.extractor.name,
                 extractor_version=self.extractor.version,
-            )  # fmt: skip
+            )
             # the same statement from the same messages always gets the same id: a retried write (the
             # client re-sends turns it saw no answer for) or a re-run job never extracts it twice
             rid = derived_id(
@@ -106,9 +113,15 @@ class ExtractionMixin(SearchMixin):
         return kept
 
     def _add_and_extract(
-        self, episodes: list[MemoryRecord], roles: list[str], sc: Scope, sid: str | None, now: datetime,
-        actor: str, result: AddResult,
-    ) -> None:  # fmt: skip
+        self,
+        episodes: list[MemoryRecord],
+        roles: list[str],
+        sc: Scope,
+        sid: str | None,
+        now: datetime,
+        actor: str,
+        result: AddResult,
+    ) -> None:
         """Inline: extract, then embed turns and memories in one batch, then one change set. If the
         extractor fails, the raw turns are committed alone before the error is raised."""
         try:
@@ -166,9 +179,16 @@ class ExtractionMixin(SearchMixin):
         return out
 
     def _consolidate(
-        self, kept: Sequence[tuple[MemoryRecord, Status, str]], vecs: Vectors, sc: Scope, now: datetime,
-        actor: str, result: AddResult, kinds: frozenset[Kind], change: ChangeSet,
-    ) -> list[MemoryRecord]:  # fmt: skip
+        self,
+        kept: Sequence[tuple[MemoryRecord, Status, str]],
+        vecs: Vectors,
+        sc: Scope,
+        now: datetime,
+        actor: str,
+        result: AddResult,
+        kinds: frozenset[Kind],
+        change: ChangeSet,
+    ) -> list[MemoryRecord]:
         """Compare a batch of new memories with their neighbours, decide add / merge / supersede /
         skip for each, and add the outcome to `change`. Returns the record standing for each input."""
         ext = self.config.extraction

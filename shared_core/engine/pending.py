@@ -102,9 +102,10 @@ class Pending:
     def history(self, scope: Scope, record_id: str | None) -> list[HistoryEntry]:
         with self._lock:
             return [
-                h for _, h in self._history
+                h
+                for _, h in self._history
                 if scope.contains(h.scope) and (record_id is None or h.record_id == record_id)
-            ]  # fmt: skip
+            ]
 
     def merge_list(
         self, stored: Sequence[MemoryRecord], scope: Scope, flt: RecordFilter

@@ -73,8 +73,16 @@ class RecordsMixin(EngineBase):
         return entries
 
     def _first_entry(self, rec: MemoryRecord) -> HistoryEntry:
-        return HistoryEntry(record_id=rec.id, scope=rec.scope, version=rec.version, op="add", at=rec.created_at,
-                            actor=SYSTEM, reason="raw turn", snapshot=rec)  # fmt: skip
+        return HistoryEntry(
+            record_id=rec.id,
+            scope=rec.scope,
+            version=rec.version,
+            op="add",
+            at=rec.created_at,
+            actor=SYSTEM,
+            reason="raw turn",
+            snapshot=rec,
+        )
 
     def recent_turns(self, scope: Any, session_id: str | None = None, limit: int = 20) -> list[MemoryRecord]:
         """The last `limit` raw turns of a session (or of the scope), oldest first."""

@@ -70,8 +70,13 @@ class RepairMixin(WriteMixin):
             vecs = self._embed([e.snapshot.index_text() for e in restore if e.snapshot is not None])
             for e, v in zip(restore, vecs):
                 assert e.snapshot is not None
-                change.add(e.snapshot, v, audit=AuditItem.of("repair", e.snapshot, "restore",
-                                                              "interrupted write finished", "repair"))  # fmt: skip
+                change.add(
+                    e.snapshot,
+                    v,
+                    audit=AuditItem.of(
+                        "repair", e.snapshot, "restore", "interrupted write finished", "repair"
+                    ),
+                )
             report.restored = len(restore)
         if not change.is_empty():
             self._seam.commit(change)

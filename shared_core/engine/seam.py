@@ -45,9 +45,15 @@ def hold_key(tenant: str, user: str | None) -> str:
 
 class Seam:
     def __init__(
-        self, store: Store, audit: AuditLog | None, cache: IndexCache, journal: Journal | None, *,
-        on_jobs: Callable[[Sequence[ExtractJob]], None] | None = None, batch: int = 512,
-    ) -> None:  # fmt: skip
+        self,
+        store: Store,
+        audit: AuditLog | None,
+        cache: IndexCache,
+        journal: Journal | None,
+        *,
+        on_jobs: Callable[[Sequence[ExtractJob]], None] | None = None,
+        batch: int = 512,
+    ) -> None:
         self.store = store
         self.audit = audit
         self.cache = cache
@@ -116,12 +122,18 @@ class Seam:
         if self.audit is not None:
             items = [
                 {
-                    "actor": a.actor, "action": a.action, "scope": a.scope, "record_id": a.record_id,
-                    "decision": a.decision, "reason": a.reason, "payload": {**a.payload, CHANGE_KEY: ch.id},
+                    "actor": a.actor,
+                    "action": a.action,
+                    "scope": a.scope,
+                    "record_id": a.record_id,
+                    "decision": a.decision,
+                    "reason": a.reason,
+                    "payload": {**a.payload, CHANGE_KEY: ch.id},
                 }
-                for ch in changes if ch.id not in skip_audit
+                for ch in changes
+                if ch.id not in skip_audit
                 for a in ch.audit
-            ]  # fmt: skip
+            ]
             if items:
                 self.audit.append_many(items)
         history = [h for ch in changes for h in ch.history]

@@ -25,10 +25,19 @@ class SearchMixin(RecordsMixin):
     revision_ttl = 0.2  # seconds a scope's revision token is trusted before the store is asked again
 
     def search(
-        self, query: str, scope: Any, *, k: int = 10, token_budget: int | None = None,
-        kinds: Sequence[Kind | str] | None = None, since: datetime | None = None, until: datetime | None = None,
-        include_superseded: bool = False, track_access: bool = False, metadata: dict[str, MetaValue] | None = None,
-    ) -> list[Hit]:  # fmt: skip
+        self,
+        query: str,
+        scope: Any,
+        *,
+        k: int = 10,
+        token_budget: int | None = None,
+        kinds: Sequence[Kind | str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        include_superseded: bool = False,
+        track_access: bool = False,
+        metadata: dict[str, MetaValue] | None = None,
+    ) -> list[Hit]:
         """Hits best first, score in [0, 1]. Never returns `pending_review`, expired or deleted memories."""
         hits, _ = self._search(
             query, scope, k, token_budget, kinds, since, until, include_superseded, track_access, metadata
@@ -36,9 +45,15 @@ class SearchMixin(RecordsMixin):
         return hits
 
     def context(
-        self, query: str, scope: Any, *, token_budget: int | None = None, k: int = 50,
-        kinds: Sequence[Kind | str] | None = None, metadata: dict[str, MetaValue] | None = None,
-    ) -> Context:  # fmt: skip
+        self,
+        query: str,
+        scope: Any,
+        *,
+        token_budget: int | None = None,
+        k: int = 50,
+        kinds: Sequence[Kind | str] | None = None,
+        metadata: dict[str, MetaValue] | None = None,
+    ) -> Context:
         """The rendered, cited context block for a prompt, within `token_budget` tokens."""
         budget = validate.token_budget(token_budget) or self.config.default_token_budget
         _, ctx = self._search(query, scope, k, budget, kinds, None, None, False, False, metadata)
@@ -46,10 +61,18 @@ class SearchMixin(RecordsMixin):
         return ctx
 
     def _search(
-        self, query: str, scope: Any, k: int, token_budget: int | None, kinds: Sequence[Kind | str] | None,
-        since: datetime | None, until: datetime | None, include_superseded: bool, track_access: bool,
+        self,
+        query: str,
+        scope: Any,
+        k: int,
+        token_budget: int | None,
+        kinds: Sequence[Kind | str] | None,
+        since: datetime | None,
+        until: datetime | None,
+        include_superseded: bool,
+        track_access: bool,
         metadata: dict[str, MetaValue] | None = None,
-    ) -> tuple[list[Hit], Context | None]:  # fmt: skip
+    ) -> tuple[list[Hit], Context | None]:
         cfg = self.config
         sc = validate.scope(scope)
         q = validate.text(query, cfg.limits, "query")
@@ -84,10 +107,13 @@ class SearchMixin(RecordsMixin):
                 v = index.vectors[pos]
                 cands.append(
                     scoring.ScoredCandidate(
-                        record=index.records[pos], vector=v, dense_rank=rank_d.get(pos),
-                        lexical_rank=rank_l.get(pos), similarity=scoring.similarity(1.0 - sims.get(pos, float(v @ vec))),
+                        record=index.records[pos],
+                        vector=v,
+                        dense_rank=rank_d.get(pos),
+                        lexical_rank=rank_l.get(pos),
+                        similarity=scoring.similarity(1.0 - sims.get(pos, float(v @ vec))),
                     )
-                )  # fmt: skip
+                )
         if sw.time_aware:
             span = query_time_range(q, now)
             if span is not None:
@@ -130,9 +156,14 @@ class SearchMixin(RecordsMixin):
         return self._indexes.get(sc.key() + "|" + flt.model_dump_json(), token, build, scope=sc, flt=flt)
 
     def _merge_pending(
-        self, sc: Scope, flt: RecordFilter, records: list[MemoryRecord], vectors: Vectors,
-        pending: list[tuple[MemoryRecord, Vectors | None]], gone: set[str],
-    ) -> tuple[list[MemoryRecord], Vectors]:  # fmt: skip
+        self,
+        sc: Scope,
+        flt: RecordFilter,
+        records: list[MemoryRecord],
+        vectors: Vectors,
+        pending: list[tuple[MemoryRecord, Vectors | None]],
+        gone: set[str],
+    ) -> tuple[list[MemoryRecord], Vectors]:
         rows: dict[str, tuple[MemoryRecord, Vectors | None]] = {
             r.id: (r, vectors[i]) for i, r in enumerate(records) if r.id not in gone
         }

@@ -41,9 +41,14 @@ class Worker:
         self._stop = False
         self.last_error: str | None = None
         self.stats: dict[str, float] = {
-            "jobs_done": 0, "jobs_failed": 0, "jobs_retried": 0, "extract_calls": 0, "extract_seconds": 0.0,
-            "memories": 0, "timeouts": 0,
-        }  # fmt: skip
+            "jobs_done": 0,
+            "jobs_failed": 0,
+            "jobs_retried": 0,
+            "extract_calls": 0,
+            "extract_seconds": 0.0,
+            "memories": 0,
+            "timeouts": 0,
+        }
         self._thread = threading.Thread(target=self._run, name="memo-worker", daemon=True)
         self._thread.start()
 
@@ -136,10 +141,20 @@ class Worker:
         if failed:  # given up: the raw turns stay (searchable); the audit log says why
             self.stats["jobs_failed"] += len(failed)
             change = ChangeSet(
-                actor=failed[0].actor, done_jobs=[j.id for j in failed],
-                audit=[AuditItem(action="extract", record_id=None, scope=j.scope, decision="failed",
-                                 reason=self.last_error[:300], actor=j.actor) for j in failed],
-            )  # fmt: skip
+                actor=failed[0].actor,
+                done_jobs=[j.id for j in failed],
+                audit=[
+                    AuditItem(
+                        action="extract",
+                        record_id=None,
+                        scope=j.scope,
+                        decision="failed",
+                        reason=self.last_error[:300],
+                        actor=j.actor,
+                    )
+                    for j in failed
+                ],
+            )
             self.engine._seam.commit(change)
 
     def flush(self, timeout: float | None = None) -> None:

@@ -36,9 +36,15 @@ from .extraction import ExtractionMixin
 class WriteMixin(ExtractionMixin):
     # ------------------------------------------------------------------------- raw turns
     def add_messages(
-        self, messages: Any, scope: Any, session_id: str | None = None, *, actor: str = SYSTEM,
-        extract: bool | None = None, wait: bool = False,
-    ) -> AddResult:  # fmt: skip
+        self,
+        messages: Any,
+        scope: Any,
+        session_id: str | None = None,
+        *,
+        actor: str = SYSTEM,
+        extract: bool | None = None,
+        wait: bool = False,
+    ) -> AddResult:
         """Raw turns are durable and searchable when this returns; extraction runs in the
         background (`wait=True`: in this call, and the result lists what it found)."""
         cfg = self.config
@@ -89,35 +95,78 @@ class WriteMixin(ExtractionMixin):
         meta = {**self._redact_meta(dict(t.metadata or {})), "role": t.role}
         return MemoryRecord(
             id=episode_id(sc, sid, t.id) if t.id else new_id(),
-            scope=sc, kind=Kind.EPISODE, text=text, created_at=created, updated_at=created, valid_from=when,
+            scope=sc,
+            kind=Kind.EPISODE,
+            text=text,
+            created_at=created,
+            updated_at=created,
+            valid_from=when,
             importance=0.3,
             provenance=Provenance(
-                source_message_ids=[mid], session_id=sid, turn_timestamps=[when], speaker=t.name or t.role,
-                extractor="raw", extractor_version="1", origin=Origin.STATED, actor=actor,
+                source_message_ids=[mid],
+                session_id=sid,
+                turn_timestamps=[when],
+                speaker=t.name or t.role,
+                extractor="raw",
+                extractor_version="1",
+                origin=Origin.STATED,
+                actor=actor,
             ),
             metadata=meta,
-        )  # fmt: skip
+        )
 
     # --------------------------------------------------------------------------- remember
     def remember(
-        self, text: str, scope: Any, *, kind: Kind | str = Kind.FACT, importance: float = 0.5, pinned: bool = False,
-        valid_from: datetime | None = None, valid_to: datetime | None = None, metadata: Any = None,
-        source_message_ids: Sequence[str] = (), session_id: str | None = None, actor: str = SYSTEM,
-        tool_call_id: str | None = None, consolidate: bool = True,
-    ) -> MemoryRecord:  # fmt: skip
+        self,
+        text: str,
+        scope: Any,
+        *,
+        kind: Kind | str = Kind.FACT,
+        importance: float = 0.5,
+        pinned: bool = False,
+        valid_from: datetime | None = None,
+        valid_to: datetime | None = None,
+        metadata: Any = None,
+        source_message_ids: Sequence[str] = (),
+        session_id: str | None = None,
+        actor: str = SYSTEM,
+        tool_call_id: str | None = None,
+        consolidate: bool = True,
+    ) -> MemoryRecord:
         """Store one memory stated directly (not extracted). Returns the stored (or merged) record."""
         return self.remember_many(
-            [text], scope, kind=kind, importance=importance, pinned=pinned, valid_from=valid_from,
-            valid_to=valid_to, metadata=metadata, source_message_ids=source_message_ids, session_id=session_id,
-            actor=actor, tool_call_id=tool_call_id, consolidate=consolidate,
-        )[0]  # fmt: skip
+            [text],
+            scope,
+            kind=kind,
+            importance=importance,
+            pinned=pinned,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            metadata=metadata,
+            source_message_ids=source_message_ids,
+            session_id=session_id,
+            actor=actor,
+            tool_call_id=tool_call_id,
+            consolidate=consolidate,
+        )[0]
 
     def remember_many(
-        self, texts: Sequence[str], scope: Any, *, kind: Kind | str = Kind.FACT, importance: float = 0.5,
-        pinned: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
-        metadata: Any = None, source_message_ids: Sequence[str] = (), session_id: str | None = None,
-        actor: str = SYSTEM, tool_call_id: str | None = None, consolidate: bool = True,
-    ) -> list[MemoryRecord]:  # fmt: skip
+        self,
+        texts: Sequence[str],
+        scope: Any,
+        *,
+        kind: Kind | str = Kind.FACT,
+        importance: float = 0.5,
+        pinned: bool = False,
+        valid_from: datetime | None = None,
+        valid_to: datetime | None = None,
+        metadata: Any = None,
+        source_message_ids: Sequence[str] = (),
+        session_id: str | None = None,
+        actor: str = SYSTEM,
+        tool_call_id: str | None = None,
+        consolidate: bool = True,
+    ) -> list[MemoryRecord]:
         cfg = self.config
         sc = validate.scope(scope)
         knd = validate.kind(kind)
@@ -157,7 +206,7 @@ class WriteMixin(ExtractionMixin):
                             actor=actor,
                             tool_call_id=call,
                         ),
-                    )  # fmt: skip
+                    )
                 )
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from None
@@ -166,8 +215,12 @@ class WriteMixin(ExtractionMixin):
         with self._write_lock:
             if not consolidate or knd is Kind.EPISODE:
                 for r, v in zip(recs, vecs):
-                    change.add(r, v, history=self._history(r, "add", actor, "remembered"),
-                               audit=AuditItem.of("write", r, "keep", "remembered", actor))  # fmt: skip
+                    change.add(
+                        r,
+                        v,
+                        history=self._history(r, "add", actor, "remembered"),
+                        audit=AuditItem.of("write", r, "keep", "remembered", actor),
+                    )
                 self._seam.commit(change)
                 return recs
             kept = [(r, Status.ACTIVE, "remembered") for r in recs]
@@ -177,10 +230,20 @@ class WriteMixin(ExtractionMixin):
 
     # ---------------------------------------------------------------------- update / delete
     def update(
-        self, record_id: str, scope: Any, *, text: str | None = None, importance: float | None = None,
-        pinned: bool | None = None, status: Status | str | None = None, valid_to: datetime | None = None,
-        metadata: Any = None, actor: str = SYSTEM, reason: str = "updated", op: HistoryOp = "update",
-    ) -> MemoryRecord:  # fmt: skip
+        self,
+        record_id: str,
+        scope: Any,
+        *,
+        text: str | None = None,
+        importance: float | None = None,
+        pinned: bool | None = None,
+        status: Status | str | None = None,
+        valid_to: datetime | None = None,
+        metadata: Any = None,
+        actor: str = SYSTEM,
+        reason: str = "updated",
+        op: HistoryOp = "update",
+    ) -> MemoryRecord:
         reason = self.redact(reason)  # stored in history and the audit log, like the text
         changes: dict[str, Any] = {}
         if text is not None:
@@ -213,8 +276,12 @@ class WriteMixin(ExtractionMixin):
                 raise InvalidInput(str(exc)) from None
             vec = self._embed([new.index_text()])[0] if "text" in changes else None
             change = ChangeSet(actor=actor)
-            change.add(new, vec, history=self._history(new, op, actor, reason),
-                       audit=AuditItem.of("update", new, op, reason, actor))  # fmt: skip
+            change.add(
+                new,
+                vec,
+                history=self._history(new, op, actor, reason),
+                audit=AuditItem.of("update", new, op, reason, actor),
+            )
             self._seam.commit(change)
         return new
 
@@ -232,8 +299,10 @@ class WriteMixin(ExtractionMixin):
                 return []
             now = self.clock.now()
             reason = "purged" if purge_history else "deleted"
-            change = ChangeSet(actor=actor, deletions=[Deletion(scope=sc, record_ids=[r.id for r in found],
-                                                                purge_history=purge_history)])  # fmt: skip
+            change = ChangeSet(
+                actor=actor,
+                deletions=[Deletion(scope=sc, record_ids=[r.id for r in found], purge_history=purge_history)],
+            )
             for r in found:
                 if not purge_history:
                     change.history.append(self.tombstone(r, actor, now))
@@ -244,9 +313,16 @@ class WriteMixin(ExtractionMixin):
     @staticmethod
     def tombstone(rec: MemoryRecord, actor: str, at: datetime) -> HistoryEntry:
         return HistoryEntry(
-            id=derived_id(rec.id, "tombstone"), record_id=rec.id, scope=rec.scope, version=rec.version + 1,
-            op="delete", at=at, actor=actor, reason="deleted", snapshot=None,
-        )  # fmt: skip
+            id=derived_id(rec.id, "tombstone"),
+            record_id=rec.id,
+            scope=rec.scope,
+            version=rec.version + 1,
+            op="delete",
+            at=at,
+            actor=actor,
+            reason="deleted",
+            snapshot=None,
+        )
 
     def clear_session(self, scope: Any, session_id: str, *, actor: str = SYSTEM) -> int:
         """Forget a session's raw turns (short-term memory). Long-term memories stay."""
@@ -364,15 +440,23 @@ class WriteMixin(ExtractionMixin):
                 continue
             snap = e.snapshot
             if snap is not None:
-                snap = snap.model_copy(update={"text": self._redact(snap.text)[0],
-                                               "metadata": self._redact_meta(dict(snap.metadata))})  # fmt: skip
+                snap = snap.model_copy(
+                    update={
+                        "text": self._redact(snap.text)[0],
+                        "metadata": self._redact_meta(dict(snap.metadata)),
+                    }
+                )
             kept_history.append(e.model_copy(update={"snapshot": snap}))
         vecs = self._embed([r.index_text() for r in clean]) if clean else np.zeros((0, 1), np.float32)
         change = ChangeSet(actor=actor, history=kept_history)
         have = {e.record_id for e in kept_history}
         for r, v in zip(clean, vecs):
-            change.add(r, v, history=None if r.id in have else self._history(r, "add", actor, "imported"),
-                       audit=AuditItem.of("import", r, "keep", "imported", actor))  # fmt: skip
+            change.add(
+                r,
+                v,
+                history=None if r.id in have else self._history(r, "add", actor, "imported"),
+                audit=AuditItem.of("import", r, "keep", "imported", actor),
+            )
         self._seam.commit(change)
         return len(clean)
 
@@ -408,9 +492,12 @@ class WriteMixin(ExtractionMixin):
 
     # -------------------------------------------------------------------- compatibility
     def _commit(
-        self, writes: Sequence[tuple[MemoryRecord, Any]], history: Sequence[HistoryEntry],
-        audit: Sequence[tuple[str, MemoryRecord, str, str]], actor: str,
-    ) -> None:  # fmt: skip
+        self,
+        writes: Sequence[tuple[MemoryRecord, Any]],
+        history: Sequence[HistoryEntry],
+        audit: Sequence[tuple[str, MemoryRecord, str, str]],
+        actor: str,
+    ) -> None:
         """(for callers written against the former engine) The same change set, through the seam."""
         change = ChangeSet(actor=actor, history=list(history))
         for rec, vec in writes:

@@ -158,10 +158,11 @@ class LLMMemory(BaseModel):
         "happened), commitment (a plan, promise or reminder)"
     )
     text: str = Field(
-        min_length=1, max_length=500,
+        min_length=1,
+        max_length=500,
         description="One short self-contained third-person statement using the speaker's name and absolute dates, "
         "e.g. 'Caroline moved to Berlin in May 2023'",
-    )  # fmt: skip
+    )
     subject: str = Field(description="Who it is about: the speaker's name in lower case, or 'user'")
     attribute: str = Field(
         description="snake_case key such as lives_in, works_at, job, name, age, likes, dislikes, sister, plan, went_to"
@@ -431,9 +432,12 @@ class LLMExtractor:
                     raise ValueError(f"chat returned {type(reply).__name__}, not str")
                 output = LLMOutput.model_validate(extract_json_object(text))
                 usage = CallUsage(
-                    turns=len(turns), attempts=made, input_tokens=tokens_in, output_tokens=tokens_out,
+                    turns=len(turns),
+                    attempts=made,
+                    input_tokens=tokens_in,
+                    output_tokens=tokens_out,
                     estimated=estimated,
-                )  # fmt: skip
+                )
                 return self._candidates(output, turns), usage, reply_text, None
             except (ValueError, ValidationError) as e:
                 error = _describe(e)
@@ -448,9 +452,13 @@ class LLMExtractor:
                 ]
         why = error if exc is not None else f"invalid output after {attempts} attempt(s): {error}"
         usage = CallUsage(
-            turns=len(turns), attempts=made, input_tokens=tokens_in, output_tokens=tokens_out,
-            estimated=estimated, error=why,
-        )  # fmt: skip
+            turns=len(turns),
+            attempts=made,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            estimated=estimated,
+            error=why,
+        )
         return [], usage, reply_text, exc
 
     def _candidates(self, output: LLMOutput, turns: Sequence[ExtractInput]) -> list[Candidate]:

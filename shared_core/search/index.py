@@ -30,9 +30,13 @@ class ScopeIndex:
     `upsert`/`remove` under `lock`, which searches hold while they read it."""
 
     def __init__(
-        self, records: Sequence[MemoryRecord], vectors: Vectors, lexical_docs: Sequence[tuple[str, str]],
-        *, with_context: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        records: Sequence[MemoryRecord],
+        vectors: Vectors,
+        lexical_docs: Sequence[tuple[str, str]],
+        *,
+        with_context: bool = False,
+    ) -> None:
         self.records = list(records)
         self.vectors = np.asarray(vectors, dtype=np.float32)
         if len(self.vectors) != len(self.records) or (self.records and self.vectors.ndim != 2):
@@ -165,9 +169,14 @@ class IndexCache:
         ] = {}
 
     def get(
-        self, key: str, revision: str, build: Callable[[], ScopeIndex], *, scope: Scope | None = None,
+        self,
+        key: str,
+        revision: str,
+        build: Callable[[], ScopeIndex],
+        *,
+        scope: Scope | None = None,
         flt: RecordFilter | None = None,
-    ) -> ScopeIndex:  # fmt: skip
+    ) -> ScopeIndex:
         with self._lock:
             hit = self._entries.get(key)
             if hit is not None and hit.revision == revision:

@@ -169,8 +169,16 @@ class ChromaStore:
                 ids, metas = got["ids"], got["metadatas"] or []
                 for s in self._chunks(len(ids)):
                     part = range(s, min(len(ids), s + self._max_batch))
-                    good = [(i, p) for i, p in zip(part, self.quarantine.parse_all(
-                        col.name, [ids[i] for i in part], [metas[i] for i in part], parse)) if p is not None]  # fmt: skip
+                    good = [
+                        (i, p)
+                        for i, p in zip(
+                            part,
+                            self.quarantine.parse_all(
+                                col.name, [ids[i] for i in part], [metas[i] for i in part], parse
+                            ),
+                        )
+                        if p is not None
+                    ]
                     if good:
                         col.update(
                             ids=[ids[i] for i, _ in good],
@@ -205,18 +213,33 @@ class ChromaStore:
 
     @staticmethod
     def server_client(
-        host: str, port: int, *, ssl: bool = False, ca_file: str | None = None, token: str | None = None,
-        headers: dict[str, str] | None = None, timeout: float = 5.0, retries: int = 2, backoff: float = 0.2,
-    ) -> Any:  # fmt: skip
+        host: str,
+        port: int,
+        *,
+        ssl: bool = False,
+        ca_file: str | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 5.0,
+        retries: int = 2,
+        backoff: float = 0.2,
+    ) -> Any:
         """A client of a Chroma server (`chroma run`), checked with a heartbeat. Every HTTP call is
         bounded by `timeout` seconds and transport failures are retried `retries` times with
         exponential backoff and jitter; then `StoreUnavailable` names host, port and cause.
         `ssl`/`ca_file`/`token`/`headers` reach a server behind a TLS proxy with authentication."""
         try:
             opts = chroma_server.ServerOptions(
-                host=host, port=port, ssl=ssl, ca_file=ca_file, token=token, headers=headers, timeout=timeout,
-                retries=retries, backoff=backoff,
-            )  # fmt: skip
+                host=host,
+                port=port,
+                ssl=ssl,
+                ca_file=ca_file,
+                token=token,
+                headers=headers,
+                timeout=timeout,
+                retries=retries,
+                backoff=backoff,
+            )
         except ValidationError as exc:
             raise ConfigError(f"invalid server options: {exc.errors(include_url=False)}") from None
         client = chroma_server.connect(opts)
@@ -229,14 +252,30 @@ class ChromaStore:
 
     @classmethod
     def server(
-        cls, host: str, port: int, *, ssl: bool = False, ca_file: str | None = None, token: str | None = None,
-        headers: dict[str, str] | None = None, timeout: float = 5.0, retries: int = 2, backoff: float = 0.2,
+        cls,
+        host: str,
+        port: int,
+        *,
+        ssl: bool = False,
+        ca_file: str | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 5.0,
+        retries: int = 2,
+        backoff: float = 0.2,
         **kw: Any,
-    ) -> ChromaStore:  # fmt: skip
+    ) -> ChromaStore:
         client = cls.server_client(
-            host, port, ssl=ssl, ca_file=ca_file, token=token, headers=headers, timeout=timeout, retries=retries,
+            host,
+            port,
+            ssl=ssl,
+            ca_file=ca_file,
+            token=token,
+            headers=headers,
+            timeout=timeout,
+            retries=retries,
             backoff=backoff,
-        )  # fmt: skip
+        )
         return cls(client, **kw)
 
     @staticmethod

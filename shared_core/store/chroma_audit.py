@@ -106,8 +106,9 @@ class ChromaAuditBackend:
                 return 0
         rid = _row_id(nxt)
         with translate("store", "append audit"):
-            self._col.add(ids=[rid], embeddings=[_UNIT], documents=[first.action],
-                          metadatas=[self._meta(events)])  # fmt: skip
+            self._col.add(
+                ids=[rid], embeddings=[_UNIT], documents=[first.action], metadatas=[self._meta(events)]
+            )
             stored = self._parse(self._col.get(ids=[rid], include=["metadatas"]))
         if not stored or stored[0][1][0].hash != first.hash:
             return 0

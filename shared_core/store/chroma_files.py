@@ -171,8 +171,13 @@ def purge(path: str | os.PathLike[str]) -> dict[str, int]:
         raise StoreUnavailable(f"purge of {db} failed: {exc}") from exc
     finally:
         con.close()
-    return {"log_rows_scrubbed": scrubbed, "vectors_replaced": replaced, "bytes_before": before,
-            "bytes_after": db.stat().st_size, "hnsw_bytes_zeroed": scrubbed_hnsw}  # fmt: skip
+    return {
+        "log_rows_scrubbed": scrubbed,
+        "vectors_replaced": replaced,
+        "bytes_before": before,
+        "bytes_after": db.stat().st_size,
+        "hnsw_bytes_zeroed": scrubbed_hnsw,
+    }
 
 
 def scrub_all_hnsw(path: str | os.PathLike[str]) -> int:

@@ -125,10 +125,13 @@ class UI:
         self, name: str, request: Request, p: Principal | None, status: int = 200, **ctx: Any
     ) -> HTMLResponse:
         html = self.env.get_template(name).render(
-            request=request, me=p, me_label=principal_label(p) if p else "", caps=caps(p) if p else {},
+            request=request,
+            me=p,
+            me_label=principal_label(p) if p else "",
+            caps=caps(p) if p else {},
             tenant=request.query_params.get("tenant") or (self.default_tenant(p) if p else "default"),
             **ctx,
-        )  # fmt: skip
+        )
         return HTMLResponse(html, status_code=status, headers=_headers())
 
     def default_tenant(self, p: Principal) -> str:
@@ -157,8 +160,9 @@ class UI:
                 out: Response = await run_in_threadpool(fn, request, p, self.inspector(p))
                 return out
             except MemoError as exc:
-                return self.page("error.html", request, p, status=_status_for(exc), error=exc,
-                                 kind=type(exc).__name__)  # fmt: skip
+                return self.page(
+                    "error.html", request, p, status=_status_for(exc), error=exc, kind=type(exc).__name__
+                )
 
         return endpoint
 
@@ -178,8 +182,9 @@ class UI:
                 out: Response = await run_in_threadpool(fn, request, p, self.inspector(p), form)
                 return out
             except MemoError as exc:
-                return self.page("error.html", request, p, status=_status_for(exc), error=exc,
-                                 kind=type(exc).__name__)  # fmt: skip
+                return self.page(
+                    "error.html", request, p, status=_status_for(exc), error=exc, kind=type(exc).__name__
+                )
 
         return endpoint
 
@@ -219,10 +224,24 @@ class UI:
         sc = _scope(q)
         kinds = q.getlist("kind")
         statuses = q.getlist("status")
-        recs = ins.timeline(sc, kinds=kinds or None, statuses=statuses or None, since=_date(q.get("since")),
-                            until=_date(q.get("until"), end=True), text=q.get("text") or None, limit=500)  # fmt: skip
-        ctx: dict[str, Any] = dict(scope=sc, records=recs, kinds=[k.value for k in Kind], statuses=[s.value for s in Status],
-                   sel_kinds=kinds, sel_statuses=statuses, q=q)  # fmt: skip
+        recs = ins.timeline(
+            sc,
+            kinds=kinds or None,
+            statuses=statuses or None,
+            since=_date(q.get("since")),
+            until=_date(q.get("until"), end=True),
+            text=q.get("text") or None,
+            limit=500,
+        )
+        ctx: dict[str, Any] = dict(
+            scope=sc,
+            records=recs,
+            kinds=[k.value for k in Kind],
+            statuses=[s.value for s in Status],
+            sel_kinds=kinds,
+            sel_statuses=statuses,
+            q=q,
+        )
         if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "rows":
             return self.page("_timeline_rows.html", request, p, **ctx)
         return self.page("timeline.html", request, p, **ctx)
@@ -273,8 +292,9 @@ class UI:
     def retention(self, request: Request, p: Principal, ins: Inspector) -> Response:
         tenant = request.query_params.get("tenant") or self.default_tenant(p)
         view = ins.sweep(tenant, apply=False)
-        return self.page("retention.html", request, p, policy=ins.policy(), view=view, applied=None,
-                         sweep_tenant=tenant)  # fmt: skip
+        return self.page(
+            "retention.html", request, p, policy=ins.policy(), view=view, applied=None, sweep_tenant=tenant
+        )
 
     def retention_post(
         self, request: Request, p: Principal, ins: Inspector, form: dict[str, list[str]]
@@ -282,8 +302,9 @@ class UI:
         tenant = (form.get("tenant") or ["default"])[0]
         applied = ins.sweep(tenant, apply=True)
         view = ins.sweep(tenant, apply=False)
-        return self.page("retention.html", request, p, policy=ins.policy(), view=view, applied=applied,
-                         sweep_tenant=tenant)  # fmt: skip
+        return self.page(
+            "retention.html", request, p, policy=ins.policy(), view=view, applied=applied, sweep_tenant=tenant
+        )
 
     def erase(self, request: Request, p: Principal, ins: Inspector) -> Response:
         sc = _scope(request.query_params)
@@ -307,17 +328,26 @@ class UI:
 
     def audit(self, request: Request, p: Principal, ins: Inspector) -> Response:
         q = request.query_params
-        view = ins.audit(actor=q.get("actor") or None, action=q.get("action") or None,
-                         tenant=q.get("tenant") or None, user=q.get("user") or None,
-                         record_id=q.get("record") or None, since=_date(q.get("since")),
-                         until=_date(q.get("until"), end=True), limit=_int(q.get("limit"), 300))  # fmt: skip
+        view = ins.audit(
+            actor=q.get("actor") or None,
+            action=q.get("action") or None,
+            tenant=q.get("tenant") or None,
+            user=q.get("user") or None,
+            record_id=q.get("record") or None,
+            since=_date(q.get("since")),
+            until=_date(q.get("until"), end=True),
+            limit=_int(q.get("limit"), 300),
+        )
         return self.page("audit.html", request, p, view=view, q=q)
 
     def audit_export(self, request: Request, p: Principal, ins: Inspector) -> Response:
         events = ins.audit_export()
         body = "".join(json.dumps(e, default=str, ensure_ascii=True) + "\n" for e in events)
-        return Response(body, media_type="application/x-ndjson", headers={
-            **_headers(), "Content-Disposition": 'attachment; filename="memo-audit.jsonl"'})  # fmt: skip
+        return Response(
+            body,
+            media_type="application/x-ndjson",
+            headers={**_headers(), "Content-Disposition": 'attachment; filename="memo-audit.jsonl"'},
+        )
 
     def chart_page(self, request: Request, p: Principal, ins: Inspector) -> Response:
         tenant = request.query_params.get("tenant") or self.default_tenant(p)
@@ -333,8 +363,12 @@ class UI:
 
 
 def _headers() -> dict[str, str]:
-    return {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-            "Cache-Control": "no-store"}  # fmt: skip
+    return {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
 
 
 def _same_origin(request: Request) -> bool:

@@ -57,6 +57,7 @@ FLOORS: dict[str, int] = {
     "shared_core.governance.audit_file": PURE,  # the audit chain in a file (errors + governance.audit)
     "shared_core.engine": ENGINE,
     "shared_core.memory": FACADE,
+    "shared_core.async_memory": FACADE,
     "shared_core.governor": FACADE,
     "shared_core.governor_check": FACADE,  # Governor.check (a protocol of the governor, no import back)
     "shared_core.inspect": FACADE,

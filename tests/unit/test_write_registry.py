@@ -15,9 +15,9 @@ import write_registry as reg
 from write_registry import ADMIN, PROPS, REGISTRY, SCOPE, CliExit, Ctx, Entry
 
 from shared_core import Memory
+from shared_core.async_memory import AsyncMemory
 from shared_core.errors import PermissionDenied, PolicyViolation
 from shared_core.governor import Governor
-from shared_core.memory import AsyncMemory
 from shared_core.store.base import ALL_STATUSES
 
 try:

@@ -26,12 +26,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from shared_core import MemoConfig, Memory, Scope
+from shared_core.async_memory import AsyncMemory
 from shared_core.clock import ManualClock
 from shared_core.embed import HashingEmbedder
 from shared_core.governance import policy_store
 from shared_core.governance.access import Principal, Role
 from shared_core.governance.policy import GovernancePolicy
-from shared_core.memory import AsyncMemory
 from shared_core.models import Kind, MemoryRecord, Status
 
 PROPS = ("pii", "hold", "audit", "role", "resurrect")

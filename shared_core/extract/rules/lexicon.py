@@ -23,9 +23,17 @@ _REWRITE_ADV = {w for w in _ADV_WORDS.replace("\\s+", " ").split("|") if " " not
 
 _NUM_WORDS = {"no": 0, **NUMBER_WORDS}
 _SINGULAR_COUNTS = {
-    "kid": "children", "child": "children", "son": "sons", "daughter": "daughters", "sister": "sisters",
-    "brother": "brothers", "sibling": "siblings", "dog": "dogs", "cat": "cats", "pet": "pets",
-}  # fmt: skip
+    "kid": "children",
+    "child": "children",
+    "son": "sons",
+    "daughter": "daughters",
+    "sister": "sisters",
+    "brother": "brothers",
+    "sibling": "siblings",
+    "dog": "dogs",
+    "cat": "cats",
+    "pet": "pets",
+}
 _NUM = r"(?:\d{1,2}|no|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 
 _REL_NORMAL = {
