@@ -12,11 +12,11 @@ else the run's `config["configurable"]["user_id"]` (or LangMem's `langgraph_user
 `MemoStore(..., user_id=...)`. The tenant is the constructor's. Items are pinned `fact` memories of the
 user, so `MemoMiddleware` recalls them; the engine redacts their text and values like everything it stores.
 
-**Contract kept** (LangGraph's own store tests run against this class): one item per key (puts and deletes
-are serialised per process, duplicates left by racing processes are removed on the next put), prefix,
+**Contract kept** (LangGraph's own store tests run against this class): one item per key (the record id is derived from
+the scope and the key, so a get is one keyed read and racing processes leave one item), prefix,
 `filter` (InMemoryStore's comparison, nested dicts and `$eq/$ne/$gt/$gte/$lt/$lte`) and `offset` applied
 before the cut, `index=False` items never ranked by a query, TTLs (`ttl=`, `TTLConfig`, `sweep_ttl`).
-Lookups by key are metadata-filtered reads, not listings (with the core's metadata filters).
+Items written by MeMo 0.1 take the id of their key the first time a process touches their scope.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from langgraph.store.base import (
 from langgraph.store.base.embed import get_text_at_path, tokenize_path
 from langgraph.store.memory import _compare_values, _does_match  # InMemoryStore's own semantics
 
-from shared_core import InvalidInput, Kind, Memory, MemoryRecord, NotFound, Scope, ScopeError
+from shared_core import InvalidInput, Kind, Memory, MemoryRecord, NotFound, Scope, ScopeError, Status, key_id
 
 from ._convert import MemoryLike, sync_memory
 from ._store_layout import (
@@ -94,6 +94,7 @@ class MemoStore(BaseStore):
         self.fields = list((index or {}).get("fields") or ["text", "content"])
         self.tenant, self.user_id, self.namespace_user = tenant, user_id, namespace_user
         self._lock = _LOCKS.setdefault(self.memory, threading.RLock())
+        self._upgraded: set[Scope] = set()
 
     # ------------------------------------------------------------------- namespace <-> scope
     def _scope(self, ns: tuple[str, ...]) -> Scope:
@@ -146,11 +147,45 @@ class MemoStore(BaseStore):
                     pass
 
     # ------------------------------------------------------------------------------- ops
+    def _upgrade(self, scope: Scope) -> None:
+        """Once per scope and process: items written by MeMo 0.1 (random record ids) take the id of
+        their key, so every later lookup is one keyed read."""
+        if scope in self._upgraded:
+            return
+        with self._lock:
+            old = [
+                r
+                for r in self._records(scope, {"lg_p0": _prefix((), 0)})
+                if r.id != key_id(scope, str(r.metadata[_ID]))
+            ]
+            for r in old:
+                self.memory.remember(
+                    r.text,
+                    scope,
+                    metadata=r.metadata,
+                    consolidate=False,
+                    pinned=True,
+                    key=str(r.metadata[_ID]),
+                )
+            if old:
+                self.memory.delete([r.id for r in old], scope)
+            self._upgraded.add(scope)
+
+    def _keyed(self, scope: Scope, ns: tuple[str, ...], key: str) -> MemoryRecord | None:
+        self._upgrade(scope)
+        try:
+            rec = self.memory.get(key_id(scope, _item_id(ns, key)), scope)
+        except NotFound:
+            return None
+        return rec if rec.status is Status.ACTIVE else None
+
     def _get(self, op: GetOp) -> Item | None:
         scope = self._scope(op.namespace)
-        recs = [r for r in self._records(scope, {_ID: _item_id(op.namespace, op.key)}) if self._live(r)]
-        self._refresh(scope, recs[:1], op.refresh_ttl)
-        return self._item(recs[0]) if recs else None
+        rec = self._keyed(scope, op.namespace, op.key)
+        if rec is None or not self._live(rec):
+            return None
+        self._refresh(scope, [rec], op.refresh_ttl)
+        return self._item(rec)
 
     def _record(self, op: PutOp, value: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The text and metadata of the record holding an item."""
@@ -176,21 +211,15 @@ class MemoStore(BaseStore):
 
     def _put(self, op: PutOp) -> None:
         ns, scope = op.namespace, self._scope(op.namespace)
-        with self._lock:
-            found = self._records(scope, {_ID: _item_id(ns, op.key)})
-            if op.value is None or found[1:]:  # a delete, or duplicates left by racing processes
-                self.memory.delete([r.id for r in (found if op.value is None else found[1:])], scope)
-            if op.value is None:
-                return
-            text, meta = self._record(op, dict(op.value))
-            if found:
-                try:
-                    new_text = None if text == found[0].text else text
-                    self.memory.update(found[0].id, scope, text=new_text, metadata=meta)
-                    return
-                except NotFound:  # deleted by another process meanwhile: write it anew
-                    pass
-            self.memory.remember(text, scope, metadata=meta, consolidate=False, pinned=True)
+        self._upgrade(scope)
+        item = _item_id(ns, op.key)
+        if op.value is None:
+            self.memory.delete([key_id(scope, item)], scope)
+            return
+        text, meta = self._record(op, dict(op.value))
+        # the record id is the key's: a put of an existing key is a new version of that record, and
+        # processes racing on one key leave one item (the last put wins, as in InMemoryStore)
+        self.memory.remember(text, scope, metadata=meta, consolidate=False, pinned=True, key=item)
 
     def _search(self, op: SearchOp) -> list[SearchItem]:
         prefix, scope = op.namespace_prefix, self._scope(op.namespace_prefix)

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from .async_memory import AsyncMemory
     from .clock import Clock, ManualClock, SystemClock
     from .config import MemoConfig
-    from .engine import AddResult
+    from .engine import AddResult, key_id
     from .errors import (
         AuditIntegrityError,
         ConfigError,
@@ -39,6 +39,7 @@ _HOME = {
     **dict.fromkeys(["Clock", "ManualClock", "SystemClock"], "clock"),
     "MemoConfig": "config",
     "AddResult": "engine",
+    "key_id": "engine",
     **dict.fromkeys(
         [
             "AuditIntegrityError",
@@ -83,6 +84,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AddResult",
+    "key_id",
     "AsyncMemory",
     "AuditIntegrityError",
     "Clock",

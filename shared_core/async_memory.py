@@ -191,6 +191,7 @@ class AsyncMemory:
         actor: str = "system",
         tool_call_id: str | None = None,
         consolidate: bool = True,
+        key: str | None = None,
     ) -> MemoryRecord:
         return await asyncio.to_thread(
             self.sync.remember,
@@ -207,6 +208,7 @@ class AsyncMemory:
             actor=actor,
             tool_call_id=tool_call_id,
             consolidate=consolidate,
+            key=key,
         )
 
     async def remember_many(

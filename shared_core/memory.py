@@ -300,6 +300,7 @@ class Memory:
         actor: str = "system",
         tool_call_id: str | None = None,
         consolidate: bool = True,
+        key: str | None = None,
     ) -> MemoryRecord:
         """Store one memory directly; provenance records the session, messages, tool call and actor."""
         return self.engine.remember(
@@ -316,6 +317,7 @@ class Memory:
             actor=actor,
             tool_call_id=tool_call_id,
             consolidate=consolidate,
+            key=key,
         )
 
     def remember_many(

@@ -32,7 +32,7 @@ from ..extract.rules import RuleExtractor
 from ..governance.audit import AuditLog
 from ..search.index import IndexCache
 from ..store.base import Store
-from .base import SYSTEM, AddResult, Serialized, derived_id, episode_id, lexical_documents
+from .base import SYSTEM, AddResult, Serialized, derived_id, episode_id, key_id, lexical_documents
 from .changes import AuditItem, ChangeSet, Deletion, ExtractJob
 from .journal import Journal
 from .repair import RepairMixin, RepairReport
@@ -149,6 +149,7 @@ class Engine(RepairMixin):
 
 
 __all__ = [
+    "key_id",
     "SYSTEM",
     "AddResult",
     "AuditItem",

@@ -65,6 +65,11 @@ def episode_id(scope: Scope, session_id: str | None, message_id: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
+def key_id(scope: Scope, key: str) -> str:
+    """The record id of `remember(..., key=key)` in `scope`."""
+    return derived_id("key", scope.key(), key)
+
+
 def derived_id(*parts: str) -> str:
     """A deterministic id (history entries, extracted memories): a replay writes the same ids."""
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]

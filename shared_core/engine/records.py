@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import validate
 from ..errors import NotFound
-from ..models import HistoryEntry, Kind, MemoryRecord, Scope
+from ..models import HistoryEntry, MemoryRecord, Scope
 from ..store.base import ALL_STATUSES, RecordFilter
 from .base import SYSTEM, EngineBase
 
@@ -83,16 +83,6 @@ class RecordsMixin(EngineBase):
             reason="raw turn",
             snapshot=rec,
         )
-
-    def recent_turns(self, scope: Any, session_id: str | None = None, limit: int = 20) -> list[MemoryRecord]:
-        """The last `limit` raw turns of a session (or of the scope), oldest first."""
-        limit = validate.limit(limit) or 0
-        session_id = validate.optional_identifier(session_id, "session_id")
-        recs = self.list_records(scope, RecordFilter(kinds=frozenset({Kind.EPISODE})))
-        if session_id is not None:
-            recs = [r for r in recs if r.provenance.session_id == session_id]
-        recs.sort(key=lambda r: (r.event_time, r.created_at))
-        return recs[-limit:] if limit else recs
 
     def export_records(self, scope: Any) -> dict[str, list[dict[str, Any]]]:
         """Every record of a scope (any status) with its history, JSON-ready: `import_records` input."""

@@ -140,6 +140,48 @@ class SearchMixin(RecordsMixin):
     def record_use(self, record_ids: Sequence[str], scope: Any) -> None:  # implemented by WriteMixin
         raise NotImplementedError
 
+    def list_records(
+        self, scope: Any, flt: RecordFilter | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[MemoryRecord]:
+        """Records oldest first. Active records without a time window are read from the scope's
+        cached index (stopping once the page is full); anything else from the store."""
+        flt = flt or RecordFilter()
+        if flt.statuses != frozenset({Status.ACTIVE}) or flt.since is not None or flt.until is not None:
+            return super().list_records(scope, flt, limit, offset)
+        sc = validate.scope(scope)
+        limit = validate.limit(limit)
+        skip = validate.offset(offset)
+        index = self._index(sc, RecordFilter())
+        out: list[MemoryRecord] = []
+        with index.lock:
+            for r in index.records:
+                if not flt.matches(r):
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                out.append(r)
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
+    def recent_turns(self, scope: Any, session_id: str | None = None, limit: int = 20) -> list[MemoryRecord]:
+        """The last `limit` raw turns of a session (or of the scope), oldest first. Read from the
+        scope's cached index (the one default searches use), so its cost does not grow with the
+        store: no store read while the scope's revision is unchanged."""
+        sc = validate.scope(scope)
+        limit = validate.limit(limit) or 0
+        session_id = validate.optional_identifier(session_id, "session_id")
+        index = self._index(sc, RecordFilter())
+        with index.lock:
+            turns = [
+                r
+                for r in index.records
+                if r.kind is Kind.EPISODE and (session_id is None or r.provenance.session_id == session_id)
+            ]
+        turns.sort(key=lambda r: (r.event_time, r.created_at))
+        return turns[-limit:] if limit else turns
+
     def _index(self, sc: Scope, flt: RecordFilter) -> ScopeIndex:
         """The search index of a scope and filter: the store's records with this process's
         pending writes merged in; cached until another process changes the scope's revision."""

@@ -28,7 +28,7 @@ from ..models import (
     new_id,
 )
 from ..store.base import ALL_STATUSES as _ALL
-from .base import SYSTEM, AddResult, derived_id, episode_id
+from .base import SYSTEM, AddResult, derived_id, episode_id, key_id
 from .changes import AuditItem, ChangeSet, Deletion, ExtractJob
 from .extraction import ExtractionMixin
 
@@ -132,8 +132,14 @@ class WriteMixin(ExtractionMixin):
         actor: str = SYSTEM,
         tool_call_id: str | None = None,
         consolidate: bool = True,
+        key: str | None = None,
     ) -> MemoryRecord:
-        """Store one memory stated directly (not extracted). Returns the stored (or merged) record."""
+        """Store one memory stated directly (not extracted). Returns the stored (or merged) record.
+
+        `key`: the caller's name for this memory in its scope. The record id is derived from the
+        scope and the key, so remembering the same key again replaces that record (a new version,
+        its history kept) instead of adding one, and `get(key_id(scope, key), scope)` finds it in
+        one keyed read. A keyed memory is never consolidated with others."""
         return self.remember_many(
             [text],
             scope,
@@ -148,6 +154,7 @@ class WriteMixin(ExtractionMixin):
             actor=actor,
             tool_call_id=tool_call_id,
             consolidate=consolidate,
+            keys=None if key is None else [key],
         )[0]
 
     def remember_many(
@@ -166,6 +173,7 @@ class WriteMixin(ExtractionMixin):
         actor: str = SYSTEM,
         tool_call_id: str | None = None,
         consolidate: bool = True,
+        keys: Sequence[str] | None = None,
     ) -> list[MemoryRecord]:
         cfg = self.config
         sc = validate.scope(scope)
@@ -181,6 +189,10 @@ class WriteMixin(ExtractionMixin):
         srcs = validate.ids(source_message_ids, "source_message_ids")
         actor = validate.identifier(actor, "actor")
         call = validate.identifier(tool_call_id, "tool_call_id") if tool_call_id is not None else None
+        if keys is not None:
+            keys = [validate.identifier(k, "key") for k in keys]
+            if len(keys) != len(texts):
+                raise InvalidInput(f"{len(keys)} keys for {len(texts)} texts")
         cleaned = [self._redact(t)[0] for t in texts]
         now = self.clock.now()
         recs = []
@@ -213,6 +225,8 @@ class WriteMixin(ExtractionMixin):
         vecs = self._embed([r.index_text() for r in recs])
         change = ChangeSet(actor=actor)
         with self._write_lock:
+            if keys is not None:
+                return self._remember_keyed(recs, vecs, keys, sc, actor, change)
             if not consolidate or knd is Kind.EPISODE:
                 for r, v in zip(recs, vecs):
                     change.add(
@@ -226,6 +240,40 @@ class WriteMixin(ExtractionMixin):
             kept = [(r, Status.ACTIVE, "remembered") for r in recs]
             out = self._consolidate(kept, vecs, sc, now, actor, AddResult(), frozenset({knd}), change)
             self._seam.commit(change)
+        return out
+
+    def _remember_keyed(
+        self,
+        recs: list[MemoryRecord],
+        vecs: Any,
+        keys: Sequence[str],
+        sc: Scope,
+        actor: str,
+        change: ChangeSet,
+    ) -> list[MemoryRecord]:
+        """`remember(key=...)`: each record takes the id of its key; an existing one is replaced
+        by a new version that keeps its creation time (its place in `list`)."""
+        ids = [key_id(sc, k) for k in keys]
+        old = {r.id: r for r in self.get_many(sc, ids)}
+        out = []
+        for rec, vec, rid in zip(recs, vecs, ids):
+            prev = old.get(rid)
+            op: HistoryOp
+            if prev is None:
+                new, op, why = rec.model_copy(update={"id": rid}), "add", "remembered"
+            else:
+                new = rec.model_copy(
+                    update={"id": rid, "version": prev.version + 1, "created_at": prev.created_at}
+                )
+                op, why = "update", "remembered again under its key"
+            change.add(
+                new,
+                vec,
+                history=self._history(new, op, actor, why),
+                audit=AuditItem.of("write", new, "keep", why, actor),
+            )
+            out.append(new)
+        self._seam.commit(change)
         return out
 
     # ---------------------------------------------------------------------- update / delete

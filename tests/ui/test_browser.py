@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -100,7 +101,19 @@ def test_a_tampered_audit_log_is_flagged(driver: WebDriver, ui: str, ui_store: t
     mem = Memory.open(tampered, embedder=HashingEmbedder())
     assert mem.engine.audit is not None
     victim = mem.engine.audit.events()[3]
-    mem.engine.audit.backend.replace([victim.model_copy(update={"reason": "nothing happened here"})])
+    # an attacker with write access to Chroma rewrites one event in its row (past the backend's checks)
+    col = mem.engine.audit.backend._col  # type: ignore[attr-defined]
+    rows = col.get(include=["metadatas"])
+    rid, meta = next(
+        (i, m) for i, m in zip(rows["ids"], rows["metadatas"]) if m["first_seq"] <= victim.seq <= m["seq"]
+    )
+    body = json.loads(meta["json"])
+    for ev in body if isinstance(body, list) else [body]:
+        if ev["seq"] == victim.seq:
+            ev["reason"] = "nothing happened here"
+    col.upsert(
+        ids=[rid], embeddings=[[1.0]], documents=["write"], metadatas=[{**meta, "json": json.dumps(body)}]
+    )
     mem.close()
     with serve(tampered) as other:
         login(driver, other, "auditor:eve")

@@ -56,7 +56,9 @@ def test_generated_programs_leak_nothing_in_memory_store() -> None:
 
 def test_generated_programs_leak_nothing_on_embedded_chroma(tmp_path: Path) -> None:
     machine = build_machine("chroma", tmp_path, exclude=KNOWN_LEAKS)
-    stats = _run(machine, examples=6, steps=25)
+    # derandomized, but the programs drawn depend on where the test file lives: enough examples
+    # that a few dozen operations run from any checkout
+    stats = _run(machine, examples=10, steps=25)
     assert stats["ops"] >= 40, stats
 
 
