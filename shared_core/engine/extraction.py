@@ -198,13 +198,14 @@ class ExtractionMixin(SearchMixin):
         near: list[list[tuple[MemoryRecord, float]]] = [[] for _ in kept]
         if ext.consolidate and kept:
             near = self._neighbours(sc, vecs, kinds, ext.neighbours)
+        updated: dict[str, MemoryRecord] = {}  # stored neighbours changed earlier in this call
         for (rec, status, reason), vec, found in zip(kept, vecs, near):
             neighbours: list[tuple[MemoryRecord, float]] = []
             if ext.consolidate:
                 pending = {r.id: (r, float(vec @ v)) for r, v in batch}
-                neighbours = [
-                    (pending.pop(r.id)[0] if r.id in pending else r, scoring.similarity(d)) for r, d in found
-                ]
+                for r, dist in found:
+                    cur = pending.pop(r.id)[0] if r.id in pending else r
+                    neighbours.append((updated.get(r.id, cur), scoring.similarity(dist)))
                 neighbours += list(pending.values())
             d = (
                 decide(rec, neighbours, now=now, duplicate_threshold=ext.duplicate_threshold)
@@ -224,6 +225,9 @@ class ExtractionMixin(SearchMixin):
                 change.audit.append(AuditItem.of("write", d.record, verdict, reason, actor))
                 (result.pending_review if status is Status.PENDING_REVIEW else result.added).append(d.record)
             elif isinstance(d, Merge):
+                # the next candidate of this call merging into the same record sees this version
+                updated[d.target.id] = d.target
+                batch = [(d.target if r.id == d.target.id else r, v) for r, v in batch]
                 standing.append(d.target)
                 writes.append((d.target, self._vec_of(batch, d.target.id)))
                 change.history.append(
@@ -232,6 +236,8 @@ class ExtractionMixin(SearchMixin):
                 change.audit.append(AuditItem.of("update", d.target, "merge", "duplicate merged", actor))
                 result.merged.append(d.target)
             elif isinstance(d, Supersede):
+                updated[d.old.id] = d.old
+                batch = [(d.old if r.id == d.old.id else r, v) for r, v in batch]
                 standing.append(d.new)
                 writes.append((d.old, self._vec_of(batch, d.old.id)))
                 writes.append((d.new, vec))

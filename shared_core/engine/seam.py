@@ -18,6 +18,7 @@ next open replays it (`recover`). No record reaches the store before its audit e
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -34,6 +35,8 @@ from ..store.base import Store, revision_keys
 from .changes import ChangeSet, ExtractJob, final_state
 from .journal import Journal
 from .pending import Pending
+
+log = logging.getLogger("shared_core.engine")
 
 CHANGE_KEY = "change"  # the audit payload key naming the change set an event belongs to
 
@@ -136,7 +139,8 @@ class Seam:
             ]
             if items:
                 self.audit.append_many(items)
-        history = [h for ch in changes for h in ch.history]
+        # one entry per id (the store refuses a batch naming an id twice; the same entry twice is a replay)
+        history = list({h.id: h for ch in changes for h in ch.history}.values())
         if history:
             store.append_history(history)
         upserts, deletes = final_state(changes)
@@ -188,6 +192,12 @@ class Seam:
             try:
                 self.apply([c for _, c in todo])
             except Exception as exc:  # the store is failing: keep the entries, retry with backoff
+                if self.last_error is None:
+                    log.error(
+                        "MeMo could not apply %d journaled change(s) to the store; retrying: %s",
+                        len(todo),
+                        exc,
+                    )
                 self.last_error = exc
                 self.stats["apply_errors"] += 1
                 time.sleep(backoff)
