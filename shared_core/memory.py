@@ -18,11 +18,12 @@ are visible to this process's reads at once; a background applier writes them to
 from __future__ import annotations
 
 import builtins
+import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeVar, Union, cast
 
 from . import validate
 from .clock import Clock, SystemClock
@@ -46,6 +47,20 @@ from .store.in_memory import InMemoryStore
 ScopeArg = Union[Scope, Mapping[str, Union[str, None]]]
 MessageArg = Union[Turn, Mapping[str, Any]]
 Metadata = Mapping[str, MetaValue]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _foreground(method: _F) -> _F:
+    """A caller's call: background work (applier, extraction) waits while it runs (engine/gate.py)."""
+
+    @functools.wraps(method)
+    def call(self: Memory, *args: Any, **kwargs: Any) -> Any:
+        with self.engine.gate.foreground():
+            return method(self, *args, **kwargs)
+
+    return cast(_F, call)
+
 
 _REPAIR_KEY = "repair_checkpoint"
 _REPAIR_WINDOW = timedelta(minutes=10)
@@ -270,6 +285,7 @@ class Memory:
         self.close()
 
     # ------------------------------------------------------------------------------ writes
+    @_foreground
     def add_messages(
         self,
         messages: Sequence[MessageArg],
@@ -284,6 +300,7 @@ class Memory:
         the background (`wait=True`: in this call; `flush()` waits for the queue)."""
         return self.engine.add_messages(messages, scope, session_id, actor=actor, extract=extract, wait=wait)
 
+    @_foreground
     def remember(
         self,
         text: str,
@@ -320,6 +337,7 @@ class Memory:
             key=key,
         )
 
+    @_foreground
     def remember_many(
         self,
         texts: Sequence[str],
@@ -353,6 +371,7 @@ class Memory:
             consolidate=consolidate,
         )
 
+    @_foreground
     def update(
         self,
         record_id: str,
@@ -380,6 +399,7 @@ class Memory:
             reason=reason,
         )
 
+    @_foreground
     def delete(
         self, record_ids: str | Sequence[str], scope: ScopeArg, *, actor: str = "system"
     ) -> builtins.list[str]:
@@ -387,9 +407,11 @@ class Memory:
         Raises `LegalHold` under a legal hold."""
         return self.engine.delete(record_ids, scope, actor=actor)
 
+    @_foreground
     def clear_session(self, scope: ScopeArg, session_id: str, *, actor: str = "system") -> int:
         return self.engine.clear_session(scope, session_id, actor=actor)
 
+    @_foreground
     def record_use(self, record_ids: Sequence[str], *, scope: ScopeArg) -> None:
         """Memories injected into a prompt were used: reinforced in the background (never blocks)."""
         self.engine.record_use(validate.record_ids(record_ids), validate.scope(scope))
@@ -421,6 +443,7 @@ class Memory:
         return self.engine.export_records(scope)
 
     # ------------------------------------------------------------------------------- reads
+    @_foreground
     def search(
         self,
         query: str,
@@ -449,6 +472,7 @@ class Memory:
             metadata=None if metadata is None else dict(metadata),
         )
 
+    @_foreground
     def context(
         self,
         query: str,
@@ -469,13 +493,16 @@ class Memory:
             metadata=None if metadata is None else dict(metadata),
         )
 
+    @_foreground
     def get(self, record_id: str, scope: ScopeArg) -> MemoryRecord:
         """One record by id (O(1))."""
         return self.engine.get(record_id, scope)
 
+    @_foreground
     def history(self, record_id: str, scope: ScopeArg) -> builtins.list[HistoryEntry]:
         return self.engine.history(record_id, scope)
 
+    @_foreground
     def recent_turns(
         self, scope: ScopeArg, session_id: str | None = None, limit: int = 20
     ) -> builtins.list[MemoryRecord]:
@@ -486,6 +513,7 @@ class Memory:
         """The scopes holding memories in a tenant."""
         return list(self.store.scopes(validate.identifier(tenant, "tenant")))
 
+    @_foreground
     def list(
         self,
         scope: ScopeArg,

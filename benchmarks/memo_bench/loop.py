@@ -17,6 +17,14 @@ run, with the same embedder:
 Each store is prefilled (untimed) with `--prefill` exchanges per user before the timed loop.
 Memo's background work (extraction, applying the journal to Chroma) competes for the same cores
 during the loop; the time to drain it afterwards is reported as `drain_s`.
+
+`--think-ms` is the model call of each exchange (untimed sleep after the search, before the next
+write): `0` is a loop with no model at all, the worst case for background work, which then always
+competes with the next call (on CPython the store's writes hold the interpreter lock); a few
+hundred milliseconds is what the fastest hosted models take to answer. Each value is a separate
+set of runs, and the targets are computed per value. With a pause, the unchanged search is also
+taken after a pause (a call right after another one meets a warmer CPU: on these machines the
+embedder alone takes 4 ms hot and 13 ms after 300 ms idle, for every system alike).
 """
 
 from __future__ import annotations
@@ -225,7 +233,15 @@ def pct(xs: list[float]) -> dict[str, float]:
 
 
 def run(
-    system: str, embedder: Any, users: int, exchanges: int, prefill: int, threads: int, *, again: bool
+    system: str,
+    embedder: Any,
+    users: int,
+    exchanges: int,
+    prefill: int,
+    threads: int,
+    *,
+    again: bool,
+    think_ms: float = 0.0,
 ) -> dict[str, Any]:
     """One loop on a fresh store: prefill, then `exchanges` timed exchanges per user."""
     base = Path(tempfile.mkdtemp(prefix=f"memo-loop-{system}-"))
@@ -253,10 +269,14 @@ def run(
             t2 = time.perf_counter()
             mine["write"].append(t1 - t0)
             mine["search_after_write"].append(t2 - t1)
-            if again:
+            if think_ms:
+                time.sleep(think_ms / 1000)  # the model writes its reply
+            if again:  # after the same pause as the write, so both meet the machine equally idle
                 t3 = time.perf_counter()
                 sys_.search(user, q)
                 mine["search_unchanged"].append(time.perf_counter() - t3)
+                if think_ms:
+                    time.sleep(think_ms / 1000)
         with lock:
             for k, v in mine.items():
                 lat[k] += v
@@ -275,6 +295,7 @@ def run(
     out: dict[str, Any] = {
         "system": system,
         "threads": threads,
+        "think_ms": think_ms,
         "users": users,
         "exchanges": len(work),
         "prefill_per_user": prefill,
@@ -301,10 +322,20 @@ def cmd_loop(args: argparse.Namespace) -> int:
         if name not in FACTORIES:
             print(f"[loop] {name}: not available in this environment, skipped")
             continue
-        for threads in [int(x) for x in args.threads.split(",")]:
-            r = run(name, embedder, args.users, args.exchanges, args.prefill, threads, again=threads == 1)
-            print(f"[loop] {json.dumps(r)}", flush=True)
-            runs.append(r)
+        for think in [float(x) for x in str(args.think_ms).split(",")]:
+            for threads in [int(x) for x in args.threads.split(",")]:
+                r = run(
+                    name,
+                    embedder,
+                    args.users,
+                    args.exchanges,
+                    args.prefill,
+                    threads,
+                    again=threads == 1,
+                    think_ms=think,
+                )
+                print(f"[loop] {json.dumps(r)}", flush=True)
+                runs.append(r)
     result = {
         "benchmark": "loop",
         "embedder": args.embedder,
@@ -321,6 +352,14 @@ def cmd_loop(args: argparse.Namespace) -> int:
 
 
 def targets(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The issue's targets for each think time (1 thread)."""
+    thinks = sorted({float(r.get("think_ms", 0.0)) for r in runs})
+    return {
+        f"think {t:g} ms": _targets([r for r in runs if float(r.get("think_ms", 0.0)) == t]) for t in thinks
+    }
+
+
+def _targets(runs: list[dict[str, Any]]) -> dict[str, Any]:
     one = {r["system"]: r for r in runs if r["threads"] == 1}
     memo = one.get("memo")
     if memo is None:
@@ -348,17 +387,19 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['machine'].get('cpu_count')} cores; load average at start "
         f"{result['machine'].get('loadavg_1_5_15')}, at end {result.get('loadavg_at_end')}; embedder {result['embedder']}",
         "",
-        "| system | threads | exchanges/s | write p50 / p95 / p99 ms | search after write p50 / p95 ms "
+        "| system | think ms | threads | exchanges/s | write p50 / p95 / p99 ms | search after write p50 / p95 ms "
         "| search unchanged p50 / p95 ms | drain s |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in result["runs"]:
         w, s, u = r["write"], r["search_after_write"], r.get("search_unchanged", {})
         lines.append(
-            f"| {r['system']} | {r['threads']} | {r['exchanges_per_s']} | {w['p50_ms']} / {w['p95_ms']} / {w['p99_ms']} "
+            f"| {r['system']} | {r.get('think_ms', 0):g} | {r['threads']} | {r['exchanges_per_s']} | {w['p50_ms']} / {w['p95_ms']} / {w['p99_ms']} "
             f"| {s['p50_ms']} / {s['p95_ms']} | {u.get('p50_ms', '-')} / {u.get('p95_ms', '-')} | {r['drain_s']} |"
         )
-    lines += ["", "Targets (1 thread): " + ", ".join(f"{k} = {v}" for k, v in result["targets"].items()), ""]
+    for think, t in result["targets"].items():
+        lines += ["", f"Targets, {think} (1 thread): " + ", ".join(f"{k} = {v}" for k, v in t.items())]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -370,7 +411,7 @@ def plot(runs: list[dict[str, Any]], path: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    one = [r for r in runs if r["threads"] == 1]
+    one = [r for r in runs if r["threads"] == 1 and not r.get("think_ms")]
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
     names = [r["system"] for r in one]
     for j, (key, label) in enumerate((("write", "write"), ("search_after_write", "search after write"))):
@@ -392,6 +433,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--threads", default="1,4")
     p.add_argument("--systems", default="memo,memo-noextract,langchain-legacy,llamaindex")
     p.add_argument("--embedder", default="minilm")
+    p.add_argument(
+        "--think-ms", default="0,300", help="model time per exchange, ms (untimed), comma-separated"
+    )
     p.add_argument("--out", default=None, help="default benchmarks/results/loop.json (+ .md, .png)")
     p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_loop)

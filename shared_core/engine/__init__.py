@@ -34,6 +34,7 @@ from ..search.index import IndexCache
 from ..store.base import Store
 from .base import SYSTEM, AddResult, Serialized, derived_id, episode_id, key_id, lexical_documents
 from .changes import AuditItem, ChangeSet, Deletion, ExtractJob
+from .gate import Gate
 from .journal import Journal
 from .repair import RepairMixin, RepairReport
 from .seam import Seam, hold_key
@@ -86,9 +87,10 @@ class Engine(RepairMixin):
         self._write_lock = threading.RLock()
         self._worker = None
         journal = Journal(journal_dir) if journal_dir is not None else None
-        self._seam = Seam(self._store, audit, self._indexes, journal)
+        self.gate = Gate()  # background work waits while callers run (engine/gate.py)
+        self._seam = Seam(self._store, audit, self._indexes, journal, gate=self.gate)
         if background:
-            self._worker = Worker(self, timeout=extract_timeout)
+            self._worker = Worker(self, timeout=extract_timeout, gate=self.gate)
             self._seam.on_jobs = self._worker.enqueue
         self.recovered = RepairReport()
         self._closed = False
@@ -113,10 +115,11 @@ class Engine(RepairMixin):
         """Wait until background extraction is done and every journaled write is in the store.
         Raises `FlushTimeout` when `timeout` seconds pass first."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        if self._worker is not None:
-            self._worker.flush(timeout)
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        self._seam.flush(left)
+        with self.gate.urgent():
+            if self._worker is not None:
+                self._worker.flush(timeout)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self._seam.flush(left)
 
     def stats(self) -> dict[str, Any]:
         """Write path and background work counters (journal backlog, applier, extraction)."""
@@ -139,13 +142,14 @@ class Engine(RepairMixin):
             return
         self._closed = True
         _OPEN.discard(self)
-        if self._worker is not None:
-            try:
-                self._worker.flush(timeout)
-            except FlushTimeout:
-                pass
-            self._worker.close()
-        self._seam.close(timeout)
+        with self.gate.urgent():
+            if self._worker is not None:
+                try:
+                    self._worker.flush(timeout)
+                except FlushTimeout:
+                    pass
+                self._worker.close()
+            self._seam.close(timeout)
 
 
 __all__ = [

@@ -33,6 +33,7 @@ from ..models import Scope
 from ..search.index import IndexCache
 from ..store.base import Store, revision_keys
 from .changes import ChangeSet, ExtractJob, final_state
+from .gate import Gate
 from .journal import Journal
 from .pending import Pending
 
@@ -56,6 +57,7 @@ class Seam:
         *,
         on_jobs: Callable[[Sequence[ExtractJob]], None] | None = None,
         batch: int = 512,
+        gate: Gate | None = None,
     ) -> None:
         self.store = store
         self.audit = audit
@@ -64,6 +66,7 @@ class Seam:
         self.pending = Pending()
         self.on_jobs = on_jobs
         self.batch = batch
+        self.gate = gate or Gate(quiet=0.0, max_wait=0.0)
         self._inline = threading.RLock()  # without a journal: one apply at a time
         self._cv = threading.Condition()
         self._applied = 0
@@ -185,6 +188,7 @@ class Seam:
                     self._cv.wait(0.5)
                 if self._stop and self.pending.highest() <= self._applied:
                     return
+            self.gate.wait_quiet()  # callers first: their writes are durable and visible already
             todo = self.pending.changes(self._applied, self.batch)
             if not todo:
                 time.sleep(0.001)  # a writer between its journal append and its registration

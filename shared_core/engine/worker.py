@@ -20,6 +20,7 @@ from ..errors import FlushTimeout, MemoError
 from ..models import Scope
 from .changes import AuditItem, ChangeSet, ExtractJob
 from .extraction import JobToken
+from .gate import Gate
 
 if TYPE_CHECKING:
     from . import Engine
@@ -27,9 +28,16 @@ if TYPE_CHECKING:
 
 class Worker:
     def __init__(
-        self, engine: Engine, *, timeout: float = 60.0, max_attempts: int = 3, batch: int = 32
+        self,
+        engine: Engine,
+        *,
+        timeout: float = 60.0,
+        max_attempts: int = 3,
+        batch: int = 32,
+        gate: Gate | None = None,
     ) -> None:
         self.engine = engine
+        self.gate = gate or Gate(quiet=0.0, max_wait=0.0)
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.batch = batch
@@ -75,6 +83,10 @@ class Worker:
             with self._cv:
                 while not self._stop and not self._jobs and not self._touches:
                     self._cv.wait(0.5)
+                if self._stop:
+                    return
+            self.gate.wait_quiet()  # callers first (engine/gate.py); jobs queue up meanwhile
+            with self._cv:
                 if self._stop:
                     return
                 touches, self._touches = self._touches, {}

@@ -96,8 +96,8 @@ def _plant_unreadable_row(path: Path) -> str:
     assert rows
     for rowid, raw in rows:
         doc = json.loads(raw)
-        if "hash" in doc:
-            continue  # an audit event (it names the record), not the record
+        if isinstance(doc, list) or "hash" in doc:
+            continue  # an audit row (one event or a list of them: it names the record), not the record
         target = doc["snapshot"] if "snapshot" in doc and doc["snapshot"] else doc
         target["importance"] = float("nan")
         con.execute("UPDATE embedding_metadata SET string_value = ? WHERE id = ? AND key = 'json'",

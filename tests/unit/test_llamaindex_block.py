@@ -42,6 +42,7 @@ async def test_flushed_messages_reach_memo_and_come_back(mem: Memory, alice: Sco
     episodes = mem.list(alice, kinds=[Kind.EPISODE])
     assert any("Berlin" in e.text for e in episodes)
     assert {e.provenance.session_id for e in episodes} == {"li-s1"}  # LlamaIndex's session id
+    mem.flush()  # extraction runs in the background
     assert any("Siemens" in r.text for r in mem.list(alice, kinds=[Kind.FACT]))
     out = await memory.aget(input="Where do I work?")
     assert out[0].role == MessageRole.SYSTEM
@@ -128,6 +129,7 @@ def test_with_llamaindex_defaults_every_turn_reaches_memo(mem: Memory, alice: Sc
     assert texts == ["I work at Siemens as an engineer.", "Noted.", "I also play the cello."]
     engine.chat("thanks")
     assert len(mem.list(alice, kinds=[Kind.EPISODE])) == 5  # nothing stored twice
+    mem.flush()  # extraction runs in the background
     assert any("Siemens" in r.text for r in mem.list(alice, kinds=[Kind.FACT]))
 
 
