@@ -173,12 +173,10 @@ class SearchMixin(RecordsMixin):
         limit = validate.limit(limit) or 0
         session_id = validate.optional_identifier(session_id, "session_id")
         index = self._index(sc, RecordFilter())
+        if session_id is not None:
+            return index.last_turns(session_id, limit)
         with index.lock:
-            turns = [
-                r
-                for r in index.records
-                if r.kind is Kind.EPISODE and (session_id is None or r.provenance.session_id == session_id)
-            ]
+            turns = [r for r in index.records if r.kind is Kind.EPISODE]
         turns.sort(key=lambda r: (r.event_time, r.created_at))
         return turns[-limit:] if limit else turns
 

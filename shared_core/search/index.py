@@ -11,11 +11,13 @@ beyond a budget of records.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -45,9 +47,15 @@ class ScopeIndex:
         self.lexical = LexicalIndex(lexical_docs)
         self.with_context = with_context
         self._last_turn: dict[str | None, str] = {}  # session -> text of its latest raw turn
+        # session -> its raw turns as (event time, created at, id), kept sorted: the last turns of a
+        # session (chat history) are a slice, whatever the size of the scope
+        self._turns: dict[str | None, list[tuple[datetime, datetime, str]]] = {}
         for r in self.records:
             if r.kind is Kind.EPISODE:
                 self._last_turn[r.provenance.session_id] = r.text
+                self._turns.setdefault(r.provenance.session_id, []).append(_turn_key(r))
+        for turns in self._turns.values():
+            turns.sort()
         self.lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -76,6 +84,20 @@ class ScopeIndex:
         ]
         return found[:n] if mask is None else [p for p in found if mask[p]][:n]
 
+    def last_turns(self, session_id: str, limit: int) -> list[MemoryRecord]:
+        """The last `limit` raw turns of a session (all when `limit` is 0), oldest first."""
+        with self.lock:
+            keys = self._turns.get(session_id, [])
+            return [self.records[self.position[k[2]]] for k in (keys[-limit:] if limit else keys)]
+
+    def _forget_turn(self, rec: MemoryRecord) -> None:
+        turns = self._turns.get(rec.provenance.session_id)
+        if turns is not None and rec.kind is Kind.EPISODE:
+            key = _turn_key(rec)
+            i = bisect.bisect_left(turns, key)
+            if i < len(turns) and turns[i] == key:
+                del turns[i]
+
     def refresh(self, records: Sequence[MemoryRecord]) -> None:
         """Replace records whose searchable content did not change (access counts and times)."""
         with self.lock:
@@ -94,6 +116,8 @@ class ScopeIndex:
         with self.lock:
             i = self.position.get(rec.id)
             if i is not None:
+                self._forget_turn(self.records[i])
+                self._remember_turn(rec)
                 self.records[i] = rec
                 if vec is not None:
                     self.vectors = self.vectors.copy()  # searches in flight keep the old array
@@ -105,8 +129,13 @@ class ScopeIndex:
             self._append_vector(np.asarray(vec, dtype=np.float32).reshape(-1))
             self.position[rec.id] = len(self.records)
             self.records.append(rec)
+            self._remember_turn(rec)
             self.lexical.add(rec.id, self._lexical_text(rec, new=True))
             return True
+
+    def _remember_turn(self, rec: MemoryRecord) -> None:
+        if rec.kind is Kind.EPISODE:
+            bisect.insort(self._turns.setdefault(rec.provenance.session_id, []), _turn_key(rec))
 
     def _append_vector(self, v: Vectors) -> None:
         """Amortised O(1): rows go into a buffer with spare capacity; `vectors` is a view of its
@@ -137,6 +166,8 @@ class ScopeIndex:
             gone = [self.position[i] for i in ids if i in self.position]
             if not gone:
                 return
+            for p in gone:
+                self._forget_turn(self.records[p])
             keep = np.ones(len(self.records), dtype=bool)
             keep[gone] = False
             self.records = [r for r, k in zip(self.records, keep) if k]
@@ -144,6 +175,10 @@ class ScopeIndex:
             self.position = {r.id: i for i, r in enumerate(self.records)}
             for i in ids:
                 self.lexical.remove(i)
+
+
+def _turn_key(rec: MemoryRecord) -> tuple[datetime, datetime, str]:
+    return (rec.event_time, rec.created_at, rec.id)
 
 
 @dataclass
