@@ -96,7 +96,7 @@ class SearchMixin(RecordsMixin):
         with index.lock:
             window = None
             if since is not None or until is not None or meta:
-                window = np.fromiter((flt.matches(r) for r in index.records), dtype=bool, count=len(index))
+                window = index.mask(flt)
             dense = index.dense(vec, n, window)
             lexical = index.lexical_ranks(q, n, window) if sw.lexical_enabled else []
             rank_d = {pos: rank for rank, (pos, _) in enumerate(dense)}

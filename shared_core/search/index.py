@@ -56,7 +56,24 @@ class ScopeIndex:
                 self._turns.setdefault(r.provenance.session_id, []).append(_turn_key(r))
         for turns in self._turns.values():
             turns.sort()
+        # filter (JSON) -> (filter, which records pass it): search windows, kept current in place
+        self._masks: OrderedDict[str, tuple[RecordFilter, np.ndarray]] = OrderedDict()
         self.lock = threading.RLock()
+
+    def mask(self, flt: RecordFilter) -> np.ndarray:
+        """Which records pass `flt` (metadata, time window): computed once per filter, then kept
+        current by every change of the index (the last `MASKS` filters)."""
+        key = flt.model_dump_json()
+        with self.lock:
+            got = self._masks.get(key)
+            if got is not None:
+                self._masks.move_to_end(key)
+                return got[1]
+            m = np.fromiter((flt.matches(r) for r in self.records), dtype=bool, count=len(self.records))
+            self._masks[key] = (flt, m)
+            if len(self._masks) > MASKS:
+                self._masks.popitem(last=False)
+            return m
 
     def __len__(self) -> int:
         return len(self.records)
@@ -108,7 +125,7 @@ class ScopeIndex:
 
     def vector_of(self, record_id: str) -> Vectors | None:
         i = self.position.get(record_id)
-        return None if i is None else self.vectors[i]
+        return None if i is None else self.vectors[i].copy()
 
     def upsert(self, rec: MemoryRecord, vec: Vectors | None) -> bool:
         """Add or replace one record; False when a new record comes without a vector (the
@@ -119,9 +136,10 @@ class ScopeIndex:
                 self._forget_turn(self.records[i])
                 self._remember_turn(rec)
                 self.records[i] = rec
-                if vec is not None:
-                    self.vectors = self.vectors.copy()  # searches in flight keep the old array
+                if vec is not None:  # in place: every reader holds `lock`
                     self.vectors[i] = vec
+                for flt, m in self._masks.values():
+                    m[i] = flt.matches(rec)
                 self.lexical.add(rec.id, self._lexical_text(rec, new=False))
                 return True
             if vec is None:
@@ -130,6 +148,8 @@ class ScopeIndex:
             self.position[rec.id] = len(self.records)
             self.records.append(rec)
             self._remember_turn(rec)
+            for key, (flt, m) in self._masks.items():
+                self._masks[key] = (flt, np.append(m, flt.matches(rec)))
             self.lexical.add(rec.id, self._lexical_text(rec, new=True))
             return True
 
@@ -170,11 +190,16 @@ class ScopeIndex:
                 self._forget_turn(self.records[p])
             keep = np.ones(len(self.records), dtype=bool)
             keep[gone] = False
+            for key, (flt, m) in self._masks.items():
+                self._masks[key] = (flt, m[keep])
             self.records = [r for r, k in zip(self.records, keep) if k]
             self.vectors = self.vectors[keep]
             self.position = {r.id: i for i, r in enumerate(self.records)}
             for i in ids:
                 self.lexical.remove(i)
+
+
+MASKS = 32  # filters whose masks a scope index keeps
 
 
 def _turn_key(rec: MemoryRecord) -> tuple[datetime, datetime, str]:

@@ -55,3 +55,34 @@ def test_cache_rebuilds_on_a_new_revision_and_keeps_a_record_budget() -> None:
     assert builds.count("b") == 1  # still cached
     big = cache.get("d", "r1", build("d", 9))  # larger than the budget alone: kept, the others go
     assert cache.cached() == [big]
+
+
+def test_filter_masks_stay_current_through_every_change() -> None:
+    """A cached mask is updated in place by appends, updates and removals: always what a fresh
+    computation over the records gives."""
+    from shared_core.models import Kind, Provenance
+    from shared_core.store.base import RecordFilter
+
+    recs = [
+        make_record(ALICE, f"note {i}", minutes=i, metadata={"team": "a" if i % 2 else "b"}) for i in range(6)
+    ]
+    ix = ScopeIndex(recs, EMB.embed([r.text for r in recs]), [(r.id, r.text) for r in recs])
+    flt = RecordFilter(metadata={"team": "a"})
+
+    def fresh() -> list[bool]:
+        return [flt.matches(r) for r in ix.records]
+
+    assert ix.mask(flt).tolist() == fresh() == [False, True, False, True, False, True]
+    new = make_record(ALICE, "note 6", minutes=6, metadata={"team": "a"})
+    ix.upsert(new, EMB.embed([new.text])[0])
+    ix.upsert(recs[1].model_copy(update={"metadata": {"team": "b"}}), None)  # an update, in place
+    ix.remove([recs[3].id])
+    assert ix.mask(flt).tolist() == fresh() == [False, False, False, False, True, True]
+    turn = make_record(ALICE, "hello", kind=Kind.EPISODE, minutes=9, provenance=Provenance(session_id="s1"))
+    older = make_record(ALICE, "hi", kind=Kind.EPISODE, minutes=8, provenance=Provenance(session_id="s1"))
+    ix.upsert(turn, EMB.embed([turn.text])[0])
+    ix.upsert(older, EMB.embed([older.text])[0])  # written later, said earlier
+    assert [r.text for r in ix.last_turns("s1", 5)] == ["hi", "hello"]
+    assert [r.text for r in ix.last_turns("s1", 1)] == ["hello"] and ix.last_turns("s2", 3) == []
+    ix.remove([turn.id])
+    assert [r.text for r in ix.last_turns("s1", 0)] == ["hi"]
