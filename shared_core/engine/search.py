@@ -104,7 +104,7 @@ class SearchMixin(RecordsMixin):
             sims = dict(dense)
             cands: list[scoring.ScoredCandidate] = []
             for pos in dict.fromkeys([*rank_d, *rank_l]):
-                v = index.vectors[pos]
+                v = index.vectors[pos].copy()  # rows change in place under the lock; MMR runs after it
                 cands.append(
                     scoring.ScoredCandidate(
                         record=index.records[pos],
