@@ -95,12 +95,6 @@ class DecayConfig(_Frozen):
     forget_below: float = Field(
         default=0.05, ge=0, le=1, description="Sweeps expire memories whose strength falls below."
     )
-    capacity_per_scope: int | None = Field(
-        default=None,
-        gt=0,
-        description="Deprecated: set `GovernancePolicy.capacity_per_scope` (the retention policy stored "
-        "with the store, applied by every process). When both are set the smaller applies.",
-    )
 
 
 class ExtractionConfig(_Frozen):

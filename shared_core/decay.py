@@ -127,8 +127,8 @@ def plan_sweep(
     `cfg.forget_below`, then per-scope capacity (the strongest are kept). Pinned records never
     expire (they still count towards capacity); a legal hold (`held=True`) expires nothing.
 
-    TTL counts from creation; inactivity from the last access, else creation. The capacity is
-    the smaller of `cfg.capacity_per_scope` and `policy.capacity_per_scope` when both are set.
+    TTL counts from creation; inactivity from the last access, else creation. The capacity is the
+    policy's `capacity_per_scope` (retention lives in the policy, stored with the store).
     """
     now = ensure_utc(now)
     active = [r for r in records if r.status is Status.ACTIVE]
@@ -143,9 +143,8 @@ def plan_sweep(
             survivors.append((rec, s))
         else:
             expire.append(item)
-    caps = [c for c in (cfg.capacity_per_scope, policy.capacity_per_scope) if c is not None]
-    if caps:
-        cap = min(caps)
+    cap = policy.capacity_per_scope
+    if cap is not None:
         by_scope: dict[str, list[tuple[MemoryRecord, float]]] = {}
         for rec, s in survivors:
             by_scope.setdefault(rec.scope.key(), []).append((rec, s))

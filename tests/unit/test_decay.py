@@ -126,12 +126,11 @@ def test_capacity_keeps_the_strongest_per_scope() -> None:
     weak = rec(Kind.EPISODE, scope=a, importance=0.1)
     pinned = rec(Kind.EPISODE, scope=a, pinned=True)
     other = rec(Kind.EPISODE, scope=b, importance=0.1)
-    cfg = DecayConfig(capacity_per_scope=2)
-    plan = plan_sweep([weak, medium, strong, pinned, other], days(20), cfg, POLICY)
+    capped = POLICY.model_copy(update={"capacity_per_scope": 2})
+    plan = plan_sweep([weak, medium, strong, pinned, other], days(20), DecayConfig(), capped)
     assert {i.record_id for i in plan.to_expire} == {medium.id, weak.id}
     assert all(i.reason == "capacity" for i in plan.to_expire)
     assert plan.kept == 3  # pinned + strongest in scope a, and scope b's only record
-    # the policy's capacity applies too; the smaller of the two wins
     plan2 = plan_sweep(
         [weak, medium, strong], days(20), DecayConfig(), GovernancePolicy(capacity_per_scope=1)
     )
@@ -140,8 +139,8 @@ def test_capacity_keeps_the_strongest_per_scope() -> None:
 
 def test_plan_is_deterministic_and_a_dry_run() -> None:
     records = [rec(Kind.EPISODE, importance=0.5) for _ in range(5)]
-    cfg = DecayConfig(capacity_per_scope=2)
-    p1 = plan_sweep(records, days(3), cfg, POLICY)
-    p2 = plan_sweep(list(reversed(records)), days(3), cfg, POLICY)
+    capped = POLICY.model_copy(update={"capacity_per_scope": 2})
+    p1 = plan_sweep(records, days(3), DecayConfig(), capped)
+    p2 = plan_sweep(list(reversed(records)), days(3), DecayConfig(), capped)
     assert sorted(p1.ids) == sorted(p2.ids) and len(p1.ids) == 3
     assert all(r.status is Status.ACTIVE for r in records)

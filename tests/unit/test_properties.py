@@ -94,7 +94,7 @@ def test_more_accesses_or_importance_never_weaken(r: MemoryRecord, t: float) -> 
 def test_sweeps_only_touch_active_unpinned_records(rs: list[MemoryRecord], t: float, held: bool) -> None:
     rs = [r.model_copy(update={"status": st_}) for r, st_ in zip(rs, [Status.ACTIVE, Status.SUPERSEDED] * 8)]
     plan = plan_sweep(
-        rs, at(t), DecayConfig(capacity_per_scope=2), GovernancePolicy(ttl_days={Kind.EPISODE: 30}), held
+        rs, at(t), DecayConfig(), GovernancePolicy(ttl_days={Kind.EPISODE: 30}, capacity_per_scope=2), held
     )
     eligible = {r.id for r in rs if r.status is Status.ACTIVE and not r.pinned}
     assert set(plan.ids) <= eligible
