@@ -21,7 +21,7 @@ and pass it back as `expected_head` to detect it.
 
 Backends implement the small `AuditBackend` protocol below; `AuditLog` does the rest. The
 backends: `InMemoryAuditBackend` (here), `audit_file.FileAuditBackend` (JSONL, POSIX file locks)
-and `store.audit.ChromaAuditBackend` (next to the records).
+and `store.chroma_audit.ChromaAuditBackend` (next to the records).
 """
 
 from __future__ import annotations

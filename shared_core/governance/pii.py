@@ -484,7 +484,7 @@ def apply(text: str, policy: GovernancePolicy) -> RedactionResult:
     if policy.hash_key is None and PIIAction.HASH in actions:  # never hash with a public default
         raise ConfigError(
             "the policy hashes PII but has no hash_key: set GovernancePolicy.hash_key, or let "
-            "Memory.open/connect use the store's own key (store.audit.pii_hash_key)"
+            "Memory.open/connect use the store's own key (store.chroma_audit.pii_hash_key)"
         )
     out: list[str] = []
     pos = 0

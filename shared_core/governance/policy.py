@@ -42,7 +42,7 @@ class GovernancePolicy(BaseModel):
     Persisted with the store by `governance.policy_store` (versioned, changed by an admin), so
     every process that opens the store applies the same policy. `hash_key` is a secret and is
     never persisted: each process brings its own (from its configuration), or leaves it None and
-    the store's own generated key is used (`store.audit.pii_hash_key`).
+    the store's own generated key is used (`store.chroma_audit.pii_hash_key`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -54,7 +54,7 @@ class GovernancePolicy(BaseModel):
         default=None,
         min_length=1,
         description="Secret for keyed hashing of PII. None: the store's own generated key "
-        "(`store.audit.pii_hash_key`), never a public default.",
+        "(`store.chroma_audit.pii_hash_key`), never a public default.",
     )
     min_confidence_inferred: float = Field(
         default=0.6, ge=0, le=1, description="Inferred memories below go to review."

@@ -7,7 +7,7 @@ Layout in the store's meta (`Store.get_meta/set_meta`):
 * `governance_policy:v<N>` every version ever set, immutable (the policy's own history)
 
 `hash_key` (the HMAC secret of PII hashing) is never persisted: each process brings its own from
-its configuration (or, when that is None, uses the store's own key, `store.audit.pii_hash_key`),
+its configuration (or, when that is None, uses the store's own key, `store.chroma_audit.pii_hash_key`),
 and `effective` keeps it. A store without a stored policy uses the policy the
 process was configured with, until an admin stores one.
 
