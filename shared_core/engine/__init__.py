@@ -73,6 +73,8 @@ class Engine(RepairMixin):
         """`journal_dir`: where writes are journaled before the store has them (None: applied to
         the store within the call, as for an in-memory store). `background`: extraction runs in
         a worker thread (False: inside `add_messages`)."""
+        # no other process writes this store (embedded: one process per directory; in memory)
+        self._sole_writer = getattr(store, "path", "") is not None
         self._store = cast(Store, Serialized(store))
         self.embedder = embedder
         self.config = config or MemoConfig()

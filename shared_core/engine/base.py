@@ -147,6 +147,7 @@ class EngineBase:
     extractor: Extractor
     _audit: AuditLog | None
     _indexes: IndexCache
+    _sole_writer: bool
     _seam: Seam
     _worker: Worker | None
     _write_lock: threading.RLock

@@ -140,6 +140,23 @@ class SearchMixin(RecordsMixin):
     def record_use(self, record_ids: Sequence[str], scope: Any) -> None:  # implemented by WriteMixin
         raise NotImplementedError
 
+    def get_many(self, sc: Scope, ids: Sequence[str]) -> list[MemoryRecord]:
+        """Records by id: from the scope's cached index when it is current (no store read, so no
+        wait behind the applier's store writes), the rest from the overlay and the store."""
+        wanted = list(dict.fromkeys(ids))
+        key = (
+            sc.key() + "|" + RecordFilter().model_dump_json()
+        )  # the index `_index(sc, RecordFilter())` caches
+        index = self._indexes.peek(key, revision_key(sc), self.revision_ttl, sole_writer=self._sole_writer)
+        if index is None:
+            return super().get_many(sc, wanted)
+        with index.lock:
+            found = {i: index.records[index.position[i]] for i in wanted if i in index.position}
+        rest = [i for i in wanted if i not in found]
+        if rest:
+            found.update((r.id, r) for r in super().get_many(sc, rest))
+        return [found[i] for i in wanted if i in found and sc.contains(found[i].scope)]
+
     def list_records(
         self, scope: Any, flt: RecordFilter | None = None, limit: int | None = None, offset: int = 0
     ) -> list[MemoryRecord]:

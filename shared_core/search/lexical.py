@@ -279,6 +279,8 @@ class LexicalIndex:
         self.ids: list[str | None] = []  # slot -> id (None: removed)
         self._slot: dict[str, int] = {}
         self._len: list[int] = []
+        self._terms: list[tuple[str, ...]] = []  # slot -> its distinct terms (what a removal touches)
+        self._lens: np.ndarray | None = None  # `_len` as an array, rebuilt after a change
         self._total = 0
         self._postings: dict[str, dict[int, int]] = {}
         for rid, text in docs:
@@ -296,6 +298,8 @@ class LexicalIndex:
         self._slot[rid] = slot
         toks = tokenize(text)
         self._len.append(len(toks))
+        self._terms.append(tuple(dict.fromkeys(toks)))
+        self._lens = None
         self._total += len(toks)
         for t in toks:
             post = self._postings.setdefault(t, {})
@@ -307,12 +311,16 @@ class LexicalIndex:
             return
         self.ids[slot] = None
         self._total -= self._len[slot]
-        for t in set(tokenize_slot_terms(self._postings, slot)):
-            post = self._postings[t]
+        for t in self._terms[slot]:
+            post = self._postings.get(t)
+            if post is None:
+                continue
             post.pop(slot, None)
             if not post:
                 del self._postings[t]
         self._len[slot] = 0
+        self._terms[slot] = ()
+        self._lens = None
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         terms = [t for t in tokenize(query) if t in self._postings]
@@ -320,7 +328,9 @@ class LexicalIndex:
         if not n or not terms:
             return []
         avg = max(self._total / n, 1e-9)
-        lens = np.asarray(self._len, dtype=np.float32)
+        if self._lens is None:
+            self._lens = np.asarray(self._len, dtype=np.float32)
+        lens = self._lens
         norm = self.k1 * ((1 - self.b) + self.b * lens / avg)
         scores = np.zeros(len(self.ids), dtype=np.float32)
         for t in terms:
@@ -337,8 +347,3 @@ class LexicalIndex:
         top = np.argpartition(-sub, k - 1)[:k] if k < len(sub) else np.arange(len(sub))
         top = top[np.lexsort((live[top], -sub[top]))]
         return [(str(self.ids[live[i]]), float(sub[i])) for i in top]
-
-
-def tokenize_slot_terms(postings: dict[str, dict[int, int]], slot: int) -> list[str]:
-    """The terms indexed for one slot (a removal is rare: a scan of the vocabulary is fine)."""
-    return [t for t, post in postings.items() if slot in post]
