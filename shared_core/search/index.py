@@ -96,10 +96,15 @@ class ScopeIndex:
 
     def lexical_ranks(self, query: str, n: int, mask: np.ndarray | None = None) -> list[int]:
         """Positions of the `n` best BM25 matches (only where `mask` is true), best first."""
-        found = [
-            self.position[rid] for rid, _ in self.lexical.search(query, n if mask is None else len(self))
-        ]
-        return found[:n] if mask is None else [p for p in found if mask[p]][:n]
+        if mask is None:
+            return [self.position[rid] for rid, _ in self.lexical.search(query, n)]
+        want = max(4 * n, 16)  # the best of the whole index, until `n` of them pass the mask
+        while True:
+            got = self.lexical.search(query, want)
+            found = [p for p in (self.position[rid] for rid, _ in got) if mask[p]]
+            if len(found) >= n or len(got) < want:
+                return found[:n]
+            want *= 4
 
     def last_turns(self, session_id: str, limit: int) -> list[MemoryRecord]:
         """The last `limit` raw turns of a session (all when `limit` is 0), oldest first."""
