@@ -19,7 +19,6 @@ import atexit
 import os
 import threading
 import time
-import weakref
 from typing import Any, cast
 
 from ..clock import Clock, SystemClock
@@ -32,7 +31,16 @@ from ..extract.rules import RuleExtractor
 from ..governance.audit import AuditLog
 from ..search.index import IndexCache
 from ..store.base import Store
-from .base import SYSTEM, AddResult, Serialized, derived_id, episode_id, key_id, lexical_documents
+from .base import (
+    OPEN_ENGINES,
+    SYSTEM,
+    AddResult,
+    Serialized,
+    derived_id,
+    episode_id,
+    key_id,
+    lexical_documents,
+)
 from .changes import AuditItem, ChangeSet, Deletion, ExtractJob
 from .gate import Gate
 from .journal import Journal
@@ -40,7 +48,7 @@ from .repair import RepairMixin, RepairReport
 from .seam import Seam, hold_key
 from .worker import Worker
 
-_OPEN: weakref.WeakSet[Engine] = weakref.WeakSet()
+_OPEN = OPEN_ENGINES
 
 
 def _close_all() -> None:
@@ -48,7 +56,7 @@ def _close_all() -> None:
     their threads before the store's native code is torn down."""
     for engine in list(_OPEN):
         try:
-            engine.close(timeout=10.0)
+            cast(Engine, engine).close(timeout=10.0)
         except Exception:  # exiting anyway; the journal keeps whatever was not applied
             pass
 
@@ -73,8 +81,10 @@ class Engine(RepairMixin):
         """`journal_dir`: where writes are journaled before the store has them (None: applied to
         the store within the call, as for an in-memory store). `background`: extraction runs in
         a worker thread (False: inside `add_messages`)."""
-        # no other process writes this store (embedded: one process per directory; in memory)
-        self._sole_writer = getattr(store, "path", "") is not None
+        # what identifies the store among this process's engines: its directory (embedded: one
+        # process per directory), the object (in memory), None for a server (other processes write)
+        path = getattr(store, "path", "")
+        self._store_key: object = None if path is None else (str(path) if path else id(store))
         self._store = cast(Store, Serialized(store))
         self.embedder = embedder
         self.config = config or MemoConfig()

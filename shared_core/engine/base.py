@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -147,7 +148,7 @@ class EngineBase:
     extractor: Extractor
     _audit: AuditLog | None
     _indexes: IndexCache
-    _sole_writer: bool
+    _store_key: object
     _seam: Seam
     _worker: Worker | None
     _write_lock: threading.RLock
@@ -198,3 +199,6 @@ class EngineBase:
             reason=reason,
             snapshot=rec,
         )
+
+
+OPEN_ENGINES: weakref.WeakSet[EngineBase] = weakref.WeakSet()  # this process's open engines

@@ -17,7 +17,7 @@ from ..render import Context, pack
 from ..search import score as scoring
 from ..search.index import ScopeIndex
 from ..store.base import RecordFilter, revision_key
-from .base import lexical_documents
+from .base import OPEN_ENGINES, lexical_documents
 from .records import RecordsMixin
 
 
@@ -140,14 +140,24 @@ class SearchMixin(RecordsMixin):
     def record_use(self, record_ids: Sequence[str], scope: Any) -> None:  # implemented by WriteMixin
         raise NotImplementedError
 
+    def _writes_alone(self) -> bool:
+        """No other writer can change this store behind this engine's back: not a server, and no
+        other open engine of this process on the same store (each has its own index cache)."""
+        key = self._store_key
+        return key is not None and not any(e is not self and e._store_key == key for e in list(OPEN_ENGINES))
+
     def get_many(self, sc: Scope, ids: Sequence[str]) -> list[MemoryRecord]:
-        """Records by id: from the scope's cached index when it is current (no store read, so no
-        wait behind the applier's store writes), the rest from the overlay and the store."""
+        """Records by id: from the scope's cached index when this engine writes the store alone (no
+        store read, so no wait behind the applier's store writes), the rest from the overlay and
+        the store."""
         wanted = list(dict.fromkeys(ids))
         key = (
             sc.key() + "|" + RecordFilter().model_dump_json()
         )  # the index `_index(sc, RecordFilter())` caches
-        index = self._indexes.peek(key, revision_key(sc), self.revision_ttl, sole_writer=self._sole_writer)
+        # with other writers a read by id stays exact (the store's), not bounded-stale like a search
+        index = (
+            self._indexes.peek(key, revision_key(sc), 0.0, sole_writer=True) if self._writes_alone() else None
+        )
         if index is None:
             return super().get_many(sc, wanted)
         with index.lock:
