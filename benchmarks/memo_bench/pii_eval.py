@@ -24,9 +24,10 @@ from typing import Any
 from shared_core.governance.pii import detect
 from shared_core.governance.policy import PIIType
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CORPUS = ROOT / "benchmarks" / "pii_corpus.jsonl"
-DEFAULT_OUT = ROOT / "benchmarks" / "results"
+from .runinfo import REPO_ROOT, repo_relative
+
+DEFAULT_CORPUS = REPO_ROOT / "benchmarks" / "pii_corpus.jsonl"
+DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
 
 # How the corpus was made, and the numbers each holdout split scored the first time it was run
 # (written blind, before the detectors were changed for it). The full-corpus numbers are
@@ -100,7 +101,7 @@ def evaluate(corpus_path: str | Path) -> dict[str, Any]:
     per_type = {t.value: _prf(tp[t.value], fp[t.value], fn[t.value]) for t in PIIType}
     overall = _prf(sum(tp.values()), sum(fp.values()), sum(fn.values()))
     return {
-        "corpus": str(corpus_path),
+        "corpus": repo_relative(corpus_path),
         "lines": lines,
         "per_type": per_type,
         "overall": overall,
@@ -136,7 +137,7 @@ def to_markdown(result: dict[str, Any], command: str) -> str:
                 f"| {name} | {s['lines']} | {s['tp']} | {s['fp']} | {s['fn']} | "
                 f"{s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} |"
             )
-    if Path(result["corpus"]).resolve() == DEFAULT_CORPUS.resolve():
+    if (REPO_ROOT / result["corpus"]).resolve() == DEFAULT_CORPUS.resolve():
         rows += ["", "## How the corpus was made", "", HISTORY.rstrip()]
     rows += [
         "",

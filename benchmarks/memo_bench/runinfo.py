@@ -18,6 +18,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
 
+def repo_relative(path: Path | str) -> str:
+    """`path` relative to the checkout when it lies inside it (results carry no machine paths)."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def git_sha(root: Path = REPO_ROOT) -> str | None:
     """The checked-out commit, read from .git (no git process is run)."""
     git = root / ".git"
