@@ -151,13 +151,8 @@ class SearchMixin(RecordsMixin):
         store read, so no wait behind the applier's store writes), the rest from the overlay and
         the store."""
         wanted = list(dict.fromkeys(ids))
-        key = (
-            sc.key() + "|" + RecordFilter().model_dump_json()
-        )  # the index `_index(sc, RecordFilter())` caches
         # with other writers a read by id stays exact (the store's), not bounded-stale like a search
-        index = (
-            self._indexes.peek(key, revision_key(sc), 0.0, sole_writer=True) if self._writes_alone() else None
-        )
+        index = self._indexes.peek(_index_key(sc, RecordFilter())) if self._writes_alone() else None
         if index is None:
             return super().get_many(sc, wanted)
         with index.lock:
@@ -220,7 +215,7 @@ class SearchMixin(RecordsMixin):
             return ScopeIndex(records, vectors, lexical_documents(records, ctx), with_context=ctx)
 
         token = self._indexes.revision(revision_key(sc), lambda: self._store.revision(sc), self.revision_ttl)
-        return self._indexes.get(sc.key() + "|" + flt.model_dump_json(), token, build, scope=sc, flt=flt)
+        return self._indexes.get(_index_key(sc, flt), token, build, scope=sc, flt=flt)
 
     def _merge_pending(
         self,
@@ -250,3 +245,8 @@ class SearchMixin(RecordsMixin):
         if not ordered:
             return [], np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
         return [r for r, _ in ordered], np.stack([np.asarray(v, dtype=np.float32) for _, v in ordered])
+
+
+def _index_key(sc: Scope, flt: RecordFilter) -> str:
+    """Where the index of a scope and filter is cached."""
+    return sc.key() + "|" + flt.model_dump_json()

@@ -273,20 +273,13 @@ class IndexCache:
                 total -= len(old.index)
         return index
 
-    def peek(self, key: str, rev_key: str, ttl: float, *, sole_writer: bool) -> ScopeIndex | None:
-        """The cached index under `key` if it is known to be current, without reading the store:
-        always when this process is the store's only writer (every write it makes updates the
-        index in place), else while the scope's token was read less than `ttl` seconds ago."""
+    def peek(self, key: str) -> ScopeIndex | None:
+        """The index cached under `key`, without reading the store or building one. Current only
+        when nothing but this process's own writes (applied in place) can have changed the scope:
+        the caller decides."""
         with self._lock:
             e = self._entries.get(key)
-            if e is None:
-                return None
-            if sole_writer:
-                return e.index
-            got = self._tokens.get(rev_key)
-            if got is not None and time.monotonic() - got[1] < ttl and got[0] == e.revision:
-                return e.index
-            return None
+            return None if e is None else e.index
 
     def revision(self, rev_key: str, read: Callable[[], str], ttl: float) -> str:
         """The scope's revision token, read from the store at most every `ttl` seconds (another
