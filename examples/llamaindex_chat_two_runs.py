@@ -84,7 +84,7 @@ def child(run: int, path: str) -> None:
         for text in RUN_1:
             print(f"[run 1] user: {text}\n[run 1] assistant: {engine.chat(text)}")
         mem.flush()  # each turn is durable at once; extraction runs in the background: wait for it
-        facts = [r.text for r in mem.list(Scope(tenant="demo", user=USER)) if r.kind.value != "episode"]
+        facts = [r.text for r in mem.records(Scope(tenant="demo", user=USER)) if r.kind.value != "episode"]
         print(f"[run 1] MeMo extracted: {facts}")
     else:
         print(f"[run 2] user: {RUN_2}\n[run 2] assistant: {engine.chat(RUN_2)}")

@@ -93,7 +93,7 @@ async def run(path: str) -> None:
         print(f"[monday] user: {text}\n[monday] agent: {await agent.run(user_msg=text, memory=monday)}")
     mem.flush()  # each turn is durable at once; extraction runs in the background: wait for it
     print("[monday] MeMo now holds:")
-    for rec in mem.list(scope):
+    for rec in mem.records(scope):
         print(f"  - {rec.kind.value:10} {rec.text}")
 
     tuesday = session("tuesday")

@@ -63,7 +63,7 @@ def run(path: str) -> None:
     ]
     added = mem.add_messages(turns, scope=dana, session_id="ticket-17")
     mem.flush()  # add_messages returns once the turns are durable; extraction runs in the background
-    facts = [r.text for r in mem.list(dana) if r.kind.value != "episode"]
+    facts = [r.text for r in mem.records(dana) if r.kind.value != "episode"]
     print(f"stored {len(added.episodes)} turns, extracted: {facts}")
 
     engine = RetrieverQueryEngine.from_args(MemoRetriever(mem, dana, k=5), llm=llm)

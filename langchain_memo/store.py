@@ -119,7 +119,7 @@ class MemoStore(BaseStore):
     def _records(
         self, scope: Scope, meta: dict[str, Any], limit: int | None = None, offset: int = 0
     ) -> list[MemoryRecord]:
-        return self.memory.list(scope, kinds=[Kind.FACT], limit=limit, offset=offset, metadata=meta)
+        return self.memory.records(scope, kinds=[Kind.FACT], limit=limit, offset=offset, metadata=meta)
 
     def _live(self, rec: MemoryRecord) -> bool:
         exp = rec.metadata.get(_EXP) or 0.0

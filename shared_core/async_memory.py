@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -352,7 +353,7 @@ class AsyncMemory:
     async def scopes(self, tenant: str = "default") -> builtins.list[Scope]:
         return await asyncio.to_thread(self.sync.scopes, tenant)
 
-    async def list(
+    async def records(
         self,
         scope: ScopeArg,
         *,
@@ -363,11 +364,31 @@ class AsyncMemory:
         metadata: Metadata | None = None,
     ) -> builtins.list[MemoryRecord]:
         return await asyncio.to_thread(
-            self.sync.list,
+            self.sync.records,
             scope,
             kinds=kinds,
             statuses=statuses,
             limit=limit,
             offset=offset,
             metadata=metadata,
+        )
+
+    async def list(
+        self,
+        scope: ScopeArg,
+        *,
+        kinds: Sequence[Kind | str] | None = None,
+        statuses: Sequence[Status | str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        metadata: Metadata | None = None,
+    ) -> builtins.list[MemoryRecord]:
+        """Deprecated name of `records` (a plain coroutine: a deprecation wrapper would hide that)."""
+        warnings.warn(
+            "AsyncMemory.list is now AsyncMemory.records (list shadowed the builtin); list goes in 0.3",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return await self.records(
+            scope, kinds=kinds, statuses=statuses, limit=limit, offset=offset, metadata=metadata
         )

@@ -45,6 +45,3 @@ def ensure_utc(value: datetime) -> datetime:
 def to_ts(value: datetime | None) -> float | None:
     return None if value is None else ensure_utc(value).timestamp()
 
-
-def from_ts(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, tz=timezone.utc)

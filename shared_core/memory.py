@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, Union, cast
 
+from typing_extensions import deprecated
+
 from . import validate
 from .clock import Clock, SystemClock
 from .config import MemoConfig
@@ -514,7 +516,7 @@ class Memory:
         return list(self.store.scopes(validate.identifier(tenant, "tenant")))
 
     @_foreground
-    def list(
+    def records(
         self,
         scope: ScopeArg,
         *,
@@ -533,3 +535,19 @@ class Memory:
         limit = validate.limit(limit)
         offset = validate.offset(offset)
         return self.engine.list_records(scope, flt, limit, offset)
+
+    @deprecated("Memory.list is now Memory.records (list shadowed the builtin); list goes in 0.3")
+    def list(
+        self,
+        scope: ScopeArg,
+        *,
+        kinds: Sequence[Kind | str] | None = None,
+        statuses: Sequence[Status | str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        metadata: Metadata | None = None,
+    ) -> builtins.list[MemoryRecord]:
+        """Deprecated name of `records`."""
+        return self.records(
+            scope, kinds=kinds, statuses=statuses, limit=limit, offset=offset, metadata=metadata
+        )

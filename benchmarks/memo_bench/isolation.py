@@ -108,7 +108,7 @@ class World:
         out: dict[str, Rec] = {}
         for t in TENANTS:
             for u in USERS:
-                for r in self.mem.list(Scope(tenant=t, user=u), statuses=ALL_STATUS_NAMES):
+                for r in self.mem.records(Scope(tenant=t, user=u), statuses=ALL_STATUS_NAMES):
                     out[r.id] = Rec(r.scope, r.status.value, r.text, r.kind.value)
         return out
 
@@ -169,7 +169,7 @@ class World:
         """After every step: every read scope lists exactly what the oracle says it holds."""
         self.checks += 1
         for read in self.read_scopes():
-            got = self.mem.list(read, statuses=ALL_STATUS_NAMES)
+            got = self.mem.records(read, statuses=ALL_STATUS_NAMES)
             self.check_records("list", read, got, None)
             exp = self.visible(read)
             have = {r.id: r.status.value for r in got}
@@ -182,7 +182,7 @@ class World:
         for t, u in self.erased:
             if any(r.scope.tenant == t and r.scope.user == u for r in self.recs.values()):
                 continue  # written again after the erasure
-            if self.mem.list(Scope(tenant=t, user=u), statuses=ALL_STATUS_NAMES):
+            if self.mem.records(Scope(tenant=t, user=u), statuses=ALL_STATUS_NAMES):
                 raise Leak(f"erased user {(t, u)} still has records")
 
     def any_marker(self, index: int) -> str:

@@ -178,8 +178,8 @@ def run(
                 flush=True,
             )
         audit_ok = mem.engine.audit.verify().ok if mem.engine.audit else None
-        records = sum(len(mem.list(s)) for s in scopes)
-        turns = sum(len(mem.list(s, kinds=["episode"])) for s in scopes)
+        records = sum(len(mem.records(s)) for s in scopes)
+        turns = sum(len(mem.records(s, kinds=["episode"])) for s in scopes)
     finally:
         mem.close()
         if server is not None:
@@ -373,7 +373,7 @@ def writers_run(counts: list[int], seconds: float) -> list[dict[str, Any]]:
             mem = Memory(store, embedder=emb, audit=audit_log_for(store))
             lost = dup = stored = 0
             for k, r in enumerate(results):
-                turns = mem.list(Scope(tenant="soak", user=f"w{k}"), kinds=["episode"])
+                turns = mem.records(Scope(tenant="soak", user=f"w{k}"), kinds=["episode"])
                 seen = Counter(
                     t.provenance.source_message_ids[0] for t in turns if t.provenance.source_message_ids
                 )

@@ -83,7 +83,7 @@ def run(turns: int, batch: int, searches: int) -> dict[str, Any]:
             mem.search(q, scope=scope, k=10)
             lat.append((time.perf_counter() - t) * 1000)
         lat.sort()
-        records = len(mem.list(scope, statuses=["active", "pending_review", "superseded"]))
+        records = len(mem.records(scope, statuses=["active", "pending_review", "superseded"]))
         mem.close()
     return {
         "turns": turns,

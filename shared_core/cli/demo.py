@@ -66,7 +66,7 @@ def run_demo(path: str | None = None, as_json: bool = False) -> int:
             )
             console.rule("[bold]what MeMo remembers about Dana[/bold] (facts, preferences, events, plans)")
             output.records(
-                mem.list(dana, kinds=["fact", "preference", "event", "commitment"]), as_json=as_json
+                mem.records(dana, kinds=["fact", "preference", "event", "commitment"]), as_json=as_json
             )
             for q in QUESTIONS:
                 console.rule(f"[bold]search[/bold]: {q}")
@@ -75,7 +75,7 @@ def run_demo(path: str | None = None, as_json: bool = False) -> int:
             ctx = mem.context("Where does Dana live and what does she prefer?", scope=dana, token_budget=160)
             console.print(ctx.text, markup=False)
             console.print(f"({ctx.tokens} tokens, {len(ctx.hits)} memories, every line cited)")
-            superseded = mem.list(dana, statuses=["superseded"])
+            superseded = mem.records(dana, statuses=["superseded"])
             if superseded:
                 console.rule("[bold]history kept[/bold]: a superseded memory")
                 output.history(mem.history(superseded[0].id, dana), as_json=as_json)

@@ -66,7 +66,7 @@ def run(result: Any) -> Any:
 
 
 def count(mem: Memory, scope: Scope) -> int:
-    return len(mem.list(scope, statuses=ALL_STATUSES))
+    return len(mem.records(scope, statuses=ALL_STATUSES))
 
 
 def scope_for(path: str, case: str) -> Scope:
@@ -427,24 +427,24 @@ def test_api_scope(mem: Memory, alice_record: MemoryRecord, r: dict[str, Any]) -
     if r["expect"] != "ok":
         raises_named(lambda: mem.remember("scoped", r["scope"]), r["expect"])
         raises_named(lambda: mem.search("scoped", r["scope"]), r["expect"])
-        raises_named(lambda: mem.list(r["scope"]), r["expect"])
+        raises_named(lambda: mem.records(r["scope"]), r["expect"])
         return
     sc = Scope(**r["scope"])
-    before = {x.id for x in mem.list(sc, statuses=ALL_STATUSES)}
+    before = {x.id for x in mem.records(sc, statuses=ALL_STATUSES)}
     rec = mem.remember(f"hostile scope {r['id']}", r["scope"])
     assert rec.scope == sc and mem.get(rec.id, sc).scope == sc
-    assert {x.id for x in mem.list(sc, statuses=ALL_STATUSES)} == before | {rec.id}
+    assert {x.id for x in mem.records(sc, statuses=ALL_STATUSES)} == before | {rec.id}
     # ids are data: neither side sees the other
-    assert alice_record.id not in {x.id for x in mem.list(sc, statuses=ALL_STATUSES)}
+    assert alice_record.id not in {x.id for x in mem.records(sc, statuses=ALL_STATUSES)}
     assert alice_record.id not in {h.id for h in mem.search("alice's own isolated secret", sc, k=50)}
-    assert rec.id not in {x.id for x in mem.list(ALICE, statuses=ALL_STATUSES)}
+    assert rec.id not in {x.id for x in mem.records(ALICE, statuses=ALL_STATUSES)}
 
 
 @pytest.mark.parametrize("r", params("async_scope", SCOPES))
 def test_async_scope(amem: AsyncMemory, r: dict[str, Any]) -> None:
     if r["expect"] != "ok":
         raises_named(lambda: amem.remember("scoped", r["scope"]), r["expect"])
-        raises_named(lambda: amem.list(r["scope"]), r["expect"])
+        raises_named(lambda: amem.records(r["scope"]), r["expect"])
         return
     rec = run(amem.remember(f"async hostile scope {r['id']}", r["scope"]))
     assert run(amem.get(rec.id, r["scope"])).id == rec.id
@@ -505,7 +505,7 @@ def test_llamaindex_scope(fast: Memory, r: dict[str, Any]) -> None:
 def call(facade: Any, op: str, sc: Scope, kwargs: dict[str, Any], record_id: str) -> Any:
     kw = dict(kwargs)
     if op == "list":
-        return facade.list(sc, **kw)
+        return facade.records(sc, **kw)
     if op in ("search", "context"):
         return getattr(facade, op)(kw.pop("query", "hello"), sc, **kw)
     if op == "update":
@@ -537,14 +537,15 @@ def _params_case(facade: Any, mem: Memory, r: dict[str, Any], path: str) -> None
     base = mem.remember("hello base memory", sc)
     if r["op"] == "recent_turns":
         mem.add_messages([{"role": "user", "content": "hello base turn"}], sc, session_id="s")
-    before = sorted((x.id, x.version) for x in mem.list(sc, statuses=ALL_STATUSES))
+    before = sorted((x.id, x.version) for x in mem.records(sc, statuses=ALL_STATUSES))
     if r["expect"] == "ok":
         out = run(call(facade, r["op"], sc, r["kwargs"], base.id))
         if r["id"] == "remember_valid_from_naive_ok":
             assert out.valid_from == datetime(2026, 1, 1, 12, tzinfo=timezone.utc)  # naive is UTC
         return
     exc = raises_named(lambda: call(facade, r["op"], sc, r["kwargs"], base.id), r["expect"])
-    assert sorted((x.id, x.version) for x in mem.list(sc, statuses=ALL_STATUSES)) == before  # nothing written
+    # nothing written
+    assert sorted((x.id, x.version) for x in mem.records(sc, statuses=ALL_STATUSES)) == before
     if isinstance(exc, InvalidInput) and not isinstance(exc, ScopeError):
         assert _field_named(exc, r["kwargs"]), f"{exc} does not name {sorted(r['kwargs'])}"
 
@@ -652,7 +653,7 @@ def test_cli_import_is_all_or_nothing(tmp_path: Path, bad: str) -> None:
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr[-1500:]
     assert "301" in done.stderr  # the line is named
     with Memory.open(store, embedder=HashingEmbedder()) as after:
-        assert after.list(Scope(tenant="hostile", user="cli-batch"), statuses=ALL_STATUSES) == []
+        assert after.records(Scope(tenant="hostile", user="cli-batch"), statuses=ALL_STATUSES) == []
 
 
 CLI_BAD_ARGS = {

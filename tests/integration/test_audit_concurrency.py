@@ -61,4 +61,4 @@ def test_concurrent_writers_keep_one_valid_chain(chroma_server: tuple[str, int])
     for who, evs in per_user.items():
         raw = [e for e in evs if e.reason == "raw turn"]
         assert len(raw) == 15, who
-        assert len(mem.list(Scope(tenant="acme", user=who), kinds=["episode"])) == 15
+        assert len(mem.records(Scope(tenant="acme", user=who), kinds=["episode"])) == 15

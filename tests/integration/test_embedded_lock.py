@@ -80,10 +80,10 @@ def test_a_second_process_is_refused_with_a_named_error(tmp_path: Path) -> None:
     done = _second(path)
     assert done.returncode == 0 and "wrote" in done.stdout, done.stderr[-2000:]
     mem = Memory.open(path, embedder=HashingEmbedder())
-    assert [r.text for r in mem.list(Scope(tenant="acme", user="holder"))] == [
+    assert [r.text for r in mem.records(Scope(tenant="acme", user="holder"))] == [
         "written by the holder process"
     ]
-    assert [r.text for r in mem.list(Scope(tenant="acme", user="second"))] == [
+    assert [r.text for r in mem.records(Scope(tenant="acme", user="second"))] == [
         "written by the second process"
     ]
     assert mem.governor.audit_verify(Principal(id="audrey", role=Role.AUDITOR)).ok
@@ -121,5 +121,5 @@ def test_mixed_writers_in_turn_keep_the_audit_chain(tmp_path: Path) -> None:
     mem = Memory.open(path, embedder=HashingEmbedder())
     report = mem.governor.audit_verify(Principal(id="audrey", role=Role.AUDITOR))
     assert report.ok and report.count >= 3, report
-    assert sorted(r.text for r in mem.list(Scope(tenant="acme", user="second"))) == sorted(notes)
+    assert sorted(r.text for r in mem.records(Scope(tenant="acme", user="second"))) == sorted(notes)
     mem.close()

@@ -78,7 +78,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Memo
     mem.add_messages([{"role": "user", "content": SECRET_TURN, "id": "a1"},
                       {"role": "user", "content": "I work as a lighthouse keeper in Brest", "id": "a2"}],
                      scope=ALICE, session_id="s1")  # fmt: skip
-    mem.update(mem.list(ALICE, kinds=["fact"])[0].id, ALICE, text=SECRET_FACT + " (confirmed)")
+    mem.update(mem.records(ALICE, kinds=["fact"])[0].id, ALICE, text=SECRET_FACT + " (confirmed)")
     # the journal is part of the store's directory: before erasure it holds the subject's turns
     assert [f for f in byte_scan(path / "memo_journal", [SECRET_TURN])]
     if request.param == "flushed":
@@ -104,10 +104,11 @@ def test_erasure_leaves_no_byte_of_the_subject_in_any_file(store: tuple[Memory, 
     assert (path / "memo_journal").is_dir()
     assert byte_scan(path, [SECRET_FACT, SECRET_FACT + " (confirmed)", SECRET_TURN, SECRET_META, BREST]) == []
     mem.flush()
-    assert mem.list(ALICE, statuses=list(Status)) == []  # no memory extracted from the erased turns came back
+    # no memory extracted from the erased turns came back
+    assert mem.records(ALICE, statuses=list(Status)) == []
     assert not [p for p in path.iterdir() if p.name.endswith(("-journal", "-wal"))]
     # everyone else is intact, also after reopening (the log replay still ends in the same state)
-    bob_before = [r.text for r in mem.list(BOB)]
+    bob_before = [r.text for r in mem.records(BOB)]
     mem.close()  # stopping Chroma rewrites its HNSW files: MeMo zeroes their unused bytes again
     assert byte_scan(path, [SECRET_FACT, SECRET_TURN, SECRET_META]) == []
     # a fresh process (its heap never held the erased text) reopens the store: everyone else is intact
@@ -129,8 +130,8 @@ from shared_core.embed import HashingEmbedder
 from shared_core.governance.access import Principal, Role
 mem = Memory.open(sys.argv[1], embedder=HashingEmbedder())
 bob, alice = Scope(tenant="acme", user="bob"), Scope(tenant="acme", user="alice")
-out = {"bob": [r.text for r in mem.list(bob)], "hit": mem.search("bridge build 3", scope=bob, k=1)[0].record.text,
-       "alice": [r.text for r in mem.list(alice)]}
+out = {"bob": [r.text for r in mem.records(bob)], "hit": mem.search("bridge build 3", scope=bob, k=1)[0].record.text,
+       "alice": [r.text for r in mem.records(alice)]}
 out["verified"] = mem.governor.verify_erasure(Principal(id="dpo", role=Role.ADMIN), alice).ok
 mem.close()
 print(json.dumps(out))
@@ -139,7 +140,7 @@ print(json.dumps(out))
 
 def test_forget_record_leaves_no_byte_of_that_record(store: tuple[Memory, Path]) -> None:
     mem, path = store
-    fact = mem.list(ALICE, kinds=["fact"])[0]
+    fact = mem.records(ALICE, kinds=["fact"])[0]
     report = mem.governor.forget_record(DPO, fact.id, ALICE)
     assert report.ok, [c for c in report.checks if not c.passed]
     assert byte_scan(path, [SECRET_FACT, SECRET_META]) == []
@@ -253,7 +254,7 @@ def test_same_words_said_by_another_subject_are_not_residue(tmp_path: Path) -> N
     mem.remember(shared, scope=BOB)
     report = mem.governor.forget_user(DPO, ALICE)
     assert report.ok, [c for c in report.checks if not c.passed]
-    assert [r.text for r in mem.list(BOB)] == [shared]
+    assert [r.text for r in mem.records(BOB)] == [shared]
     mem.close()
 
 
@@ -284,7 +285,7 @@ def test_server_erasure_then_purge_on_the_host(tmp_path: Path) -> None:
         assert purged["log_rows_scrubbed"] > 0
         assert mem.governor.verify_erasure(DPO, ALICE, data_dir=data).ok
         assert byte_scan(data, [SECRET_FACT, SECRET_TURN]) == []
-        assert [r.text for r in mem.list(BOB)] == ["Bob likes the harbour market on Saturdays"]
+        assert [r.text for r in mem.records(BOB)] == ["Bob likes the harbour market on Saturdays"]
         mem.close()
     finally:
         stop(proc)

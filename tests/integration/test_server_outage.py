@@ -91,6 +91,6 @@ def test_killed_server_then_restart_recovers_without_reopening(tmp_path: Path) -
         hits = mem.search("what does alice ride", scope=ALICE, k=1)  # the same Memory, not reopened
         assert hits and "red bicycle" in hits[0].record.text
         mem.remember("Alice also owns a canoe", scope=ALICE)
-        assert len(mem.list(ALICE)) == 2
+        assert len(mem.records(ALICE)) == 2
     finally:
         stop(proc)

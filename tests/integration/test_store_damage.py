@@ -35,7 +35,7 @@ def test_new_store_in_a_missing_or_empty_directory_is_fine(tmp_path: Path) -> No
     (tmp_path / "empty").mkdir()
     for path in (tmp_path / "missing", tmp_path / "empty"):
         mem = Memory.open(path, embedder=HashingEmbedder())
-        assert mem.list(ALICE) == []
+        assert mem.records(ALICE) == []
         mem.close()
 
 
@@ -79,7 +79,7 @@ def test_corrupt_sqlite_page_is_store_corrupted(tmp_path: Path) -> None:
     db.write_bytes(bytes(data))
     with pytest.raises(StoreCorrupted):
         mem = Memory.open(damaged, embedder=HashingEmbedder())
-        mem.list(ALICE)  # if opening did not read the damaged pages, reading does
+        mem.records(ALICE)  # if opening did not read the damaged pages, reading does
 
 
 def _plant_unreadable_row(path: Path) -> str:
@@ -112,9 +112,9 @@ def test_an_unreadable_row_is_quarantined_and_never_stops_anything(tmp_path: Pat
     _written(path, 3)
     bad = _plant_unreadable_row(path)
     mem = Memory.open(path, embedder=HashingEmbedder())  # repair on open gets past it
-    assert [r.text for r in mem.list(BOB)] == ["Bob likes sailing on the lake"]
+    assert [r.text for r in mem.records(BOB)] == ["Bob likes sailing on the lake"]
     assert mem.search("sailing", scope=BOB, k=2)[0].record.text == "Bob likes sailing on the lake"
-    assert len(mem.list(ALICE)) == 3  # other tenants' users are untouched
+    assert len(mem.records(ALICE)) == 3  # other tenants' users are untouched
     export = mem.governor.export_subject(ADMIN, BOB)
     assert [r["text"] for r in export["records"]] == ["Bob likes sailing on the lake"]
     report = mem.governor.check(AUDITOR)

@@ -28,7 +28,7 @@ def build_ui_store(path: Path) -> dict[str, str]:
     mem.remember("Carol's passport number ends in 4417", scope=carol)
     mem.remember("Carol moved to Porto in May", scope=carol)
     html = mem.remember(MARKUP, scope=Scope(tenant="acme", user="bob"))
-    key = [r for r in mem.list(Scope(tenant="acme", user="alice")) if "spare key" in r.text][0]
+    key = [r for r in mem.records(Scope(tenant="acme", user="alice")) if "spare key" in r.text][0]
     mem.close()
     return {"key": key.id, "html": html.id}
 

@@ -37,8 +37,8 @@ def test_the_store_holds_what_the_cli_and_ui_tests_rely_on(tmp_path: Path) -> No
     mem = Memory.open(make_store(tmp_path / "s"), embedder=HashingEmbedder())
     try:
         alice = Scope(tenant="acme", user="alice")
-        assert [r.text for r in mem.list(alice, statuses=["pending_review"])] == ["User loves jazz"]
-        assert [r.text for r in mem.list(Scope(tenant="acme", user="bob"))] == [HOSTILE]
-        assert min(r.created_at.year for r in mem.list(alice)) == 2020
+        assert [r.text for r in mem.records(alice, statuses=["pending_review"])] == ["User loves jazz"]
+        assert [r.text for r in mem.records(Scope(tenant="acme", user="bob"))] == [HOSTILE]
+        assert min(r.created_at.year for r in mem.records(alice)) == 2020
     finally:
         mem.close()

@@ -214,7 +214,7 @@ def test_check_command(store: str, tmp_path: Path) -> None:
     from shared_core.embed import HashingEmbedder
 
     with Memory.open(copy, embedder=HashingEmbedder()) as mem:
-        rec = mem.list(Scope(tenant="acme", user="alice"))[0]
+        rec = mem.records(Scope(tenant="acme", user="alice"))[0]
         odd = rec.model_copy(update={"id": "f" * 32, "text": "written around the engine"})
         mem.store.upsert(
             [odd], mem.engine.embedder.embed([odd.text])
@@ -295,4 +295,4 @@ def test_import_validates_the_whole_file_first_and_names_the_line(tmp_path: Path
     bad = memo("import", str(path), "--path", str(target), "--as", "admin:dpo", check=2)
     assert "line 4" in bad.stderr and "Traceback" not in bad.stderr
     with Memory.open(target, embedder=HashingEmbedder()) as mem:
-        assert mem.list(Scope(tenant="t", user="u")) == []  # nothing written
+        assert mem.records(Scope(tenant="t", user="u")) == []  # nothing written

@@ -78,7 +78,7 @@ WRITER = textwrap.dedent(
     say("opened")
     admin = Principal(id="root", role=Role.ADMIN)
     users = [Scope(tenant="acme", user=u) for u in ("alice", "bob", "carol")]
-    live = {sc.user: [r.id for r in mem.list(sc)] for sc in users}
+    live = {sc.user: [r.id for r in mem.records(sc)] for sc in users}
     n = 0
     while True:
         n += 1

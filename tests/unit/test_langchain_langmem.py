@@ -41,7 +41,8 @@ def test_langmem_tools_on_memostore_and_middleware_recall(tmp_path: Path) -> Non
     found = json.loads([m for m in out["messages"] if isinstance(m, ToolMessage)][-1].text)
     assert found and found[0]["value"]["content"] == "Alice is allergic to peanuts"
     assert found[0]["namespace"] == ["memories", "alice"]
-    assert [r.text for r in mem.list(ALICE)] == ["Alice is allergic to peanuts"]  # Alice's own scope in acme
+    # Alice's own scope in acme
+    assert [r.text for r in mem.records(ALICE)] == ["Alice is allergic to peanuts"]
 
     recall = RecordingChatModel(messages=scripted("Avoid peanuts."))
     create_agent(recall, middleware=[MemoMiddleware(mem, tenant="acme", save=False)]).invoke(
@@ -54,7 +55,7 @@ def test_langmem_tools_on_memostore_and_middleware_recall(tmp_path: Path) -> Non
         messages=scripted(call("manage_memory", {"action": "delete", "id": key}, "c3"), "ok")
     )
     create_agent(forget, tools=tools, store=store).invoke({"messages": [HumanMessage("forget it")]}, RUN)
-    assert store.get(("memories", "alice"), key) is None and mem.list(ALICE) == []
+    assert store.get(("memories", "alice"), key) is None and mem.records(ALICE) == []
     mem.close()
 
 

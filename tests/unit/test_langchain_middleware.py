@@ -107,7 +107,7 @@ def test_policy_review_and_redaction_apply_to_what_is_injected(tmp_path: Path, a
         agent, _ = agent_for(mem, "Noted.")
         agent.invoke(ask("I love spicy food. My email is alice@example.com"), ALICE_RUN)  # type: ignore[attr-defined]
         mem.flush()  # extraction runs in the background
-        pending = mem.list(alice, statuses=[Status.PENDING_REVIEW])
+        pending = mem.records(alice, statuses=[Status.PENDING_REVIEW])
         assert [r.kind for r in pending] == [Kind.PREFERENCE]
         agent2, model2 = agent_for(mem)
         agent2.invoke(ask("What food do I love? What is my email?"), ALICE_RUN)  # type: ignore[attr-defined]

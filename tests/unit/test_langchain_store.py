@@ -137,7 +137,7 @@ class TestMemoStore(LangGraphStoreContract):
         MemoStore(mem, tenant="acme", user_id="alice").put(
             NOTES, "k", {"text": "Alice likes jazz", "source": "form"}
         )
-        (rec,) = mem.list(alice)
+        (rec,) = mem.records(alice)
         assert rec.scope == alice and rec.text == "Alice likes jazz"
         assert "Alice likes jazz" in mem.context("jazz", alice).text  # the agent's recall sees store items
 
@@ -146,7 +146,7 @@ class TestMemoStore(LangGraphStoreContract):
         store.put(NOTES, "a", {"content": "Alice owns a kayak"})
         store.put(NOTES, "b", {"colour": "green", "size": 3})
         store.put(NOTES, "c", {"title": "Trip", "body": "to Oslo"}, index=["body"])
-        assert sorted(r.text for r in mem.list(alice)) == [
+        assert sorted(r.text for r in mem.records(alice)) == [
             "Alice owns a kayak",
             "to Oslo",
             '{"colour": "green", "size": 3}',
@@ -173,14 +173,14 @@ class TestMemoStore(LangGraphStoreContract):
         got = store.get(NOTES, "k")
         assert got is not None and got.value["n"] == 1
         assert "example.com" not in json.dumps(got.value) and "[EMAIL]" in got.value["text"]
-        assert "example.com" not in json.dumps([r.model_dump(mode="json") for r in mem.list(alice)])
+        assert "example.com" not in json.dumps([r.model_dump(mode="json") for r in mem.records(alice)])
         store.put(NOTES, "num", {"phone": 4155550123, "ok": [7]})  # a redacted number still parses
         assert store.get(NOTES, "num").value["ok"] == [7]  # type: ignore[union-attr]
 
     def test_pending_review_item_is_hidden(self, mem: Memory, alice: Scope) -> None:
         store = MemoStore(mem, tenant="acme", user_id="alice")
         store.put(NOTES, "k", {"text": "Alice's password hint is her cat"})
-        mem.update(mem.list(alice)[0].id, alice, status=Status.PENDING_REVIEW)
+        mem.update(mem.records(alice)[0].id, alice, status=Status.PENDING_REVIEW)
         assert store.get(NOTES, "k") is None
         assert store.search(NOTES, query="password hint") == [] and store.search(NOTES) == []
 
@@ -203,7 +203,7 @@ class TestMemoStore(LangGraphStoreContract):
             {"messages": [("user", "I go sailing on weekends")]}, {"configurable": {"user_id": "alice"}}
         )
         assert out["messages"][-1].text == "I remember: I go sailing on weekends"
-        assert [r.text for r in mem.list(alice)] == ["I go sailing on weekends"]
+        assert [r.text for r in mem.records(alice)] == ["I go sailing on weekends"]
 
     def test_bad_input_is_a_memo_error(self, mem: Memory) -> None:
         store = MemoStore(mem, tenant="acme", user_id="alice")
@@ -225,9 +225,9 @@ class TestIssue12Repros:
             t.start()
         for t in threads:
             t.join()
-        assert len(store.search(NOTES)) == 1 and len(mem.list(alice)) == 1
+        assert len(store.search(NOTES)) == 1 and len(mem.records(alice)) == 1
         store.delete(NOTES, "k")
-        assert store.get(NOTES, "k") is None and mem.list(alice) == []
+        assert store.get(NOTES, "k") is None and mem.records(alice) == []
 
     def test_a_put_racing_a_delete_never_raises(self, mem: Memory) -> None:
         store = MemoStore(mem, tenant="acme", user_id="alice")
@@ -310,12 +310,12 @@ class TestIssue12Repros:
         clock.advance(timedelta(minutes=2))
         assert store.get(NOTES, "default") is None
         assert [i.key for i in store.search(NOTES)] == ["forever"]
-        assert store.sweep_ttl() == 2 and len(mem.list(Scope(tenant="acme", user="alice"))) == 1
+        assert store.sweep_ttl() == 2 and len(mem.records(Scope(tenant="acme", user="alice"))) == 1
 
     def test_langmem_namespace_maps_to_the_user_and_the_middleware_recalls_it(self, mem: Memory) -> None:
         store = MemoStore(mem, tenant="acme")
         store.put(("memories", "alice"), "m1", {"content": "Alice is allergic to peanuts"})
-        assert mem.list(Scope(tenant="acme", user="alice"))[0].text == "Alice is allergic to peanuts"
+        assert mem.records(Scope(tenant="acme", user="alice"))[0].text == "Alice is allergic to peanuts"
         assert store.search(("memories", "alice"), query="peanuts")[0].key == "m1"
         model = RecordingChatModel(messages=scripted("ok"))
         agent = create_agent(model, middleware=[MemoMiddleware(mem, tenant="acme", save=False)], store=store)

@@ -39,11 +39,11 @@ async def test_flushed_messages_reach_memo_and_come_back(mem: Memory, alice: Sco
     await memory.aput(user("I live in Berlin and I work at Siemens as an engineer."))
     for i in range(6):
         await memory.aput(user(f"Filler message number {i} about nothing in particular at all."))
-    episodes = mem.list(alice, kinds=[Kind.EPISODE])
+    episodes = mem.records(alice, kinds=[Kind.EPISODE])
     assert any("Berlin" in e.text for e in episodes)
     assert {e.provenance.session_id for e in episodes} == {"li-s1"}  # LlamaIndex's session id
     mem.flush()  # extraction runs in the background
-    assert any("Siemens" in r.text for r in mem.list(alice, kinds=[Kind.FACT]))
+    assert any("Siemens" in r.text for r in mem.records(alice, kinds=[Kind.FACT]))
     out = await memory.aget(input="Where do I work?")
     assert out[0].role == MessageRole.SYSTEM
     system = out[0].content or ""
@@ -106,7 +106,7 @@ async def test_bad_input_is_a_memo_error(mem: Memory, alice: Scope) -> None:
     await block.aput(
         [ChatMessage(role=MessageRole.TOOL, content="42", additional_kwargs={"tool_call_id": "c"})]
     )
-    assert len(mem.list(alice, kinds=[Kind.EPISODE])) == 1
+    assert len(mem.records(alice, kinds=[Kind.EPISODE])) == 1
 
 
 async def test_one_odd_message_never_loses_a_flushed_batch(mem: Memory, alice: Scope) -> None:
@@ -115,7 +115,7 @@ async def test_one_odd_message_never_loses_a_flushed_batch(mem: Memory, alice: S
     await block.aput(
         [user("I live in Lisbon."), ChatMessage(role="assistant", content=""), too_long, user("ok")]
     )
-    texts = [e.text for e in mem.list(alice, kinds=[Kind.EPISODE])]
+    texts = [e.text for e in mem.records(alice, kinds=[Kind.EPISODE])]
     assert "I live in Lisbon." in texts and "ok" in texts and not any(t.startswith("xxx") for t in texts)
 
 
@@ -125,12 +125,12 @@ def test_with_llamaindex_defaults_every_turn_reaches_memo(mem: Memory, alice: Sc
     engine = SimpleChatEngine.from_defaults(memory=memory, llm=RecordingLLM(reply="Noted."))
     engine.chat("I work at Siemens as an engineer.")
     engine.chat("I also play the cello.")
-    texts = [e.text for e in mem.list(alice, kinds=[Kind.EPISODE])]
+    texts = [e.text for e in mem.records(alice, kinds=[Kind.EPISODE])]
     assert texts == ["I work at Siemens as an engineer.", "Noted.", "I also play the cello."]
     engine.chat("thanks")
-    assert len(mem.list(alice, kinds=[Kind.EPISODE])) == 5  # nothing stored twice
+    assert len(mem.records(alice, kinds=[Kind.EPISODE])) == 5  # nothing stored twice
     mem.flush()  # extraction runs in the background
-    assert any("Siemens" in r.text for r in mem.list(alice, kinds=[Kind.FACT]))
+    assert any("Siemens" in r.text for r in mem.records(alice, kinds=[Kind.FACT]))
 
 
 def test_the_block_serializes_to_its_configuration(mem: Memory, alice: Scope) -> None:

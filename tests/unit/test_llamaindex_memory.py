@@ -114,7 +114,7 @@ def test_reset_clears_session_turns_only(memory: MemoMemory, mem: Memory, alice:
     memory.reset()
     assert memory.get_all() == []
     mem.flush()  # extraction runs in the background
-    assert any("Berlin" in r.text for r in mem.list(alice, kinds=[Kind.FACT]))
+    assert any("Berlin" in r.text for r in mem.records(alice, kinds=[Kind.FACT]))
     memory.put(user("where do I live?"))
     assert "Berlin" in (memory.get()[0].content or "")
 
@@ -251,7 +251,7 @@ def test_simple_chat_engine_chat_achat_stream(mem: Memory, alice: Scope) -> None
     assert [r for r, _ in history] == [MessageRole.USER, MessageRole.ASSISTANT] * 3
     engine.reset()
     assert engine.chat_history == []
-    assert [r.text for r in mem.list(alice, kinds=[Kind.FACT])] == ["Alice is allergic to peanuts"]
+    assert [r.text for r in mem.records(alice, kinds=[Kind.FACT])] == ["Alice is allergic to peanuts"]
 
 
 async def test_simple_chat_engine_astream_chat(mem: Memory, alice: Scope) -> None:
@@ -342,7 +342,7 @@ async def test_function_agent_with_memo_memory_and_memory_tools(mem: Memory, ali
     )
     first = MemoMemory(mem, scope=alice, session_id="monday")
     assert str(await agent.run(user_msg="Please remember that I study Japanese", memory=first)) == "Saved it."
-    assert [r.text for r in mem.list(alice, kinds=[Kind.FACT])] == ["Alice studies Japanese"]
+    assert [r.text for r in mem.records(alice, kinds=[Kind.FACT])] == ["Alice studies Japanese"]
     stored = texts(first.get_all())
     assert stored[0] == "Please remember that I study Japanese" and stored[-1] == "Saved it."
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -55,7 +56,7 @@ def test_add_messages_keeps_raw_turns_with_provenance(mem: Memory, alice: Scope,
     # the same message added again replaces, never duplicates
     mem.add_messages([{"role": "user", "content": "Deploys fail at the OAuth step again", "id": "D1:1", "name": "Ann",
                        "timestamp": when}], scope=alice, session_id="s1")  # fmt: skip
-    episodes = mem.list(alice, kinds=["episode"])
+    episodes = mem.records(alice, kinds=["episode"])
     assert len(episodes) == 2
 
 
@@ -82,7 +83,7 @@ def test_scope_isolation_two_tenants_same_user(mem: Memory) -> None:
     mem.remember("Sam at Globex likes Go", scope=b)
     assert [h.record.text for h in mem.search("likes", scope=a, k=10)] == ["Sam at Acme likes Rust"]
     assert [h.record.text for h in mem.search("likes", scope=b, k=10)] == ["Sam at Globex likes Go"]
-    rec_b = mem.list(b)[0]
+    rec_b = mem.records(b)[0]
     with pytest.raises(NotFound):
         mem.get(rec_b.id, a)
     assert mem.delete([rec_b.id], a) == []
@@ -96,10 +97,10 @@ def test_hostile_scope_ids_match_nothing_else(mem: Memory, alice: Scope, hostile
     mem.remember("alice's private note about the merger", scope=alice)
     evil = Scope(tenant="acme", user=hostile)
     assert mem.search("private note merger", scope=evil, k=10) == []
-    assert mem.list(evil) == []
+    assert mem.records(evil) == []
     mem.remember("hostile's own note", scope=evil)
-    assert [r.text for r in mem.list(evil)] == ["hostile's own note"]
-    assert [r.text for r in mem.list(alice)] == ["alice's private note about the merger"]
+    assert [r.text for r in mem.records(evil)] == ["hostile's own note"]
+    assert [r.text for r in mem.records(alice)] == ["alice's private note about the merger"]
 
 
 BAD_MESSAGES = [
@@ -279,7 +280,7 @@ def test_a_failing_extractor_keeps_the_raw_turns(tmp_path: object, clock: Manual
             [{"role": "user", "content": "I moved to Lisbon in March", "id": "t1"}], scope=alice, wait=True
         )
     with Memory.open(path, embedder=HashingEmbedder(dim=256), clock=clock) as m:  # a new process, in effect
-        (ep,) = m.list(alice)
+        (ep,) = m.records(alice)
         assert ep.kind is Kind.EPISODE and ep.provenance.source_message_ids == ["t1"]
         assert m.search("Lisbon", scope=alice, k=1)[0].record.id == ep.id
         audit = m.engine.audit
@@ -348,3 +349,14 @@ def test_hit_components_say_how_retrieval_found_it(mem: Memory, alice: Scope) ->
     by_kind = {h.record.kind.value: h.components for h in hits}
     assert by_kind["fact"]["memory_factor"] == 0.85  # extracted/stated memories are damped
     assert by_kind["episode"]["question_turn_factor"] == 0.85  # a question rarely holds its answer
+
+
+def test_list_is_a_deprecated_name_of_records(mem: Memory, alice: Scope) -> None:
+    mem.remember("Prefers the window seat", scope=alice, kind="preference")
+    with pytest.warns(DeprecationWarning, match="records"):
+        old = mem.list(alice, kinds=["preference"])
+    assert [r.id for r in old] == [r.id for r in mem.records(alice, kinds=["preference"])] != []
+    amem = AsyncMemory(mem)
+    with pytest.warns(DeprecationWarning, match="records"):
+        aold = asyncio.run(amem.list(alice, kinds=["preference"]))
+    assert [r.id for r in aold] == [r.id for r in old]

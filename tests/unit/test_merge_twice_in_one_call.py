@@ -27,7 +27,7 @@ def test_a_stored_memory_duplicated_by_several_turns_of_one_exchange(tmp_path: P
             mem.add_messages(turns, alice, session_id="s1")
         mem.flush(timeout=20)  # raised FlushTimeout: the applier could not write a batch
         assert mem.engine._seam.last_error is None and mem.engine._seam.backlog() == 0
-        merged = [r for r in mem.list(alice, kinds=["fact", "event", "preference"]) if r.version > 1]
+        merged = [r for r in mem.records(alice, kinds=["fact", "event", "preference"]) if r.version > 1]
         assert merged, "the scenario must merge"
         for r in merged:
             versions = [e.version for e in mem.history(r.id, alice)]

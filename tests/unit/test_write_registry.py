@@ -135,14 +135,14 @@ def check_resurrect(ctx: Ctx, entry: Entry) -> None:
         rid = entry.target(ctx)
         entry.destroy(ctx, rid)
     ctx.mem.flush()
-    gone_now = {r.id for r in ctx.mem.list(SCOPE, limit=None)}
+    gone_now = {r.id for r in ctx.mem.records(SCOPE, limit=None)}
     assert rid not in gone_now, f"{entry.name} did not remove {rid}"
     mem = ctx.reopen()
     texts = {reg.SEED_MEMORY: None, reg.SEED_TURN: None}
     for text in texts:
         hits = mem.search(text, SCOPE, k=50)
         assert rid not in {h.id for h in hits}, f"{entry.name}: {rid} is back in search after reopen"
-    assert rid not in {r.id for r in mem.list(SCOPE, limit=None)}, (
+    assert rid not in {r.id for r in mem.records(SCOPE, limit=None)}, (
         f"{entry.name}: {rid} is listed after reopen"
     )
 

@@ -40,7 +40,7 @@ def test_17_1_a_deleted_memory_stays_deleted_after_reopen(tmp_path: Path, alice:
     # an import of the old export does not bring it back either
     exported = {"records": [r.model_dump(mode="json")], "history": []}
     assert m2.import_records(exported["records"], exported["history"], principal=ADMIN) == 0
-    assert m2.list(alice, statuses=[s.value for s in ALL_STATUSES.statuses or []] or None) == []
+    assert m2.records(alice, statuses=[s.value for s in ALL_STATUSES.statuses or []] or None) == []
     m2.close()
 
 
@@ -149,7 +149,7 @@ def test_a_search_right_after_a_write_returns_it(mem: Memory, alice: Scope) -> N
         hits = mem.search(word, scope=alice, k=1)
         assert hits and word in hits[0].record.text  # no flush: read your writes
     r = mem.remember("Alice's locker is number 88", scope=alice, consolidate=False)
-    assert mem.get(r.id, alice) == r and r in mem.list(alice)
+    assert mem.get(r.id, alice) == r and r in mem.records(alice)
     assert mem.engine._seam.stats["changes"] >= 4
 
 
@@ -163,12 +163,12 @@ def test_metadata_filters_apply_before_limit_offset_and_k(
         mem.remember(
             f"note {i} about trains", scope=alice, consolidate=False, metadata={"team": "a" if i % 2 else "b"}
         )
-    got = mem.list(alice, metadata={"team": "a"}, limit=2)
+    got = mem.records(alice, metadata={"team": "a"}, limit=2)
     assert [r.text for r in got] == ["note 1 about trains", "note 3 about trains"]
-    assert [r.text for r in mem.list(alice, metadata={"team": "a"}, offset=2)] == ["note 5 about trains"]
+    assert [r.text for r in mem.records(alice, metadata={"team": "a"}, offset=2)] == ["note 5 about trains"]
     hits = mem.search("trains", scope=alice, k=2, metadata={"team": "b"})
     assert len(hits) == 2 and all(h.record.metadata["team"] == "b" for h in hits)
-    assert mem.list(alice, metadata={"team": True}) == []  # True is not "a" (no coercion)
+    assert mem.records(alice, metadata={"team": True}) == []  # True is not "a" (no coercion)
 
 
 def test_export_import_round_trip_keeps_history_and_redacts(tmp_path: Path, alice: Scope) -> None:
@@ -234,7 +234,7 @@ def test_the_extraction_queue_resumes_after_a_restart(
     m2 = open_mem(tmp_path / "s")  # the rule extractor this time
     assert m2.recovered.requeued_jobs == 1
     m2.flush(timeout=30)
-    assert any("Porto" in r.text for r in m2.list(alice, kinds=["fact"]))
+    assert any("Porto" in r.text for r in m2.records(alice, kinds=["fact"]))
     m2.close()
 
 
@@ -260,7 +260,7 @@ def test_erase_scope_reaches_rows_the_store_cannot_parse(tmp_path: Path) -> None
     con.commit()
     con.close()
     m = open_mem(path)
-    assert [r.text for r in m.list(bob)] == ["Bob likes sailing on the lake"]  # the bad row is quarantined
+    assert [r.text for r in m.records(bob)] == ["Bob likes sailing on the lake"]  # the bad row is quarantined
     assert m.engine.erase_scope(bob, actor="dpo") == (1, 1)
     m.flush()
     m.close()

@@ -279,7 +279,7 @@ FACADE_READS = {  # public, and changes no memory
     "close": "lifecycle", "aclose": "lifecycle", "stats": "write-path counters",
     "search": "read (track_access=True queues the same touch as record_use)",
     "context": "read", "get": "read", "history": "read", "recent_turns": "read", "scopes": "read",
-    "list": "read", "export_records": "read",
+    "records": "read", "list": "read (deprecated name of records)", "export_records": "read",
     "governor": "handle: the Governor, registered below", "engine": "handle: internal",
     "store": "handle: the raw store, below the governed seam (documented for tests and tools)",
     "sync": "handle: the wrapped Memory, registered above",
@@ -450,7 +450,7 @@ def _store_item(ctx: Ctx, key: str = "k1", ttl: float | None = None) -> str:
     text = f"{SEED_MEMORY} ({key})"
     _lc_store(ctx).put(NS, key, {"text": text}, ttl=ttl)
     ctx.mem.flush()
-    found = [r.id for r in ctx.mem.list(SCOPE, limit=None) if r.text == text]
+    found = [r.id for r in ctx.mem.records(SCOPE, limit=None) if r.text == text]
     assert len(found) == 1, found
     return found[0]
 

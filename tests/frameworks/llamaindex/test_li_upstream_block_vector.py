@@ -130,7 +130,7 @@ def vector_memory_block(impl, mock_vector_store, mock_embedding):
 def stored(impl: Impl, block: Any) -> int:
     """MeMo: how many items the block stored (the vector store's nodes, or MeMo's turns)."""
     if impl.name == "memo":
-        return len(impl.semantic_mem.list(SCOPE, kinds=[Kind.EPISODE]))
+        return len(impl.semantic_mem.records(SCOPE, kinds=[Kind.EPISODE]))
     return len(block.vector_store.nodes)
 
 
