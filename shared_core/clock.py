@@ -44,4 +44,3 @@ def ensure_utc(value: datetime) -> datetime:
 
 def to_ts(value: datetime | None) -> float | None:
     return None if value is None else ensure_utc(value).timestamp()
-

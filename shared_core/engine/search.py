@@ -15,6 +15,7 @@ from ..extract.dates import query_time_range
 from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
 from ..render import Context, pack
 from ..search import score as scoring
+from ..search.features import EVENT
 from ..search.index import ScopeIndex
 from ..store.base import RecordFilter, revision_key
 from .base import OPEN_ENGINES, lexical_documents
@@ -101,37 +102,47 @@ class SearchMixin(RecordsMixin):
             lexical = index.lexical_ranks(q, n, window) if sw.lexical_enabled else []
             rank_d = {pos: rank for rank, (pos, _) in enumerate(dense)}
             rank_l = {pos: rank for rank, pos in enumerate(lexical)}
-            sims = dict(dense)
-            cands: list[scoring.ScoredCandidate] = []
-            for pos in dict.fromkeys([*rank_d, *rank_l]):
-                v = index.vectors[pos].copy()  # rows change in place under the lock; MMR runs after it
-                cands.append(
-                    scoring.ScoredCandidate(
-                        record=index.records[pos],
-                        vector=v,
-                        dense_rank=rank_d.get(pos),
-                        lexical_rank=rank_l.get(pos),
-                        similarity=scoring.similarity(1.0 - sims.get(pos, float(v @ vec))),
-                    )
-                )
-        if sw.time_aware:
-            span = query_time_range(q, now)
-            if span is not None:
-                for c in cands:
-                    c.time_match = span.start <= c.record.event_time <= span.end
-        if sw.speaker_boost > 0:
-            scoring.names_in(q, cands)
-        ranked = scoring.score_candidates(cands, now, sw)
-        if sw.collapse_sources:
-            ranked = scoring.collapse_sources(ranked)
-        ranked = [c for c in ranked if c.score >= sw.min_score]
+            positions = list(dict.fromkeys([*rank_d, *rank_l]))
+            if not positions:  # an empty index, or nothing passes the filter
+                return self._answer([], k, token_budget, track_access, sc)
+            vecs = index.vectors[positions]  # a copy: rows change in place under the lock; MMR runs after it
+            rows = index.features.table[positions]
+            records = [index.records[p] for p in positions]
+            who = [index.features.who[p] for p in positions]
+        m = len(positions)
+        dense_rank = np.fromiter((rank_d.get(p, -1) for p in positions), dtype=np.int64, count=m)
+        lexical_rank = np.fromiter((rank_l.get(p, -1) for p in positions), dtype=np.int64, count=m)
+        sims = scoring.similarities(vecs @ np.asarray(vec, dtype=np.float32).reshape(-1))
+        time_match = np.zeros(m, dtype=bool)
+        span = query_time_range(q, now) if sw.time_aware else None
+        if span is not None:
+            event = rows[:, EVENT]
+            time_match = (event >= span.start.timestamp()) & (event <= span.end.timestamp())
+        about = scoring.names_in(q, who) if sw.speaker_boost > 0 else np.zeros(m, dtype=bool)
+        scored = scoring.score_candidates(
+            rows, dense_rank, lexical_rank, sims, about, time_match, now.timestamp(), sw
+        )
+        # a search without a budget returns the first k after MMR over the head: only those are built
+        head = max(3 * k, 30) if token_budget is None else max(3 * k, 90)
+        limit = None if token_budget is not None else (head if sw.mmr_enabled else k)
+        ranked = scoring.best_first(records, vecs, dense_rank, lexical_rank, scored, sw, limit)
         if sw.mmr_enabled and len(ranked) > 1:  # diversify the head; the tail only matters for big budgets
-            head = max(3 * k, 30) if token_budget is None else max(3 * k, 90)
             ranked = scoring.mmr(ranked[:head], sw.mmr_lambda) + ranked[head:]
+        return self._answer(ranked, k, token_budget, track_access, sc)
+
+    def _answer(
+        self,
+        ranked: Sequence[scoring.ScoredCandidate],
+        k: int,
+        token_budget: int | None,
+        track_access: bool,
+        sc: Scope,
+    ) -> tuple[list[Hit], Context | None]:
+        """The first k as hits, packed into the budget when there is one; their use recorded."""
         hits = [Hit(record=c.record, score=round(c.score, 6), components=c.components) for c in ranked[:k]]
         ctx: Context | None = None
         if token_budget is not None:
-            ctx = pack(hits, token_budget, cfg.render)
+            ctx = pack(hits, token_budget, self.config.render)
             hits = ctx.hits
         if track_access and hits:
             self.record_use([h.record.id for h in hits], sc)

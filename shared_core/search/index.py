@@ -24,6 +24,7 @@ import numpy as np
 from ..embed.base import Vectors
 from ..models import Kind, MemoryRecord, Scope
 from ..store.base import RecordFilter, revision_key
+from .features import Features
 from .lexical import LexicalIndex
 
 
@@ -44,6 +45,7 @@ class ScopeIndex:
         if len(self.vectors) != len(self.records) or (self.records and self.vectors.ndim != 2):
             raise ValueError("one vector per record is required")
         self.position = {r.id: i for i, r in enumerate(self.records)}
+        self.features = Features(self.records)  # what ranking reads, row by row with `records`
         self.lexical = LexicalIndex(lexical_docs)
         self.with_context = with_context
         self._last_turn: dict[str | None, str] = {}  # session -> text of its latest raw turn
@@ -84,7 +86,7 @@ class ScopeIndex:
         if not self.records or n <= 0:
             return []
         sims = self.vectors @ np.asarray(query, dtype=np.float32).reshape(-1)
-        if mask is not None:
+        if mask is not None and not mask.all():
             n = min(n, int(mask.sum()))
             if n == 0:
                 return []
@@ -96,7 +98,7 @@ class ScopeIndex:
 
     def lexical_ranks(self, query: str, n: int, mask: np.ndarray | None = None) -> list[int]:
         """Positions of the `n` best BM25 matches (only where `mask` is true), best first."""
-        if mask is None:
+        if mask is None or mask.all():  # a mask that keeps everything costs nothing
             return [self.position[rid] for rid, _ in self.lexical.search(query, n)]
         want = max(4 * n, 16)  # the best of the whole index, until `n` of them pass the mask
         while True:
@@ -127,6 +129,7 @@ class ScopeIndex:
                 i = self.position.get(r.id)
                 if i is not None:
                     self.records[i] = r
+                    self.features.set(i, r)
 
     def vector_of(self, record_id: str) -> Vectors | None:
         i = self.position.get(record_id)
@@ -141,6 +144,7 @@ class ScopeIndex:
                 self._forget_turn(self.records[i])
                 self._remember_turn(rec)
                 self.records[i] = rec
+                self.features.set(i, rec)
                 if vec is not None:  # in place: every reader holds `lock`
                     self.vectors[i] = vec
                 for flt, m in self._masks.values():
@@ -152,6 +156,7 @@ class ScopeIndex:
             self._append_vector(np.asarray(vec, dtype=np.float32).reshape(-1))
             self.position[rec.id] = len(self.records)
             self.records.append(rec)
+            self.features.append(rec)
             self._remember_turn(rec)
             for key, (flt, m) in self._masks.items():
                 self._masks[key] = (flt, np.append(m, flt.matches(rec)))
@@ -199,6 +204,7 @@ class ScopeIndex:
                 self._masks[key] = (flt, m[keep])
             self.records = [r for r, k in zip(self.records, keep) if k]
             self.vectors = self.vectors[keep]
+            self.features.keep(keep)
             self.position = {r.id: i for i, r in enumerate(self.records)}
             for i in ids:
                 self.lexical.remove(i)

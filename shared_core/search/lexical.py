@@ -9,9 +9,11 @@ without any extra service.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -267,6 +269,9 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+NEGLIGIBLE = 0.01  # a query term's idf below this share of the query's highest idf is skipped
+
+
 class LexicalIndex:
     """BM25 (Lucene idf, Robertson term frequency, as `bm25s` computes it) over (id, text)
     documents, updated in place: `add` and `remove` change postings and statistics without a
@@ -278,9 +283,8 @@ class LexicalIndex:
     def __init__(self, docs: Sequence[tuple[str, str]] = ()) -> None:
         self.ids: list[str | None] = []  # slot -> id (None: removed)
         self._slot: dict[str, int] = {}
-        self._len: list[int] = []
+        self._lens = np.zeros(16, dtype=np.float32)  # slot -> its length in terms (spare capacity)
         self._terms: list[tuple[str, ...]] = []  # slot -> its distinct terms (what a removal touches)
-        self._lens: np.ndarray | None = None  # `_len` as an array, rebuilt after a change
         self._total = 0
         self._postings: dict[str, dict[int, int]] = {}
         for rid, text in docs:
@@ -297,9 +301,10 @@ class LexicalIndex:
         self.ids.append(rid)
         self._slot[rid] = slot
         toks = tokenize(text)
-        self._len.append(len(toks))
+        if slot >= len(self._lens):
+            self._lens = np.concatenate([self._lens, np.zeros(len(self._lens), dtype=np.float32)])
+        self._lens[slot] = len(toks)
         self._terms.append(tuple(dict.fromkeys(toks)))
-        self._lens = None
         self._total += len(toks)
         for t in toks:
             post = self._postings.setdefault(t, {})
@@ -310,7 +315,7 @@ class LexicalIndex:
         if slot is None:
             return
         self.ids[slot] = None
-        self._total -= self._len[slot]
+        self._total -= int(self._lens[slot])
         for t in self._terms[slot]:
             post = self._postings.get(t)
             if post is None:
@@ -318,32 +323,46 @@ class LexicalIndex:
             post.pop(slot, None)
             if not post:
                 del self._postings[t]
-        self._len[slot] = 0
+        self._lens[slot] = 0
         self._terms[slot] = ()
-        self._lens = None
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         terms = [t for t in tokenize(query) if t in self._postings]
         n = len(self._slot)
         if not n or not terms:
             return []
+        idfs = {
+            t: math.log(1.0 + (n - len(self._postings[t]) + 0.5) / (len(self._postings[t]) + 0.5))
+            for t in terms
+        }
+        # a term in (nearly) every document weighs under NEGLIGIBLE of the query's rarest term: it
+        # cannot reorder what the other terms found, and scoring it would cost a pass over the index
+        floor = NEGLIGIBLE * max(idfs.values())
         avg = max(self._total / n, 1e-9)
-        if self._lens is None:
-            self._lens = np.asarray(self._len, dtype=np.float32)
-        lens = self._lens
-        norm = self.k1 * ((1 - self.b) + self.b * lens / avg)
-        scores = np.zeros(len(self.ids), dtype=np.float32)
+        # only the postings of the query's terms are read: the cost follows how many documents
+        # hold those terms, not the size of the index
+        slot_parts, score_parts = [], []
         for t in terms:
+            idf = idfs[t]
+            if idf < floor:
+                continue
             post = self._postings[t]
             slots = np.fromiter(post.keys(), dtype=np.int64, count=len(post))
             tf = np.fromiter(post.values(), dtype=np.float32, count=len(post))
-            idf = np.log(1.0 + (n - len(post) + 0.5) / (len(post) + 0.5))
-            scores[slots] += idf * tf / (norm[slots] + tf)
-        live = np.flatnonzero(scores > 0)
+            norm = self.k1 * ((1 - self.b) + self.b * self._lens[slots] / avg)
+            slot_parts.append(slots)
+            score_parts.append(idf * tf / (norm + tf))
+        if len(slot_parts) == 1:
+            live, sub = slot_parts[0], score_parts[0].astype(np.float32)
+        else:
+            live, where = np.unique(np.concatenate(slot_parts), return_inverse=True)
+            sub = np.bincount(where, weights=np.concatenate(score_parts)).astype(np.float32)
+        keep = sub > 0
+        live, sub = live[keep], sub[keep]
         if not len(live):
             return []
         k = min(k, len(live))
-        sub = scores[live]
         top = np.argpartition(-sub, k - 1)[:k] if k < len(sub) else np.arange(len(sub))
         top = top[np.lexsort((live[top], -sub[top]))]
-        return [(str(self.ids[live[i]]), float(sub[i])) for i in top]
+        ids = self.ids
+        return [(cast(str, ids[j]), x) for j, x in zip(live[top].tolist(), sub[top].tolist())]

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from ..config import ScoringConfig
 from ..models import Kind, MemoryRecord
+from .features import IMPORTANCE, MEMORY, QUESTION, SEEN, USES
 
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -26,105 +26,179 @@ def similarity(distance: float) -> float:
     return min(1.0, max(0.0, 1.0 - distance))
 
 
+def similarities(cosines: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    """Cosines of unit vectors -> similarities in [0, 1], as `similarity` does one distance."""
+    return np.clip(np.nan_to_num(np.asarray(cosines, dtype=np.float64), nan=0.0), 0.0, 1.0)
+
+
 @dataclass
 class ScoredCandidate:
     record: MemoryRecord
     dense_rank: int | None = None
     lexical_rank: int | None = None
     similarity: float = 0.0
-    time_match: bool = False
-    about_match: bool = False  # said by, or about, a person the query names
     vector: npt.NDArray[np.float32] | None = None  # the record's unit vector, for MMR
-    components: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    # what `score_candidates` computed: relevance, similarity, recency, importance, use, dense_rrf,
+    # lexical_rrf, fused (`components` names them)
+    parts: tuple[float, float, float, float, float, float, float, float] = (0.0,) * 8
+    factor: tuple[str, float] | None = None  # the kind's factor applied to the score, if any
 
-
-def rrf(rank: int | None, k: int) -> float:
-    return 0.0 if rank is None else 1.0 / (k + rank + 1)
-
-
-def recency(record: MemoryRecord, now: datetime, half_life_days: float) -> float:
-    """1.0 for now, 0.5 one half-life ago; the latest of event time and last access counts."""
-    ref = record.event_time
-    if record.last_accessed_at is not None and record.last_accessed_at > ref:
-        ref = record.last_accessed_at
-    age_days = max(0.0, (now - ref).total_seconds() / 86400.0)
-    return float(0.5 ** (age_days / half_life_days))
-
-
-def use(record: MemoryRecord) -> float:
-    """Saturating bonus for memories that were used: 0 unused, ~0.5 after 3 uses."""
-    return 1.0 - 1.0 / (1.0 + record.access_count / 3.0)
-
-
-def score_candidates(
-    candidates: Sequence[ScoredCandidate], now: datetime, cfg: ScoringConfig
-) -> list[ScoredCandidate]:
-    """Fill each candidate's score in [0, 1] and its components; return them best first."""
-    wd, wl = cfg.dense_weight, (cfg.lexical_weight if cfg.lexical_enabled else 0.0)
-    best_possible = (wd + wl) * rrf(0, cfg.rrf_k) or 1.0
-    weights = cfg.relevance_weight + cfg.recency_weight + cfg.importance_weight + cfg.use_weight
-    for c in candidates:
-        dense_rrf, lexical_rrf = wd * rrf(c.dense_rank, cfg.rrf_k), wl * rrf(c.lexical_rank, cfg.rrf_k)
-        fused = (dense_rrf + lexical_rrf) / best_possible
-        a = cfg.similarity_weight
-        relevance = (1.0 - a) * fused + a * c.similarity
-        if c.about_match:
-            relevance = min(1.0, relevance * (1.0 + cfg.speaker_boost))
-        if c.time_match:
-            relevance = min(1.0, relevance * 1.25 + 0.05)
+    @property
+    def components(self) -> dict[str, float]:
+        """Why it scored what it did (built on demand: only the hits returned need it)."""
+        relevance, similarity, rec, importance, used, dense_rrf, lexical_rrf, fused = self.parts
         comp = {
             "relevance": relevance,
-            "similarity": c.similarity,
-            "recency": recency(c.record, now, cfg.recency_half_life_days),
-            "importance": c.record.importance,
-            "use": use(c.record),
+            "similarity": similarity,
+            "recency": rec,
+            "importance": importance,
+            "use": used,
             # how retrieval found it: ranks are 1-based, 0 = not found by that retriever
-            "dense_rank": float(0 if c.dense_rank is None else c.dense_rank + 1),
-            "lexical_rank": float(0 if c.lexical_rank is None else c.lexical_rank + 1),
+            "dense_rank": float(0 if self.dense_rank is None else self.dense_rank + 1),
+            "lexical_rank": float(0 if self.lexical_rank is None else self.lexical_rank + 1),
             "dense_rrf": dense_rrf,
             "lexical_rrf": lexical_rrf,
             "fused": fused,
         }
-        total = (
-            cfg.relevance_weight * comp["relevance"]
-            + cfg.recency_weight * comp["recency"]
-            + cfg.importance_weight * comp["importance"]
-            + cfg.use_weight * comp["use"]
-        )
-        score = min(1.0, max(0.0, total / weights)) if weights > 0 else 0.0
-        if c.record.kind is not Kind.EPISODE:  # measured on LoCoMo dev: raw turns answer better
-            score *= cfg.memory_factor
-            comp["memory_factor"] = cfg.memory_factor
-        elif c.record.text.rstrip().endswith("?"):  # a question rarely holds its own answer
-            score *= cfg.question_turn_factor
-            comp["question_turn_factor"] = cfg.question_turn_factor
-        c.components = comp
-        c.score = score
-    return sorted(candidates, key=lambda c: (-c.score, c.record.id))
+        if self.factor is not None:
+            comp[self.factor[0]] = self.factor[1]
+        return comp
 
 
-def names_in(query: str, candidates: Sequence[ScoredCandidate]) -> None:
-    """Mark candidates said by or about someone the query names ("What did Caroline paint?")."""
+def rrf(rank: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.float64]:
+    """Reciprocal rank fusion term per 0-based rank; -1 (not found by that retriever) gives 0."""
+    return np.where(rank >= 0, 1.0 / (k + rank + 1.0), 0.0)
+
+
+def recency(seen: npt.NDArray[np.float64], now: float, half_life_days: float) -> npt.NDArray[np.float64]:
+    """1.0 for now, 0.5 one half-life ago; `seen` is the latest of event time and last access
+    (seconds since the epoch, as `now`)."""
+    age_days = np.maximum(0.0, (now - seen) / 86400.0)
+    return np.asarray(0.5 ** (age_days / half_life_days), dtype=np.float64)
+
+
+def use(uses: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Saturating bonus for memories that were used: 0 unused, ~0.5 after 3 uses."""
+    return 1.0 - 1.0 / (1.0 + uses / 3.0)
+
+
+def names_in(query: str, who: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Which candidates were said by or are about someone the query names ("What did Caroline
+    paint?"); `who` is each candidate's speaker or subject, lower case."""
     words = set(_WORD.findall(query.lower()))
-    for c in candidates:
-        who = (c.record.provenance.speaker or c.record.subject or "").lower()
-        c.about_match = bool(who) and who in words
+    return np.fromiter((bool(w) and w in words for w in who), dtype=bool, count=len(who))
 
 
-def collapse_sources(ranked: Sequence[ScoredCandidate]) -> list[ScoredCandidate]:
-    """Drop a memory read from raw turns that are already in the list above it: the turn holds
-    everything the memory says, so it would add tokens but no evidence. Raw turns always stay,
-    and two different memories read from one turn both stay."""
+@dataclass(frozen=True)
+class Scored:
+    """Scores of m candidates (arrays of length m) and why: `parts` has one row per candidate
+    (the order `ScoredCandidate.parts` names)."""
+
+    score: npt.NDArray[np.float64]
+    parts: npt.NDArray[np.float64]
+    memory: npt.NDArray[np.bool_]
+    question: npt.NDArray[np.bool_]
+
+
+def score_candidates(
+    rows: npt.NDArray[np.float64],
+    dense_rank: npt.NDArray[np.int64],
+    lexical_rank: npt.NDArray[np.int64],
+    similarity: npt.NDArray[np.float64],
+    about: npt.NDArray[np.bool_],
+    time_match: npt.NDArray[np.bool_],
+    now: float,
+    cfg: ScoringConfig,
+) -> Scored:
+    """Every candidate's score in [0, 1], all at once: `rows` are their `Features.table` rows,
+    ranks are 0-based (-1: not found by that retriever), `now` in seconds since the epoch."""
+    wd, wl = cfg.dense_weight, (cfg.lexical_weight if cfg.lexical_enabled else 0.0)
+    best_possible = (wd + wl) / (cfg.rrf_k + 1.0) or 1.0
+    weights = cfg.relevance_weight + cfg.recency_weight + cfg.importance_weight + cfg.use_weight
+    dense_rrf, lexical_rrf = wd * rrf(dense_rank, cfg.rrf_k), wl * rrf(lexical_rank, cfg.rrf_k)
+    fused = (dense_rrf + lexical_rrf) / best_possible
+    a = cfg.similarity_weight
+    relevance = (1.0 - a) * fused + a * similarity
+    relevance = np.where(about, np.minimum(1.0, relevance * (1.0 + cfg.speaker_boost)), relevance)
+    relevance = np.where(time_match, np.minimum(1.0, relevance * 1.25 + 0.05), relevance)
+    rec = recency(rows[:, SEEN], now, cfg.recency_half_life_days)
+    importance, used = rows[:, IMPORTANCE], use(rows[:, USES])
+    total = (
+        cfg.relevance_weight * relevance
+        + cfg.recency_weight * rec
+        + cfg.importance_weight * importance
+        + cfg.use_weight * used
+    )
+    score = np.clip(total / weights, 0.0, 1.0) if weights > 0 else np.zeros(len(rows))
+    memory, question = rows[:, MEMORY] > 0, rows[:, QUESTION] > 0
+    # measured on LoCoMo dev: raw turns answer better; a question rarely holds its own answer
+    score = score * np.where(memory, cfg.memory_factor, np.where(question, cfg.question_turn_factor, 1.0))
+    parts = np.column_stack([relevance, similarity, rec, importance, used, dense_rrf, lexical_rrf, fused])
+    return Scored(score=score, parts=parts, memory=memory, question=question)
+
+
+def _by_score_then_id(score: npt.NDArray[np.float64], records: Sequence[MemoryRecord]) -> Iterator[int]:
+    """Positions by score, highest first; equal scores by record id (read only where scores tie)."""
+    order = np.argsort(-score, kind="stable").tolist()
+    values = score.tolist()
+    i = 0
+    while i < len(order):
+        end = i + 1
+        while end < len(order) and values[order[end]] == values[order[i]]:
+            end += 1
+        run = order[i:end] if end - i == 1 else sorted(order[i:end], key=lambda j: records[j].id)
+        yield from run
+        i = end
+
+
+def best_first(
+    records: Sequence[MemoryRecord],
+    vectors: npt.NDArray[np.float32],
+    dense_rank: npt.NDArray[np.int64],
+    lexical_rank: npt.NDArray[np.int64],
+    scored: Scored,
+    cfg: ScoringConfig,
+    limit: int | None,
+) -> list[ScoredCandidate]:
+    """The candidates best first (ties: smaller id first), without those under `min_score` and,
+    when `cfg.collapse_sources`, without a memory whose source turns are all above it (the turns
+    hold everything it says: it would add tokens but no evidence; raw turns always stay, and two
+    memories read from one turn both stay). Only the first `limit` are built (all when None)."""
+    scores = scored.score.tolist()
     turns: set[str] = set()
-    out = []
-    for c in ranked:
-        sources = c.record.provenance.source_message_ids
-        if c.record.kind is Kind.EPISODE:
-            turns.update(sources)
-        elif sources and turns.issuperset(sources):
-            continue
-        out.append(c)
+    out: list[ScoredCandidate] = []
+    for j in _by_score_then_id(scored.score, records):
+        if limit is not None and len(out) >= limit:
+            break
+        if scores[j] < cfg.min_score:
+            break  # best first: the rest are lower
+        rec = records[j]
+        if cfg.collapse_sources:
+            sources = rec.provenance.source_message_ids
+            if rec.kind is Kind.EPISODE:
+                turns.update(sources)
+            elif sources and turns.issuperset(sources):
+                continue
+        factor = None
+        if scored.memory[j]:
+            factor = ("memory_factor", cfg.memory_factor)
+        elif scored.question[j]:
+            factor = ("question_turn_factor", cfg.question_turn_factor)
+        d, lx = int(dense_rank[j]), int(lexical_rank[j])
+        row = scored.parts[j].tolist()
+        out.append(
+            ScoredCandidate(
+                record=rec,
+                dense_rank=None if d < 0 else d,
+                lexical_rank=None if lx < 0 else lx,
+                similarity=row[1],
+                vector=vectors[j],
+                score=scores[j],
+                parts=(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]),
+                factor=factor,
+            )
+        )
     return out
 
 

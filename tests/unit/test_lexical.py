@@ -95,3 +95,53 @@ def test_bm25_finds_other_forms_of_the_query_words() -> None:
     assert [i for i, _ in ix.search("Where did Caroline's dog hike?", 3)][0] == "a"
     assert [i for i, _ in ix.search("which phone", 3)] == ["b"]
     assert ix.search("the of and", 3) == [] and LexicalIndex([]).search("dog", 3) == []
+
+
+def _bm25_by_hand(docs: list[tuple[str, str]], query: str, skip: set[str] = frozenset()) -> dict[str, float]:
+    """BM25 as the textbook writes it (Lucene idf, k1 1.5, b 0.75), over every document."""
+    import math
+
+    toks = {rid: tokenize(text) for rid, text in docs}
+    n, avg = len(docs), sum(len(t) for t in toks.values()) / len(docs)
+    out: dict[str, float] = {}
+    for rid, t in toks.items():
+        s = 0.0
+        for q in tokenize(query):
+            df = sum(q in d for d in toks.values())
+            if not df or q in skip:
+                continue
+            tf = t.count(q)
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            s += idf * tf / (1.5 * (0.25 + 0.75 * len(t) / avg) + tf)
+        if s > 0:
+            out[rid] = s
+    return out
+
+
+def test_bm25_reads_only_the_query_postings_and_scores_as_the_formula() -> None:
+    import random
+
+    rng = random.Random(7)
+    words = ["harbour", "sailing", "market", "violin", "garden", "pottery", "chess", "museum", "river"]
+    docs = [(f"d{i}", " ".join(rng.choice(words) for _ in range(rng.randint(2, 9)))) for i in range(300)]
+    ix = LexicalIndex(docs)
+    for q in ("sailing", "violin chess chess", "museum river garden", "harbour pottery"):
+        want = _bm25_by_hand(docs, q)
+        got = dict(ix.search(q, 300))
+        assert got.keys() == want.keys(), q
+        assert all(abs(got[r] - want[r]) < 1e-4 for r in got), q
+        top = ix.search(q, 5)  # the five best scores, best first (near-ties may come in either order)
+        assert [round(x, 3) for _, x in top] == [round(x, 3) for x in sorted(want.values(), reverse=True)[:5]]
+    ix.remove("d3")  # removal changes the statistics the same way a fresh index has them
+    rest = [d for d in docs if d[0] != "d3"]
+    assert dict(ix.search("chess", 300)).keys() == _bm25_by_hand(rest, "chess").keys()
+
+
+def test_a_term_in_every_document_is_skipped_only_beside_a_rarer_one() -> None:
+    docs = [(f"n{i}", f"topic note {i % 7} {'harbour' if i % 50 == 3 else ''}") for i in range(500)]
+    ix = LexicalIndex(docs)
+    # "topic" is in all 500 notes: next to "harbour" (in 10) it cannot reorder anything
+    want = _bm25_by_hand(docs, "topic harbour", skip={"topic"})
+    best_first = sorted(want, key=lambda r: (-want[r], int(r[1:])))
+    assert [r for r, _ in ix.search("topic harbour", 20)] == best_first
+    assert len(ix.search("topic", 1000)) == 500  # alone, it is the query: every note matches

@@ -86,3 +86,38 @@ def test_filter_masks_stay_current_through_every_change() -> None:
     assert [r.text for r in ix.last_turns("s1", 1)] == ["hello"] and ix.last_turns("s2", 3) == []
     ix.remove([turn.id])
     assert [r.text for r in ix.last_turns("s1", 0)] == ["hi"]
+
+
+def test_ranking_features_stay_current_through_every_change() -> None:
+    """The numbers ranking reads (times, importance, uses, kind, question, who) are kept in place
+    by appends, updates, refreshes and removals: always what a fresh index would compute, and
+    past the spare capacity of their buffer."""
+    from datetime import timedelta
+
+    from shared_core.models import Kind, Provenance
+    from shared_core.search.features import Features
+
+    recs = [make_record(ALICE, f"note {i}", minutes=i) for i in range(5)]
+    ix = ScopeIndex(recs, EMB.embed([r.text for r in recs]), [(r.id, r.text) for r in recs])
+
+    def same() -> None:
+        fresh = Features(ix.records)
+        assert np.array_equal(ix.features.table, fresh.table) and ix.features.who == fresh.who
+        assert len(ix.features.table) == len(ix.records)
+
+    same()
+    for i in range(40):  # beyond the initial buffer
+        kind = Kind.EPISODE if i % 2 else Kind.FACT
+        text = f"did you see {i}?" if i % 4 == 1 else f"turn {i}"
+        r = make_record(ALICE, text, kind=kind, minutes=10 + i, provenance=Provenance(speaker="Dana"))
+        ix.upsert(r, EMB.embed([r.text])[0])
+    same()
+    used = recs[2].model_copy(
+        update={"access_count": 4, "last_accessed_at": recs[2].created_at + timedelta(days=3)}
+    )
+    ix.refresh([used])
+    ix.upsert(recs[1].model_copy(update={"importance": 0.9, "subject": "Ben"}), None)
+    same()
+    assert ix.features.who[1] == "ben" and ix.features.table[2][3] == 4.0
+    ix.remove([recs[0].id, ix.records[7].id, ix.records[30].id])
+    same()
