@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from .clock import Clock, ManualClock, SystemClock
     from .config import MemoConfig
     from .engine import AddResult, key_id
+    from .engine.external import ExternalWorker
     from .errors import (
         AuditIntegrityError,
         ConfigError,
@@ -40,6 +41,7 @@ _HOME = {
     "MemoConfig": "config",
     "AddResult": "engine",
     "key_id": "engine",
+    "ExternalWorker": "engine.external",
     **dict.fromkeys(
         [
             "AuditIntegrityError",
@@ -92,6 +94,7 @@ __all__ = [
     "Context",
     "EmbeddingError",
     "ErasureIncomplete",
+    "ExternalWorker",
     "ExtractionError",
     "FlushTimeout",
     "HistoryEntry",

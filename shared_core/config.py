@@ -107,6 +107,13 @@ class ExtractionConfig(_Frozen):
     llm_max_retries: int = Field(
         default=2, ge=0, le=20, description="Retries of an LLM extractor call on errors and invalid replies."
     )
+    external_worker: bool = Field(
+        default=False,
+        description=(
+            "Extraction jobs go to the store's shared queue for `memo worker` processes instead of "
+            "this process's worker thread (a Chroma server shared by several processes)."
+        ),
+    )
 
 
 class RenderConfig(_Frozen):

@@ -44,6 +44,7 @@ from .render import Context
 from .store.base import RecordFilter, Store
 from .store.chroma import ChromaStore
 from .store.chroma_audit import audit_log_for, pii_hash_key
+from .store.chroma_jobs import job_queue_for
 from .store.in_memory import InMemoryStore
 
 ScopeArg = Union[Scope, Mapping[str, Union[str, None]]]
@@ -115,6 +116,7 @@ class Memory:
             journal_dir=journal_dir,
             background=background,
             extract_timeout=extract_timeout,
+            job_queue=job_queue_for(store) if self.config.extraction.external_worker else None,
         )
         self.store = self.engine.store
         self.governor = Governor(self.engine)

@@ -353,10 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("version", help="print the version")
     s.set_defaults(func=cmd_version)
 
-    from . import governance, ui
+    from . import governance, ui, worker
 
     governance.register(sub, _add_scope_args)
     ui.register(sub)
+    worker.register(sub)
     _register_bench(sub)
     _hide_suppressed(p)
     return p

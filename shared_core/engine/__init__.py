@@ -10,7 +10,8 @@ A question: validate -> embed once -> the scope's cached index -> dense + lexica
 
 Modules: `changes` (the typed change set), `journal`, `seam` (commit + applier + recovery),
 `pending` (read your writes), `records` (get/list/history), `search`, `extraction`,
-`write`, `worker` (background extraction and use reinforcement), `repair`.
+`write`, `worker` (background extraction and use reinforcement), `external` (`memo worker`: extraction
+in other processes, from the store's job queue), `repair`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..extract.rules import RuleExtractor
 from ..governance.audit import AuditLog
 from ..search.index import IndexCache
 from ..store.base import Store
+from ..store.jobs import JobQueue
 from .base import (
     OPEN_ENGINES,
     SYSTEM,
@@ -77,10 +79,12 @@ class Engine(RepairMixin):
         journal_dir: str | os.PathLike[str] | None = None,
         background: bool = True,
         extract_timeout: float = 60.0,
+        job_queue: JobQueue | None = None,
     ) -> None:
         """`journal_dir`: where writes are journaled before the store has them (None: applied to
         the store within the call, as for an in-memory store). `background`: extraction runs in
-        a worker thread (False: inside `add_messages`)."""
+        a worker thread (False: inside `add_messages`). `job_queue`: extraction jobs go there, for
+        `memo worker` processes (`extraction.external_worker`), and this process extracts nothing."""
         # what identifies the store among this process's engines: its directory (embedded: one
         # process per directory), the object (in memory), None for a server (other processes write)
         path = getattr(store, "path", "")
@@ -100,10 +104,12 @@ class Engine(RepairMixin):
         self._worker = None
         journal = Journal(journal_dir) if journal_dir is not None else None
         self.gate = Gate()  # background work waits while callers run (engine/gate.py)
-        self._seam = Seam(self._store, audit, self._indexes, journal, gate=self.gate)
+        self.job_queue = job_queue
+        self._seam = Seam(self._store, audit, self._indexes, journal, gate=self.gate, queue=job_queue)
         if background:
             self._worker = Worker(self, timeout=extract_timeout, gate=self.gate)
-            self._seam.on_jobs = self._worker.enqueue
+            if job_queue is None:
+                self._seam.on_jobs = self._worker.enqueue
         self.recovered = RepairReport()
         self._closed = False
         if not _registered:  # on first use, not at import (no import-time side effects)
@@ -114,7 +120,7 @@ class Engine(RepairMixin):
     def recover(self) -> RepairReport:
         """Replay journals left by a crash (this store's, any dead process's)."""
         replayed, jobs = self._seam.recover()
-        if jobs and self._worker is None:  # no background worker: finish them now
+        if jobs and self.job_queue is None and self._worker is None:  # no background worker: finish them now
             by_scope: dict[Any, list[ExtractJob]] = {}
             for j in jobs:
                 by_scope.setdefault(j.scope, []).append(j)
@@ -125,7 +131,9 @@ class Engine(RepairMixin):
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until background extraction is done and every journaled write is in the store.
-        Raises `FlushTimeout` when `timeout` seconds pass first."""
+        Raises `FlushTimeout` when `timeout` seconds pass first. With `extraction.external_worker`
+        the jobs are then in the store's queue: `memo worker` processes extract them (`stats()`
+        counts them in `jobs_waiting`)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.gate.urgent():
             if self._worker is not None:
@@ -142,6 +150,8 @@ class Engine(RepairMixin):
             out.update({f"worker_{k}": v for k, v in self._worker.stats.items()})
             out["worker_queue"] = self._worker.pending()
             out["worker_last_error"] = self._worker.last_error
+        if self.job_queue is not None:  # `extraction.external_worker`: the shared queue, every writer's jobs
+            out["jobs_waiting"] = self.job_queue.waiting()
         with self._stats_lock:
             out["extract_input_tokens"] = self.token_stats["input"]
             out["extract_output_tokens"] = self.token_stats["output"]

@@ -21,6 +21,7 @@ from ..search.index import IndexCache
 from ..store.base import Store
 
 if TYPE_CHECKING:
+    from ..store.jobs import JobQueue
     from .seam import Seam
     from .worker import Worker
 
@@ -151,6 +152,7 @@ class EngineBase:
     _store_key: object
     _seam: Seam
     _worker: Worker | None
+    job_queue: JobQueue | None  # `extraction.external_worker`: the store's shared queue
     _write_lock: threading.RLock
     _stats_lock: threading.Lock
     token_stats: dict[str, int]

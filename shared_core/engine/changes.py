@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..embed.base import Vectors
 from ..errors import LegalHold
 from ..models import HistoryEntry, MemoryRecord, Scope, new_id
+from ..store.jobs import QueuedJob
 
 AuditAction = Literal[
     "write", "update", "supersede", "review", "delete", "expire", "erase", "import", "repair"
@@ -184,4 +185,9 @@ def final_state(
     return upserts, deletes
 
 
-__all__ = ["AuditItem", "ChangeSet", "Deletion", "ExtractJob", "LegalHold", "dumps", "final_state"]
+def queued(job: ExtractJob) -> QueuedJob:
+    """The job as the shared queue keeps it (`extraction.external_worker`)."""
+    return QueuedJob(job.id, job.scope, job.model_dump_json())
+
+
+__all__ = ["AuditItem", "ChangeSet", "Deletion", "ExtractJob", "LegalHold", "dumps", "final_state", "queued"]

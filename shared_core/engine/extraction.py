@@ -7,7 +7,7 @@ index, which already holds this process's own pending writes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -34,9 +34,20 @@ class JobToken:
     lock) when the worker gives up on the run; `committed` is set (under the same lock) once its
     change set is journaled. So a run is either committed or abandoned, never both."""
 
-    def __init__(self) -> None:
-        self.wanted = True
+    def __init__(self, still_held: Callable[[], bool] | None = None) -> None:
+        self._wanted = True
+        self._still_held = still_held  # `memo worker`: its claim on the jobs still stands
         self.committed = False
+
+    @property
+    def wanted(self) -> bool:
+        """Asked under the write lock just before the commit: a run whose jobs were taken away
+        (given up, or purged by an erasure of their scope) never commits."""
+        return self._wanted and (self._still_held is None or self._still_held())
+
+    @wanted.setter
+    def wanted(self, value: bool) -> None:
+        self._wanted = value
 
 
 class ExtractionMixin(SearchMixin):

@@ -94,6 +94,7 @@ class Journal:
         self._applied = 0
         self._live: dict[int, ChangeSet] = {}  # entries a replay would still need
         self._done_jobs: set[str] = set()
+        self.handoff = False  # jobs leave with their change (to the store's shared queue) once applied
         self._open_segment()
 
     def _open_segment(self) -> None:
@@ -171,6 +172,8 @@ class Journal:
             for seq, ch in self._live.items():
                 if seq <= upto:
                     self._done_jobs.update(ch.done_jobs)
+                    if self.handoff:
+                        self._done_jobs.update(j.id for j in ch.jobs)
             for seq in [s for s, ch in self._live.items() if s <= upto]:
                 ch = self._live[seq]
                 if all(j.id in self._done_jobs for j in ch.jobs):

@@ -32,7 +32,8 @@ from ..governance.audit import AuditLog
 from ..models import Scope
 from ..search.index import IndexCache
 from ..store.base import Store, revision_keys
-from .changes import ChangeSet, ExtractJob, final_state
+from ..store.jobs import JobQueue
+from .changes import ChangeSet, ExtractJob, final_state, queued
 from .gate import Gate
 from .journal import Journal
 from .pending import Pending
@@ -56,6 +57,7 @@ class Seam:
         journal: Journal | None,
         *,
         on_jobs: Callable[[Sequence[ExtractJob]], None] | None = None,
+        queue: JobQueue | None = None,
         batch: int = 512,
         gate: Gate | None = None,
     ) -> None:
@@ -65,6 +67,11 @@ class Seam:
         self.journal = journal
         self.pending = Pending()
         self.on_jobs = on_jobs
+        # `extraction.external_worker`: jobs go to the store's shared queue when their change is
+        # applied (and leave it when the change completing them is), for `memo worker` processes
+        self.queue = queue
+        if queue is not None and journal is not None:
+            journal.handoff = True
         self.batch = batch
         self.gate = gate or Gate(quiet=0.0, max_wait=0.0)
         self._inline = threading.RLock()  # without a journal: one apply at a time
@@ -167,6 +174,9 @@ class Seam:
         scopes |= {d.scope for ch in changes for d in ch.deletions}
         if scopes:
             self._bump(scopes)
+        if self.queue is not None:  # after the turns they read are in the store
+            self.queue.put([queued(j) for ch in changes for j in ch.jobs], time.time())
+            self.queue.finish([j for ch in changes for j in ch.done_jobs])
 
     def _bump(self, scopes: Iterable[Scope]) -> None:
         """New revision tokens for the scopes' tenants and users. Cached indexes current at the
@@ -249,6 +259,8 @@ class Seam:
         replayed = 0
         segments = list(self.journal.orphans())
         done = {j for seg in segments for _, c in seg.changes for j in c.done_jobs}
+        if self.queue is not None:  # applying a change (before, or in the replay below) queues its jobs
+            done |= {j.id for seg in segments for _, c in seg.changes for j in c.jobs}
         jobs: dict[str, ExtractJob] = {}
         for seg in segments:  # oldest first
             todo = [c for _, c in seg.unapplied()]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import FlushTimeout, MemoError
@@ -48,15 +48,7 @@ class Worker:
         self._cv = threading.Condition()
         self._stop = False
         self.last_error: str | None = None
-        self.stats: dict[str, float] = {
-            "jobs_done": 0,
-            "jobs_failed": 0,
-            "jobs_retried": 0,
-            "extract_calls": 0,
-            "extract_seconds": 0.0,
-            "memories": 0,
-            "timeouts": 0,
-        }
+        self.stats = new_stats()
         self._thread = threading.Thread(target=self._run, name="memo-worker", daemon=True)
         self._thread.start()
 
@@ -114,60 +106,14 @@ class Worker:
                     self._cv.notify_all()
 
     def _extract(self, group: list[ExtractJob]) -> None:
-        token = JobToken()
-        box: dict[str, object] = {}
+        error = extract_group(self.engine, group, self.timeout, self.max_attempts, self.stats, self._requeue)
+        if error is not None:
+            self.last_error = error
 
-        def run() -> None:
-            try:
-                box["n"] = self.engine.run_jobs(group, token)
-            except BaseException as exc:  # reported below, never raised in a thread
-                box["error"] = exc
-
-        t0 = time.monotonic()
-        t = threading.Thread(target=run, name="memo-extract", daemon=True)
-        t.start()
-        t.join(self.timeout)
-        self.stats["extract_calls"] += 1
-        self.stats["extract_seconds"] += time.monotonic() - t0
-        if t.is_alive():
-            with self.engine._write_lock:  # either it has committed, or it never will
-                token.wanted = False
-                done = token.committed
-            if not done:
-                self.stats["timeouts"] += 1
-                box["error"] = TimeoutError(f"extraction did not finish in {self.timeout:g} s")
-        if "error" not in box or token.committed:  # committed: done, whatever happened after
-            self.stats["jobs_done"] += len(group)
-            self.stats["memories"] += int(box.get("n", 0))  # type: ignore[call-overload]
-            return
-        self.last_error = f"{type(box['error']).__name__}: {box['error']}"
-        retry = [j.model_copy(update={"attempts": j.attempts + 1}) for j in group]
-        again = [j for j in retry if j.attempts < self.max_attempts]
-        if again:
-            self.stats["jobs_retried"] += len(again)
-            time.sleep(min(2.0, 0.05 * 2 ** again[0].attempts))
-            with self._cv:
-                self._running = set()
-            self.enqueue(again)
-        failed = [j for j in retry if j.attempts >= self.max_attempts]
-        if failed:  # given up: the raw turns stay (searchable); the audit log says why
-            self.stats["jobs_failed"] += len(failed)
-            change = ChangeSet(
-                actor=failed[0].actor,
-                done_jobs=[j.id for j in failed],
-                audit=[
-                    AuditItem(
-                        action="extract",
-                        record_id=None,
-                        scope=j.scope,
-                        decision="failed",
-                        reason=self.last_error[:300],
-                        actor=j.actor,
-                    )
-                    for j in failed
-                ],
-            )
-            self.engine._seam.commit(change)
+    def _requeue(self, jobs: list[ExtractJob]) -> None:
+        with self._cv:
+            self._running = set()
+        self.enqueue(jobs)
 
     def flush(self, timeout: float | None = None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -187,3 +133,84 @@ class Worker:
             self._stop = True
             self._cv.notify_all()
         self._thread.join(timeout=5)
+
+
+def extract_group(
+    engine: Engine,
+    group: list[ExtractJob],
+    timeout: float,
+    max_attempts: int,
+    stats: dict[str, float],
+    requeue: Callable[[list[ExtractJob]], None],
+    still_held: Callable[[], bool] | None = None,
+) -> str | None:
+    """Run one batch of jobs of a scope under `timeout` (an extractor that hangs is abandoned: its
+    late result is never committed). A failed batch goes back through `requeue` with one more
+    attempt, or is given up after `max_attempts` with an audit event (its raw turns stay
+    searchable). Returns the error, if any. The thread worker and `memo worker` both run this
+    (`still_held`: asked before the commit, whether the jobs are still this run's to finish)."""
+    token = JobToken(still_held)
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["n"] = engine.run_jobs(group, token)
+        except BaseException as exc:  # reported below, never raised in a thread
+            box["error"] = exc
+
+    t0 = time.monotonic()
+    t = threading.Thread(target=run, name="memo-extract", daemon=True)
+    t.start()
+    t.join(timeout)
+    stats["extract_calls"] += 1
+    stats["extract_seconds"] += time.monotonic() - t0
+    if t.is_alive():
+        with engine._write_lock:  # either it has committed, or it never will
+            token.wanted = False
+            done = token.committed
+        if not done:
+            stats["timeouts"] += 1
+            box["error"] = TimeoutError(f"extraction did not finish in {timeout:g} s")
+    if "error" not in box or token.committed:  # committed: done, whatever happened after
+        stats["jobs_done"] += len(group)
+        stats["memories"] += int(box.get("n", 0))  # type: ignore[call-overload]
+        return None
+    error = f"{type(box['error']).__name__}: {box['error']}"
+    retry = [j.model_copy(update={"attempts": j.attempts + 1}) for j in group]
+    again = [j for j in retry if j.attempts < max_attempts]
+    if again:
+        stats["jobs_retried"] += len(again)
+        time.sleep(min(2.0, 0.05 * 2 ** again[0].attempts))
+        requeue(again)
+    failed = [j for j in retry if j.attempts >= max_attempts]
+    if failed:  # given up: the raw turns stay (searchable); the audit log says why
+        stats["jobs_failed"] += len(failed)
+        change = ChangeSet(
+            actor=failed[0].actor,
+            done_jobs=[j.id for j in failed],
+            audit=[
+                AuditItem(
+                    action="extract",
+                    record_id=None,
+                    scope=j.scope,
+                    decision="failed",
+                    reason=error[:300],
+                    actor=j.actor,
+                )
+                for j in failed
+            ],
+        )
+        engine._seam.commit(change)
+    return error
+
+
+def new_stats() -> dict[str, float]:
+    return {
+        "jobs_done": 0,
+        "jobs_failed": 0,
+        "jobs_retried": 0,
+        "extract_calls": 0,
+        "extract_seconds": 0.0,
+        "memories": 0,
+        "timeouts": 0,
+    }

@@ -69,7 +69,7 @@ class WriteMixin(ExtractionMixin):
         do_extract = (extract if extract is not None else cfg.extraction.extract) and any(
             r in ("user", "assistant") for r in roles
         )
-        if do_extract and (wait or self._worker is None):
+        if do_extract and (wait or (self._worker is None and self.job_queue is None)):
             self._add_and_extract(episodes, roles, sc, sid, now, actor, result)
             return result
         vecs = self._embed([e.index_text() for e in episodes])  # the one embedder call of this path
@@ -383,8 +383,12 @@ class WriteMixin(ExtractionMixin):
         (legal hold checked, audited); then the journal is compacted so no segment keeps the text.
         Returns (records, history entries) erased."""
         sc = validate.scope(scope)
+        if self.job_queue is not None:  # first: no `memo worker` may start on (or commit) these turns
+            self.job_queue.purge(sc)
         with self._write_lock:
             self._seam.flush()
+            if self.job_queue is not None:  # jobs this process had not handed over yet
+                self.job_queue.purge(sc)
             records = self._store.list_records(sc, _ALL)
             history = self._store.history(sc)
             ids = sorted({r.id for r in records} | {h.record_id for h in history})

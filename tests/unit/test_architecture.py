@@ -49,6 +49,7 @@ FLOORS: dict[str, int] = {
     "shared_core.search": STORE,  # the scope index in memory (reads store.base filters)
     "shared_core.search.score": PURE,  # the one place distances become scores
     "shared_core.search.lexical": PURE,  # BM25 analyser
+    "shared_core.search.features": PURE,  # what ranking reads of each record, as arrays
     "shared_core.search.stemmer": PURE,
     "shared_core.decay": PURE,
     "shared_core.render": PURE,
