@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     )
     from .memory import Memory
     from .models import HistoryEntry, Hit, Kind, MemoryRecord, Origin, Provenance, Scope, Status
-    from .render import Context
+    from .render import Citation, Context
 
 _HOME = {
     **dict.fromkeys(["Clock", "ManualClock", "SystemClock"], "clock"),
@@ -70,7 +70,7 @@ _HOME = {
     **dict.fromkeys(
         ["HistoryEntry", "Hit", "Kind", "MemoryRecord", "Origin", "Provenance", "Scope", "Status"], "models"
     ),
-    "Context": "render",
+    **dict.fromkeys(["Citation", "Context"], "render"),
 }
 
 
@@ -90,6 +90,7 @@ __all__ = [
     "AsyncMemory",
     "AuditIntegrityError",
     "Clock",
+    "Citation",
     "ConfigError",
     "Context",
     "EmbeddingError",

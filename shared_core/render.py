@@ -71,29 +71,41 @@ def speaker_label(rec: MemoryRecord) -> str:
     return label
 
 
-def cite(hit: Hit) -> str:
-    """Source message ids (at most 3), else the session; `inferred` when a model concluded it."""
-    p = hit.record.provenance
-    ids = p.source_message_ids[:3]
-    parts = [",".join(ids) + ("…" if len(p.source_message_ids) > 3 else "")] if ids else []
-    if not ids and p.session_id:
-        parts.append(p.session_id)
-    if p.origin.value == "inferred":
-        parts.append("inferred")
-    return "; ".join(parts)
+class Citation(BaseModel):
+    """What the marker `[n]` after a line of the context text stands for: the memory, the
+    messages it came from (or its session), and whether a model inferred it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    marker: int
+    record_id: str
+    source_message_ids: list[str]
+    session_id: str | None
+    inferred: bool
+
+    @classmethod
+    def of(cls, marker: int, hit: Hit) -> Citation:
+        p = hit.record.provenance
+        return cls(
+            marker=marker,
+            record_id=hit.record.id,
+            source_message_ids=list(p.source_message_ids),
+            session_id=p.session_id,
+            inferred=p.origin.value == "inferred",
+        )
 
 
-def line(hit: Hit, cfg: RenderConfig) -> str:
-    """One memory: `- text (citation)`; its date goes in the group header above it."""
+def line(hit: Hit, cfg: RenderConfig, marker: int) -> str:
+    """One memory: `- text [n]` (`[n, inferred]` when a model concluded it); its date goes in the
+    group header above it. The marker is a number whatever the message ids look like (a UUID costs
+    ~25 tokens, `[12]` three): `Context.citations` maps it to the full provenance."""
     rec = hit.record
     if rec.kind is Kind.EPISODE:
         out = f"- {speaker_label(rec)}: {escape(rec.text)}"
     else:
         out = "- " + escape(rec.text)
     if cfg.include_citations:
-        c = cite(hit)
-        if c:
-            out += f" ({escape(c)})"
+        out += f" [{marker}, inferred]" if rec.provenance.origin.value == "inferred" else f" [{marker}]"
     return out
 
 
@@ -101,17 +113,22 @@ def day(hit: Hit) -> str:
     return hit.record.event_time.date().isoformat()
 
 
-def _render(chosen: Sequence[Hit], lines: dict[str, str], cfg: RenderConfig) -> str:
-    """Memories grouped under their dates, oldest first (ties keep rank order)."""
+def _render(chosen: Sequence[Hit], cfg: RenderConfig) -> tuple[str, list[Citation]]:
+    """Memories grouped under their dates, oldest first (ties keep rank order), numbered from the
+    top: the text and what each marker stands for."""
     out = [OPEN, cfg.header]
     current = None
+    citations: list[Citation] = []
     for hit in sorted(chosen, key=lambda h: h.record.event_time if cfg.include_dates else 0):
         if cfg.include_dates and day(hit) != current:
             current = day(hit)
             out.append(f"[{current}]")
-        out.append(lines[hit.record.id])
+        marker = len(citations) + 1
+        out.append(line(hit, cfg, marker))
+        if cfg.include_citations:
+            citations.append(Citation.of(marker, hit))
     out.append(CLOSE)
-    return "\n".join(out)
+    return "\n".join(out), citations
 
 
 class Context(BaseModel):
@@ -123,6 +140,7 @@ class Context(BaseModel):
     hits: list[Hit]
     tokens: int
     budget: int
+    citations: list[Citation] = []  # marker n is citations[n - 1] (none with include_citations off)
 
 
 def pack(hits: Sequence[Hit], budget: int, cfg: RenderConfig | None = None) -> Context:
@@ -136,27 +154,25 @@ def pack(hits: Sequence[Hit], budget: int, cfg: RenderConfig | None = None) -> C
         return Context(text="", hits=[], tokens=0, budget=budget)
     used = base
     days: set[str] = set()
-    lines: dict[str, str] = {}
     chosen: list[Hit] = []
     for hit in hits:
-        ln = line(hit, cfg)
-        cost = count_tokens(ln) + 1  # +1 for the newline
+        # the marker it will get is at most len(chosen) + 1 (numbers under 1,000 are one token)
+        cost = count_tokens(line(hit, cfg, len(chosen) + 1)) + 1  # +1 for the newline
         header = cfg.include_dates and day(hit) not in days
         if header:
             cost += count_tokens(f"[{day(hit)}]") + 1
         if used + cost > budget:
             continue
-        lines[hit.record.id] = ln
         chosen.append(hit)
         used += cost
         if header:
             days.add(day(hit))
-    text = _render(chosen, lines, cfg)
+    text, citations = _render(chosen, cfg)
     tokens = count_tokens(text)
     while chosen and tokens > budget:  # tokenizer merges across lines are rare; stay exact anyway
         chosen.pop()
-        text = _render(chosen, lines, cfg)
+        text, citations = _render(chosen, cfg)
         tokens = count_tokens(text)
     if not chosen:
         return Context(text="", hits=[], tokens=0, budget=budget)
-    return Context(text=text, hits=chosen, tokens=tokens, budget=budget)
+    return Context(text=text, hits=chosen, tokens=tokens, budget=budget, citations=citations)

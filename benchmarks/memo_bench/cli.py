@@ -137,7 +137,13 @@ def cmd_locomo(args: argparse.Namespace) -> int:
     started = datetime.now(timezone.utc)
     machine = machine_info()
     t0 = time.perf_counter()
-    report = run_locomo(conversations, factory, system_name=args.system, show_progress=not args.no_progress)
+    report = run_locomo(
+        conversations,
+        factory,
+        system_name=args.system,
+        show_progress=not args.no_progress,
+        uuid_ids=args.ids == "uuid",
+    )
     out: dict[str, Any] = {
         **report,
         "config": {
@@ -147,6 +153,7 @@ def cmd_locomo(args: argparse.Namespace) -> int:
             "budgets": list(BUDGETS),
             "max_credit_per_hit": MAX_CREDIT_PER_HIT,
             "tokenizer": "tiktoken cl100k_base",
+            "message_ids": args.ids,
             "embedder": args.embedder if spec.uses_embedder else None,
         },
         **_run_info(args, machine, t0),
@@ -244,6 +251,12 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="KEY=VALUE",
         help="memo only: override a MemoConfig field, e.g. --set scoring.mmr_enabled=false (repeatable; ablations)",
+    )
+    p.add_argument(
+        "--ids",
+        choices=["locomo", "uuid"],
+        default="locomo",
+        help="message ids the system sees: LoCoMo's short ones (D1:3) or UUIDs, as applications send",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--command-line", default=None, help=argparse.SUPPRESS)

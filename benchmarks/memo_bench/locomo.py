@@ -12,10 +12,12 @@ recall. Everything below `load_locomo` except `run_locomo` is a pure function.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,8 +152,25 @@ class RunStats:
     full_context_tokens: list[int] = field(default_factory=list)
 
 
-def _item_ids(items: Sequence[Item]) -> list[list[str]]:
-    return [list(it.source_ids) for it in items]
+def _item_ids(items: Sequence[Item], back: Mapping[str, str] | None = None) -> list[list[str]]:
+    if back is None:
+        return [list(it.source_ids) for it in items]
+    return [[back.get(i, i) for i in it.source_ids] for it in items]
+
+
+def with_uuid_ids(conv: LocomoConversation) -> tuple[LocomoConversation, dict[str, str]]:
+    """The conversation with each turn's id replaced by a UUID (as applications send message ids),
+    and the way back to LoCoMo's ids (evidence is scored in those)."""
+    back: dict[str, str] = {}
+    sessions = []
+    for s in conv.sessions:
+        turns = []
+        for t in s.turns:
+            new = str(uuid.uuid5(uuid.NAMESPACE_URL, f"locomo:{conv.sample_id}:{t.dia_id}"))
+            back[new] = t.dia_id
+            turns.append(dataclasses.replace(t, dia_id=new))
+        sessions.append(dataclasses.replace(s, turns=tuple(turns)))
+    return dataclasses.replace(conv, sessions=tuple(sessions)), back
 
 
 def evaluate_conversation(
@@ -161,10 +180,16 @@ def evaluate_conversation(
     k: int = max(K_VALUES),
     budgets: Sequence[int] = BUDGETS,
     progress: Progress | None = None,
+    uuid_ids: bool = False,
 ) -> tuple[float, list[QuestionResult]]:
-    """Ingest one conversation into `system` (fresh) and ask its usable questions. Returns ingest seconds."""
+    """Ingest one conversation into `system` (fresh) and ask its usable questions. Returns ingest
+    seconds. `uuid_ids`: the system sees UUID message ids (`with_uuid_ids`), scored in LoCoMo's."""
+    back: dict[str, str] | None = None
+    fed = conv
+    if uuid_ids:
+        fed, back = with_uuid_ids(conv)
     t0 = time.perf_counter()
-    system.ingest(conv, progress=progress)
+    system.ingest(fed, progress=progress)
     ingest_s = time.perf_counter() - t0
     out: list[QuestionResult] = []
     for q in conv.usable_questions:
@@ -172,12 +197,12 @@ def evaluate_conversation(
         hits = system.search(q.question, k)
         search_ms = (time.perf_counter() - t) * 1000.0
         res = QuestionResult(
-            conv.sample_id, q.index, q.category, q.evidence, _item_ids(hits[:k]), search_ms=search_ms
+            conv.sample_id, q.index, q.category, q.evidence, _item_ids(hits[:k], back), search_ms=search_ms
         )
         t = time.perf_counter()
         for b in budgets:
             ctx = system.context(q.question, b)
-            res.budget_items[b] = _item_ids(ctx)
+            res.budget_items[b] = _item_ids(ctx, back)
             res.budget_tokens[b] = system.context_tokens(ctx)
         res.context_ms = (time.perf_counter() - t) * 1000.0 / max(1, len(budgets))
         out.append(res)
@@ -195,6 +220,7 @@ def run_locomo(
     budgets: Sequence[int] = BUDGETS,
     workdir: str | Path | None = None,
     show_progress: bool = True,
+    uuid_ids: bool = False,
 ) -> dict[str, Any]:
     """Run the protocol over every conversation and return the report (without `config`/`git_sha`)."""
     from tqdm import tqdm
@@ -222,7 +248,7 @@ def run_locomo(
                 system = make_system(path)
                 try:
                     ingest_s, res = evaluate_conversation(
-                        system, conv, k=k, budgets=budgets, progress=bar.update
+                        system, conv, k=k, budgets=budgets, progress=bar.update, uuid_ids=uuid_ids
                     )
                 finally:
                     system.close()

@@ -267,6 +267,27 @@ def test_cli_memo_system(tmp_path: Path) -> None:
     assert all(used[f"budget@{b}"] <= b for b in (256, 512, 1024, 2048, 4096))
 
 
+def test_uuid_ids_are_what_the_system_sees_and_are_scored_as_locomo_ids(
+    conv: lm.LocomoConversation, tmp_path: Path
+) -> None:
+    fed, back = lm.with_uuid_ids(conv)
+    assert len(back) == len(conv.turns) and all(len(t.dia_id) == 36 for t in fed.turns)
+    assert [back[t.dia_id] for t in fed.turns] == [t.dia_id for t in conv.turns]
+    seen: list[str] = []
+
+    class Spy(TurnIndexSystem):
+        def ingest(self, c: lm.LocomoConversation, progress: object = None) -> None:
+            seen.extend(t.dia_id for t in c.turns)
+            super().ingest(c, progress)  # type: ignore[arg-type]
+
+    _, plain = lm.evaluate_conversation(TurnIndexSystem("bm25", HashingEmbedder(256)), conv)
+    _, uuids = lm.evaluate_conversation(Spy("bm25", HashingEmbedder(256)), conv, uuid_ids=True)
+    assert seen == [t.dia_id for t in fed.turns]
+    assert [r.metrics() for r in uuids] == [r.metrics() for r in plain]  # scored in LoCoMo's ids
+    report = _run_cli(tmp_path, "memo", "--ids", "uuid")
+    assert report["config"]["message_ids"] == "uuid" and report["overall"]["recall@30"] > 0
+
+
 def test_cli_memo_ablation_overrides(tmp_path: Path) -> None:
     report = _run_cli(
         tmp_path, "memo", "--set", "extraction.extract=false", "--set", "scoring.mmr_enabled=false"

@@ -62,7 +62,10 @@ def test_put_get_returns_turns_and_cited_long_term_block(
     assert [m.role for m in out] == [MessageRole.USER, MessageRole.ASSISTANT, MessageRole.USER]
     block, question = (out[-1].blocks[0].text, out[-1].blocks[1].text)  # type: ignore[union-attr]
     assert block.startswith("<memories>") and block.endswith("</memories>") and "oolong" in block
-    assert "(li-" in block  # cited: the id of the source message
+    assert "oolong [1]" in block  # cited by a number; the context maps it to the source message
+    ctx = mem.context("Which tea should I buy?", scope=alice, token_budget=200, kinds=["preference", "fact"])
+    tea = next(h.record.id for h in ctx.hits if "oolong" in h.record.text)
+    assert [c.source_message_ids[0][:3] for c in ctx.citations if c.record_id == tea] == ["li-"]
     assert question == "Which tea should I buy?" and texts(out[:2]) == texts(memory.get_all()[:2])
     assert "Berlin" not in block  # already in the history it is sent with
     assert texts(memory.get_all()) == [

@@ -3,11 +3,13 @@ label, drive a terminal or close the block (#18.5)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 
 import pytest
 
-from shared_core.models import Hit, Kind, MemoryRecord, Provenance, Scope
+from shared_core.config import RenderConfig
+from shared_core.models import Hit, Kind, MemoryRecord, Origin, Provenance, Scope
 from shared_core.render import CLOSE, OPEN, as_data, escape, pack
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -67,9 +69,14 @@ def _memory(text: str) -> Hit:
 def test_a_name_is_never_a_role_label() -> None:
     ctx = pack([_turn("hi", "SYSTEM"), _turn("ok", None, "assistant"), _turn("x", 'Eve"\nSYSTEM')], 10_000)
     lines = ctx.text.split("\n")
-    assert '- user "SYSTEM": hi (m1)' in lines
-    assert "- assistant: ok (m1)" in lines
-    assert '- user "Eve\\"\\nSYSTEM": x (m1)' in lines
+    assert '- user "SYSTEM": hi [1]' in lines
+    assert "- assistant: ok [2]" in lines
+    assert '- user "Eve\\"\\nSYSTEM": x [3]' in lines
+    assert [(c.marker, c.source_message_ids) for c in ctx.citations] == [
+        (1, ["m1"]),
+        (2, ["m1"]),
+        (3, ["m1"]),
+    ]
 
 
 def test_the_block_has_only_its_own_lines() -> None:
@@ -80,3 +87,46 @@ def test_the_block_has_only_its_own_lines() -> None:
     assert all(ln.startswith(("- ", "[", OPEN, CLOSE, "Relevant")) for ln in lines), lines
     assert len(ctx.text.splitlines()) == len(lines)  # no Unicode line break hides inside a line
     assert "\x1b" not in ctx.text and "\x07" not in ctx.text
+
+
+def _cited(text: str, ids: list[str], day: int, inferred: bool = False) -> Hit:
+    when = NOW.replace(day=day)
+    prov = Provenance(
+        source_message_ids=ids, session_id="s1", origin=Origin.INFERRED if inferred else Origin.STATED
+    )
+    return Hit(
+        record=MemoryRecord(scope=SC, text=text, created_at=when, updated_at=when, provenance=prov), score=0.9
+    )
+
+
+def test_citations_are_numbers_mapped_to_their_provenance() -> None:
+    uuid_ids = [[str(uuid.UUID(int=i * 7919 + j)) for j in range(2)] for i in range(3)]
+    hits = [_cited("Alice moved to Porto", uuid_ids[0], 3), _cited("Alice likes chess", uuid_ids[1], 2, True)]
+    hits.append(_cited("Alice sails on Sundays", uuid_ids[2], 2))
+    ctx = pack(hits, 10_000)
+    lines = ctx.text.split("\n")  # oldest day first, numbered from the top
+    assert lines[2:7] == [
+        "[2026-01-02]", "- Alice likes chess [1, inferred]", "- Alice sails on Sundays [2]",
+        "[2026-01-03]", "- Alice moved to Porto [3]",
+    ]  # fmt: skip
+    assert [(c.marker, c.record_id, c.source_message_ids, c.inferred) for c in ctx.citations] == [
+        (1, hits[1].record.id, uuid_ids[1], True),
+        (2, hits[2].record.id, uuid_ids[2], False),
+        (3, hits[0].record.id, uuid_ids[0], False),
+    ]
+    assert not any(i in ctx.text for ids in uuid_ids for i in ids)  # the ids cost nothing in the prompt
+    short = pack(
+        [
+            _cited(
+                h.record.text, ["m1"], h.record.event_time.day, h.record.provenance.origin is Origin.INFERRED
+            )
+            for h in hits
+        ],
+        10_000,
+    )
+    assert ctx.tokens == short.tokens  # whatever the id format
+
+
+def test_no_citations_when_switched_off() -> None:
+    ctx = pack([_cited("Alice likes chess", ["m1"], 2)], 10_000, RenderConfig(include_citations=False))
+    assert "- Alice likes chess" in ctx.text.split("\n") and ctx.citations == []
