@@ -19,8 +19,10 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from .errors import (
     EmbeddingError,
@@ -31,6 +33,8 @@ from .errors import (
     StoreCorrupted,
     StoreUnavailable,
 )
+
+T = TypeVar("T")
 
 _PLUGIN: dict[str, type[MemoError]] = {
     "embedding": EmbeddingError,
@@ -101,3 +105,22 @@ def _translate(exc: Exception, where: str, what: str) -> MemoError | None:
         return None
     label = f"{where} {what}".strip()
     return target(f"{label} failed: {type(exc).__name__}: {exc}")
+
+
+# Chroma's known transient (chroma-core/chroma#4212): a read that races the first flush of a new
+# collection's vector segment fails with this; the same read a moment later succeeds.
+TRANSIENT = ("Error creating hnsw segment reader",)
+
+
+def read_retrying(fn: Callable[[], T], what: str, attempts: int = 5) -> T:
+    """`fn()` (a store read) under `translate("store", what)`, tried again after 50 ms, doubling,
+    while Chroma reports a known transient; any other error, or the last one, is raised."""
+    for attempt in range(attempts):
+        try:
+            with translate("store", what):
+                return fn()
+        except StoreUnavailable as exc:
+            if attempt == attempts - 1 or not any(t in str(exc) for t in TRANSIENT):
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")

@@ -11,6 +11,7 @@ same one restarted) takes the jobs again. Writers see the memories at their next
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -18,12 +19,16 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from ..errors import InvalidInput, MemoError
-from .changes import ExtractJob
+from .changes import ExtractJob, queued
 from .worker import extract_group, new_stats
 
 if TYPE_CHECKING:
     from . import Engine
+
+log = logging.getLogger("shared_core.engine")
 
 
 class ExternalWorker:
@@ -54,28 +59,41 @@ class ExternalWorker:
         claimed = self.queue.claim(self.owner, time.time(), self.lease, self.batch)
         if not claimed:
             return 0
-        group = [ExtractJob.model_validate_json(j.payload) for j in claimed]
         ids = [j.id for j in claimed]
-        error = extract_group(
-            self.engine,
-            group,
-            self.timeout,
-            self.max_attempts,
-            self.stats,
-            self._requeue,
-            lambda: self.queue.held(ids, self.owner, time.time()),
-        )
-        if error is not None:
-            self.last_error = error
-        self.engine._seam.flush()  # the memories, and the jobs' end, are in the store before the next claim
+        group: list[ExtractJob] = []
+        for j in claimed:
+            try:
+                group.append(ExtractJob.model_validate_json(j.payload))
+            except ValidationError as exc:  # written by another version of MeMo: not ours to guess
+                self.stats["jobs_failed"] += 1
+                self.last_error = f"job {j.id} cannot be read: {exc.errors()[0]['msg']}"
+                log.error("memo worker: %s (dropped)", self.last_error)
+                self.queue.finish([j.id])
+        lost: list[bool] = []
+
+        def still_held() -> bool:  # asked just before a commit
+            ok = self.queue.held(ids, self.owner, time.time())
+            if not ok:
+                lost.append(True)
+            return ok
+
+        if group:
+            error = extract_group(
+                self.engine, group, self.timeout, self.max_attempts, self.stats, self._requeue, still_held
+            )
+            if error is not None:
+                self.last_error = error
+        if lost:  # cancelled by an erasure (it waits for them) or taken by another worker
+            self.queue.abandon(ids, self.owner)
+        # the memories, and the jobs' end, are in the store before the next claim (bounded: a
+        # store outage must not keep the loop from seeing `stop`)
+        self.engine._seam.flush(self.timeout)
         return len(claimed)
 
     def _requeue(self, jobs: list[ExtractJob]) -> None:
-        """A failed batch goes back to the shared queue, with its attempts counted."""
-        from .changes import queued
-
-        self.queue.finish([j.id for j in jobs])
-        self.queue.put([queued(j) for j in jobs], time.time())
+        """A failed batch goes back to the shared queue, its attempts counted, if it is still this
+        worker's (not cancelled by an erasure meanwhile)."""
+        self.queue.requeue([queued(j) for j in jobs], self.owner)
 
     def run(
         self, stop: threading.Event | None = None, poll: float = 1.0, *, until_empty: bool = False

@@ -44,6 +44,7 @@ class Segment:
     path: Path
     changes: list[tuple[int, ChangeSet]] = field(default_factory=list)
     applied: int = 0
+    handoff: bool = False  # written with `extraction.external_worker`: applied jobs went to the queue
 
     def unapplied(self) -> list[tuple[int, ChangeSet]]:
         return [(s, c) for s, c in self.changes if s > self.applied]
@@ -76,6 +77,8 @@ def read_segment(path: Path) -> Segment:
             seg.changes.append((int(entry["seq"]), ChangeSet.from_json(entry["change"])))
         elif entry.get("t") == "a":
             seg.applied = max(seg.applied, int(entry["upto"]))
+        elif entry.get("t") == "h":
+            seg.handoff = True
     return seg
 
 
@@ -94,14 +97,25 @@ class Journal:
         self._applied = 0
         self._live: dict[int, ChangeSet] = {}  # entries a replay would still need
         self._done_jobs: set[str] = set()
-        self.handoff = False  # jobs leave with their change (to the store's shared queue) once applied
+        self.handoff = False
         self._open_segment()
 
     def _open_segment(self) -> None:
         self.path = self.directory / f"seg-{uuid.uuid4().hex}.log"
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         _flock(self._fd)
+        if self.handoff:
+            os.write(self._fd, _line({"t": "h"}))
         self._sync_dir()
+
+    def mark_handoff(self) -> None:
+        """From now on jobs leave with their change (to the store's shared queue) once applied; the
+        segment says so, so a replay does not run them again."""
+        with self._lock:
+            self.handoff = True
+            data = _line({"t": "h"})
+            os.write(self._fd, data)
+            self._written += len(data)
 
     def _sync_dir(self) -> None:
         if not self._fsync:

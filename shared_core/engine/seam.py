@@ -71,7 +71,7 @@ class Seam:
         # applied (and leave it when the change completing them is), for `memo worker` processes
         self.queue = queue
         if queue is not None and journal is not None:
-            journal.handoff = True
+            journal.mark_handoff()
         self.batch = batch
         self.gate = gate or Gate(quiet=0.0, max_wait=0.0)
         self._inline = threading.RLock()  # without a journal: one apply at a time
@@ -132,6 +132,9 @@ class Seam:
     def apply(self, changes: Sequence[ChangeSet], skip_audit: frozenset[str] = frozenset()) -> None:
         """Write changes to the store: audit, history, records and deletions, revisions."""
         store = self.store
+        dropped: list[str] = []
+        if self.queue is not None:
+            changes, dropped = self._still_wanted(changes)
         if self.audit is not None:
             items = [
                 {
@@ -176,7 +179,22 @@ class Seam:
             self._bump(scopes)
         if self.queue is not None:  # after the turns they read are in the store
             self.queue.put([queued(j) for ch in changes for j in ch.jobs], time.time())
-            self.queue.finish([j for ch in changes for j in ch.done_jobs])
+            self.queue.finish([j for ch in changes for j in ch.done_jobs] + dropped)
+
+    def _still_wanted(self, changes: Sequence[ChangeSet]) -> tuple[list[ChangeSet], list[str]]:
+        """A `memo worker`'s change that finishes jobs is written only while those jobs are queued
+        and not cancelled: not after an erasure of their scope cancelled them (the erasure waits for
+        them to leave the queue, which this does), nor when a replay finds them finished already."""
+        keep: list[ChangeSet] = []
+        dropped: list[str] = []
+        for ch in changes:
+            assert self.queue is not None
+            if ch.done_jobs and not self.queue.live(ch.done_jobs):
+                dropped.extend(ch.done_jobs)
+                log.info("change %s dropped: its jobs were cancelled or finished", ch.id)
+            else:
+                keep.append(ch)
+        return keep, dropped
 
     def _bump(self, scopes: Iterable[Scope]) -> None:
         """New revision tokens for the scopes' tenants and users. Cached indexes current at the
@@ -259,8 +277,17 @@ class Seam:
         replayed = 0
         segments = list(self.journal.orphans())
         done = {j for seg in segments for _, c in seg.changes for j in c.done_jobs}
-        if self.queue is not None:  # applying a change (before, or in the replay below) queues its jobs
-            done |= {j.id for seg in segments for _, c in seg.changes for j in c.jobs}
+        # jobs already handed to the shared queue, and those the replay below hands over
+        done |= {
+            j.id
+            for seg in segments
+            if seg.handoff
+            for s, c in seg.changes
+            if s <= seg.applied
+            for j in c.jobs
+        }
+        if self.queue is not None:
+            done |= {j.id for seg in segments for _, c in seg.unapplied() for j in c.jobs}
         jobs: dict[str, ExtractJob] = {}
         for seg in segments:  # oldest first
             todo = [c for _, c in seg.unapplied()]
@@ -272,6 +299,9 @@ class Seam:
                 for j in c.jobs:
                     if j.id not in done:
                         jobs.setdefault(j.id, j)
+        if jobs and self.queue is not None:  # a thread-mode journal's unfinished jobs: to the shared queue
+            self.queue.put([queued(j) for j in jobs.values()], time.time())
+            jobs = {}
         if jobs:  # carried into this process's journal (and queue) before the dead ones are deleted
             self.commit(ChangeSet(jobs=list(jobs.values())))
         for seg in segments:

@@ -183,7 +183,9 @@ def extract_group(
         time.sleep(min(2.0, 0.05 * 2 ** again[0].attempts))
         requeue(again)
     failed = [j for j in retry if j.attempts >= max_attempts]
-    if failed:  # given up: the raw turns stay (searchable); the audit log says why
+    if failed and (
+        still_held is None or still_held()
+    ):  # given up: the raw turns stay; the audit log says why
         stats["jobs_failed"] += len(failed)
         change = ChangeSet(
             actor=failed[0].actor,

@@ -6,6 +6,7 @@ touches the store's write methods.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -384,7 +385,7 @@ class WriteMixin(ExtractionMixin):
         Returns (records, history entries) erased."""
         sc = validate.scope(scope)
         if self.job_queue is not None:  # first: no `memo worker` may start on (or commit) these turns
-            self.job_queue.purge(sc)
+            self._cancel_jobs(sc)
         with self._write_lock:
             self._seam.flush()
             if self.job_queue is not None:  # jobs this process had not handed over yet
@@ -409,6 +410,18 @@ class WriteMixin(ExtractionMixin):
             if self._seam.journal is not None:
                 self._seam.journal.compact()
         return len(records), len(history)
+
+    def _cancel_jobs(self, sc: Scope) -> None:
+        """Take a scope's jobs out of the shared queue: the waiting ones at once; a batch a worker
+        holds is cancelled (it will not commit) and waited for until it leaves the queue (its
+        worker's applier wrote it, or the worker gave it up) or its claim ends (a dead worker)."""
+        assert self.job_queue is not None
+        inflight = self.job_queue.cancel(sc, time.time())
+        ids = [i for i, _ in inflight]
+        deadline = max((until for _, until in inflight), default=0.0)
+        while ids and time.time() < deadline:
+            time.sleep(0.05)
+            ids = self.job_queue.remaining(ids)
 
     # ---------------------------------------------------------------------------- use
     def record_use(self, record_ids: Sequence[str], scope: Any) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from .._boundary import translate
+from .._boundary import read_retrying, translate
 from ..clock import ensure_utc, to_ts
 from ..embed.base import Vectors
 from ..errors import ConfigError, InvalidInput
@@ -386,8 +386,9 @@ class ChromaStore:
         if flt.kinds is not None and Kind.EPISODE not in flt.kinds:
             # raw turns, the bulk of a scope, stay in Chroma (a `$ne` clause costs no scan, unlike `$eq`)
             where = {"$and": [where, {"kind": {"$ne": Kind.EPISODE.value}}]}
-        with translate("store", f"read scope {self._where}"):
-            got = self._records.get(where=where, include=include)
+        got = read_retrying(
+            lambda: self._records.get(where=where, include=include), f"read scope {self._where}"
+        )
         ids = got.get("ids") or []
         metas = got.get("metadatas") or []
         embs = got.get("embeddings")

@@ -99,3 +99,34 @@ def test_base_exceptions_are_never_caught() -> None:
     for exc in (KeyboardInterrupt(), SystemExit(3)):
         with pytest.raises(type(exc)), translate("store", "x"):
             raise exc
+
+
+def test_a_known_chroma_transient_is_read_again_and_nothing_else_is() -> None:
+    from shared_core._boundary import read_retrying
+
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ce.InternalError(
+                "Error executing plan: Internal error: Error creating hnsw segment reader: Nothing found on disk"
+            )
+        return "rows"
+
+    assert read_retrying(flaky, "read scope") == "rows" and len(calls) == 3
+
+    def broken() -> str:
+        calls.append(1)
+        raise ce.InternalError("attempt to write a readonly database")
+
+    calls.clear()
+    with pytest.raises(StoreUnavailable):
+        read_retrying(broken, "read scope")
+    assert len(calls) == 1  # not a transient: raised at once
+
+    def never() -> str:
+        raise ce.InternalError("Error creating hnsw segment reader: Nothing found on disk")
+
+    with pytest.raises(StoreUnavailable, match="hnsw"):
+        read_retrying(never, "read scope", attempts=2)  # a transient that lasts: raised in the end

@@ -6,7 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,9 +17,11 @@ import pytest
 from shared_core import ExternalWorker, InvalidInput, Kind, MemoConfig, Memory, Scope, Status
 from shared_core.config import ExtractionConfig
 from shared_core.embed import HashingEmbedder
-from shared_core.engine.changes import ExtractJob
-from shared_core.engine.worker import extract_group, new_stats
+from shared_core.engine.changes import ChangeSet
+from shared_core.extract.base import Candidate, ExtractInput
+from shared_core.extract.rules import RuleExtractor
 from shared_core.governance.access import Principal, Role
+from shared_core.testing import make_record
 
 EXTERNAL = MemoConfig(extraction=ExtractionConfig(external_worker=True))
 ALICE = Scope(tenant="acme", user="alice")
@@ -72,7 +77,22 @@ def test_a_dead_workers_claim_expires_and_the_job_is_taken_again(tmp_path: Path)
     writer.close()
 
 
-def test_erasure_purges_the_queue_and_a_claimed_batch_never_commits(tmp_path: Path) -> None:
+class GatedRules:
+    """The rule extractor, held at a gate: a batch in flight while the test acts."""
+
+    name, version = "gated-rules", "1"
+
+    def __init__(self) -> None:
+        self.entered, self.gate = threading.Event(), threading.Event()
+        self.inner = RuleExtractor()
+
+    def extract(self, turns: Sequence[ExtractInput], *, now: datetime) -> list[Candidate]:
+        self.entered.set()
+        self.gate.wait(30)
+        return self.inner.extract(turns, now=now)
+
+
+def test_erasure_waits_out_a_batch_in_flight_which_never_commits(tmp_path: Path) -> None:
     writer = _open(tmp_path)
     writer.add_messages(TURNS, scope=ALICE, session_id="s1")
     bob = Scope(tenant="acme", user="bob")
@@ -80,54 +100,94 @@ def test_erasure_purges_the_queue_and_a_claimed_batch_never_commits(tmp_path: Pa
     writer.flush()
     queue = writer.engine.job_queue
     assert queue is not None and queue.waiting() == 2
-    worker = ExternalWorker(writer.engine, owner="w1")
-    claimed = queue.claim("w1", time.time(), 60.0, 10)  # the worker holds alice's batch...
-    assert [j.scope.user for j in claimed] == ["alice"]
-    writer.governor.forget_user(Principal(id="dpo", role=Role.ADMIN), ALICE)  # ...and alice is erased
-    assert queue.waiting() == 1  # bob's job stays
-    ids = [j.id for j in claimed]
-    assert not queue.held(ids, "w1", time.time())
-    # the batch it held finishes its extraction now: asked before the commit, the claim is gone
-    group = [ExtractJob.model_validate_json(j.payload) for j in claimed]
-    stats = new_stats()
+    rules = GatedRules()
+    worker_mem = Memory.open(tmp_path, embedder=HashingEmbedder(), config=EXTERNAL, extractor=rules)
+    worker = ExternalWorker(worker_mem.engine, owner="w1")
+    busy = threading.Thread(target=worker.run_once)
+    busy.start()  # claims alice's batch (the oldest) and extracts...
+    assert rules.entered.wait(10)
+    other = queue.claim("w2", time.time(), 60.0, 10)  # ...no one else takes a job of alice's now
+    assert [j.scope.user for j in other] == ["bob"]
+    queue.abandon([j.id for j in other], "w2")
+    admin = Principal(id="dpo", role=Role.ADMIN)
+    erasing = threading.Thread(target=writer.governor.forget_user, args=(admin, ALICE))
+    erasing.start()
+    time.sleep(0.5)
+    assert erasing.is_alive()  # the erasure waits for the batch in flight
+    rules.gate.set()  # the batch ends: its claim was cancelled, so it commits nothing
+    busy.join(10)
+    erasing.join(10)
+    assert not erasing.is_alive() and worker.stats["memories"] == 0
+    worker_mem.flush()
+    time.sleep(writer.engine.revision_ttl + 0.05)
     assert (
-        extract_group(
-            writer.engine, group, 30.0, 3, stats, lambda _: None, lambda: queue.held(ids, "w1", time.time())
-        )
-        is None
+        writer.records(ALICE, statuses=list(Status)) == [] == worker_mem.records(ALICE, statuses=list(Status))
     )
-    writer.flush()
-    assert writer.records(ALICE, statuses=list(Status)) == [] and stats["memories"] == 0
-    assert worker.run(until_empty=True, poll=0.05) == 1  # bob's only
-    assert writer.records(ALICE) == [] and _memories(writer) == []
-    assert any("sailing" in r.text for r in writer.records(bob) if r.kind is not Kind.EPISODE)
+    assert queue.waiting() == 1  # bob's job stays, and runs
+    assert worker.run(until_empty=True, poll=0.05) == 1
+    assert any("sailing" in r.text for r in worker_mem.records(bob) if r.kind is not Kind.EPISODE)
+    worker_mem.close()
     writer.close()
 
 
-def test_jobs_of_a_crashed_writer_reach_the_queue_at_the_next_open(tmp_path: Path) -> None:
-    """kill -9 right after `add_messages` returned, before the applier wrote anything: the
-    journal replay at the next open writes the turns and queues their job."""
+def test_a_workers_change_for_cancelled_jobs_is_not_written(tmp_path: Path) -> None:
+    """The last line of defence, at apply time (and at a replay after a crash): a change that
+    finishes jobs an erasure cancelled, or that are no longer queued, is dropped."""
+    writer = _open(tmp_path)
+    writer.add_messages(TURNS, scope=ALICE, session_id="s1")
+    writer.flush()
+    queue = writer.engine.job_queue
+    assert queue is not None
+    (job,) = queue.claim("w1", time.time(), 60.0, 10)
+    assert queue.cancel(ALICE, time.time()) == [(job.id, pytest.approx(time.time() + 60.0, abs=5))]
+    late = make_record(ALICE, "User is allergic to peanuts", kind=Kind.FACT)
+    change = ChangeSet(done_jobs=[job.id])
+    change.add(late, HashingEmbedder().embed([late.text])[0])
+    writer.engine._seam.apply([change])
+    assert writer.store.get(ALICE, [late.id]) == [] and queue.remaining([job.id]) == []
+    again = ChangeSet(done_jobs=[job.id])  # a replay of it later: the job is gone, still nothing
+    again.add(late, HashingEmbedder().embed([late.text])[0])
+    writer.engine._seam.apply([again])
+    assert writer.store.get(ALICE, [late.id]) == []
+    writer.close()
+
+
+@pytest.mark.parametrize("child_external", [True, False])
+def test_jobs_of_a_crashed_writer_reach_the_queue_at_the_next_open(
+    tmp_path: Path, child_external: bool
+) -> None:
+    """kill -9 right after `add_messages` returned, before the applier wrote anything (or, in
+    thread mode, while the worker thread is stuck in extraction): the journal replay at the next
+    open, with `external_worker`, writes the turns and queues their job, once."""
     child = textwrap.dedent(
         f"""
-        import os
+        import os, threading
         from shared_core import Memory, MemoConfig, Scope
         from shared_core.config import ExtractionConfig
         from shared_core.embed import HashingEmbedder
-        mem = Memory.open({str(tmp_path)!r}, embedder=HashingEmbedder(),
-                          config=MemoConfig(extraction=ExtractionConfig(external_worker=True)))
+        class Stuck:
+            name, version = "stuck", "1"
+            def extract(self, turns, *, now):
+                threading.Event().wait(60)
+                return []
+        mem = Memory.open({str(tmp_path)!r}, embedder=HashingEmbedder(), extractor=Stuck(),
+                          config=MemoConfig(extraction=ExtractionConfig(external_worker={child_external})))
         mem.add_messages({TURNS!r}, scope=Scope(tenant="acme", user="alice"), session_id="s1")
+        mem.engine._seam.flush() if {not child_external} else None  # thread mode: the turns applied, the job not done
         os.kill(os.getpid(), 9)
         """
     )
     proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
     assert proc.returncode == -9, proc.stderr[-2000:]
     mem = _open(tmp_path)
-    assert mem.recovered.replayed >= 1 or len(mem.records(ALICE, kinds=["episode"])) == 2
     assert len(mem.records(ALICE, kinds=["episode"])) == 2
     assert mem.stats()["jobs_waiting"] == 1
     assert ExternalWorker(mem.engine).run(until_empty=True, poll=0.05) == 1
     assert any("peanut" in t for t in _memories(mem))
     mem.close()
+    again = _open(tmp_path)  # nothing left to replay or to queue
+    assert again.stats()["jobs_waiting"] == 0
+    again.close()
 
 
 def test_a_worker_needs_the_external_configuration(tmp_path: Path) -> None:
