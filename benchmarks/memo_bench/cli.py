@@ -146,6 +146,7 @@ def cmd_locomo(args: argparse.Namespace) -> int:
     )
     out: dict[str, Any] = {
         **report,
+        **({"variant": "UUID message ids"} if args.ids == "uuid" else {}),
         "config": {
             "system": sys_cfg,
             "data": {"path": str(data), "name": data.name, "sha256": sha256_file(data)},

@@ -79,7 +79,7 @@ def _runs(runs: Sequence[dict[str, Any]], named: bool, folder: str = "") -> list
     lines = ["", "## Runs", ""]
     for r in runs:
         lines.append(
-            ("- **" + str(r["system"]) + "**: " if named else "- ")
+            ("- **" + label(r) + "**: " if named else "- ")
             + f"`{r.get('command', '?')}` (git {str(r.get('git_sha') or '?')[:12]}, {r.get('started_at', '?')}, "
             f"{_f(r.get('elapsed_s'), 0)} s, {_load(r)}, file `{folder}{r.get('_file')}`)"
         )
@@ -113,7 +113,7 @@ def locomo_markdown(stem: str, runs: Sequence[dict[str, Any]]) -> str:
         cells = [_f(ov.get(k)) for k in [*rk, "all@10", *bk]]
         sm = r.get("search_ms") or {}
         lines.append(
-            f"| {r['system']} | "
+            f"| {label(r)} | "
             + " | ".join(cells)
             + f" | {_f(r.get('ingest_turns_per_s'), 1)} | {_f(sm.get('p50'), 1)} / {_f(sm.get('p95'), 1)} |"
         )
@@ -121,7 +121,7 @@ def locomo_markdown(stem: str, runs: Sequence[dict[str, Any]]) -> str:
     lines += ["| system | " + " | ".join(bk) + " |", "|---|" + "---:|" * len(bk)]
     for r in runs:
         used = r.get("budget_tokens_used_mean") or {}
-        lines.append(f"| {r['system']} | " + " | ".join(_f(used.get(k), 0) for k in bk) + " |")
+        lines.append(f"| {label(r)} | " + " | ".join(_f(used.get(k), 0) for k in bk) + " |")
     for metric in ("recall@10", "budget@1024", "budget@4096"):
         lines += ["", f"## {metric} by category", ""]
         names = list(CATEGORIES.values())
@@ -129,7 +129,7 @@ def locomo_markdown(stem: str, runs: Sequence[dict[str, Any]]) -> str:
         for r in runs:
             cats = r.get("by_category") or {}
             lines.append(
-                f"| {r['system']} | " + " | ".join(_f((cats.get(n) or {}).get(metric)) for n in names) + " |"
+                f"| {label(r)} | " + " | ".join(_f((cats.get(n) or {}).get(metric)) for n in names) + " |"
             )
         counts = (runs[0].get("by_category") or {}) if runs else {}
         lines.append("")
@@ -247,8 +247,8 @@ def plot_budget(stem: str, runs: Sequence[dict[str, Any]], path: Path) -> None:
     for i, r in enumerate(runs):
         ys = [r["overall"].get(f"budget@{b}") for b in BUDGETS]
         same = next((name for name, prev in drawn if prev == ys), None)
-        name = r["system"] if same is None else f"{r['system']} (= {same})"
-        drawn.append((r["system"], ys))
+        name = label(r) if same is None else f"{label(r)} (= {same})"
+        drawn.append((label(r), ys))
         ax.plot(
             BUDGETS,
             ys,
