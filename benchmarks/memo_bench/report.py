@@ -46,7 +46,7 @@ def load_results(results_dir: Path) -> tuple[dict[str, list[dict[str, Any]]], li
         elif "sizes" in obj:
             scale.append(obj)
     for runs in locomo.values():
-        runs.sort(key=lambda r: _order(r["system"]))
+        runs.sort(key=lambda r: (_order(r["system"]), r.get("variant") or ""))
     scale.sort(key=lambda r: (_order(r["system"]), r.get("variant") or ""))
     return dict(locomo), scale
 

@@ -58,13 +58,19 @@ class MiniLMEmbedder:
         threads: int | None = None,
         *,
         files: tuple[pathlib.Path, pathlib.Path] | None = None,
+        spin: bool = False,
     ) -> None:
         """`files`: (model.onnx, tokenizer.json) to use instead of the packaged ones; they must
-        have the same sha256 (a copy kept elsewhere, e.g. on a machine without the packages)."""
+        have the same sha256 (a copy kept elsewhere, e.g. on a machine without the packages).
+        `spin`: onnxruntime's worker threads busy-wait after each run (its default). Off here: on 2
+        cores, two turns embedded 48 times measured p95 10.6 ms without it against 19.2 ms with it
+        (p50 8.4 / 5.8), 12.3 against 23.7 ms after a 0.3 s pause (p50 11.0 / 14.9); spinning
+        threads take the CPU the background writer and the next call need."""
         self.files = files
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.threads = threads
+        self.spin = spin
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -92,6 +98,7 @@ class MiniLMEmbedder:
                 so.log_severity_level = 3
                 if self.threads:
                     so.intra_op_num_threads = self.threads
+                so.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.spin else "0")
                 self._session = ort.InferenceSession(
                     str(model), sess_options=so, providers=["CPUExecutionProvider"]
                 )
