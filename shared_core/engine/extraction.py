@@ -16,7 +16,7 @@ from .._boundary import translate
 from ..consolidate import Add, Merge, Skip, Supersede, decide
 from ..embed.base import Vectors
 from ..extract.base import Candidate as ExtractCandidate
-from ..extract.base import ExtractInput
+from ..extract.base import ExtractInput, says_something
 from ..extract.llm import LLMExtractor
 from ..governance.validity import judge
 from ..models import Kind, MemoryRecord, Scope, Status
@@ -96,6 +96,9 @@ class ExtractionMixin(SearchMixin):
         for c in candidates:
             key = " ".join(c.text.lower().split())
             if key in seen:  # one statement read two ways (job and employer): keep the first reading
+                continue
+            if not says_something(c.text):  # a fragment ("Melanie loves to") would only take a slot
+                result.dropped.append(c.text)
                 continue
             seen.add(key)
             rec = c.to_record(  # created after the turns, in extraction order (a stable tie-break)

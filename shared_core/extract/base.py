@@ -191,3 +191,21 @@ class Extractor(Protocol):
 def is_negated(record: MemoryRecord) -> bool:
     """True when the record states that something no longer holds (`metadata["negated"]`)."""
     return record.metadata.get(NEGATED_KEY) is True
+
+
+# A statement that ends on one of these broke off before saying anything ("Melanie loves to")
+_CUT_OFF = frozenset(["to", "the", "a", "an", "and", "or", "but", "of", "with", "for", "from", "by", "into"])
+# a short one ending on a bare pronoun says nothing of what it is about ("Caroline loves them")
+_BARE = frozenset(["it", "them", "this", "that", "these", "those", "him", "her", "there"])
+
+
+def says_something(text: str) -> bool:
+    """Whether an extracted statement is more than a fragment: at least three words, not ending
+    on an article, conjunction or preposition that needs a complement, and, when it has four words
+    or fewer, not ending on a bare pronoun. Extractors of every kind are screened with it (the
+    rules and an LLM both cut sentences short at times); `tests/unit/test_extract_screen.py`."""
+    words = [w.strip(".,;:!?\"'()[]").lower() for w in text.split()]
+    words = [w for w in words if w]
+    if len(words) < 3 or words[-1] in _CUT_OFF:
+        return False
+    return not (len(words) <= 4 and words[-1] in _BARE)
