@@ -14,6 +14,7 @@ when nothing matches, the negated statement is stored as a memory of its own. On
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -195,6 +196,8 @@ def is_negated(record: MemoryRecord) -> bool:
 
 # A statement that ends on one of these broke off before saying anything ("Melanie loves to")
 _CUT_OFF = frozenset(["to", "the", "a", "an", "and", "or", "but", "of", "with", "for", "from", "by", "into"])
+# scripts written without spaces between words, where counting words by spaces means nothing
+_UNSPACED = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # a short one ending on a bare pronoun says nothing of what it is about ("Caroline loves them")
 _BARE = frozenset(["it", "them", "this", "that", "these", "those", "him", "her", "there"])
 
@@ -204,6 +207,8 @@ def says_something(text: str) -> bool:
     on an article, conjunction or preposition that needs a complement, and, when it has four words
     or fewer, not ending on a bare pronoun. Extractors of every kind are screened with it (the
     rules and an LLM both cut sentences short at times); `tests/unit/test_extract_screen.py`."""
+    if _UNSPACED.search(text):  # Chinese, Japanese, Thai...: words are not counted by spaces
+        return bool(text.strip())
     words = [w.strip(".,;:!?\"'()[]").lower() for w in text.split()]
     words = [w for w in words if w]
     if len(words) < 3 or words[-1] in _CUT_OFF:

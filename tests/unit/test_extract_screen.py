@@ -29,6 +29,11 @@ from shared_core.extract.base import Candidate, ExtractInput, says_something
         ("John made an apple pie for the kids too", True),
         ("Evan enjoys the taste of these", True),  # long enough to say what it is about
         ("User is allergic to peanuts.", True),
+        ("用户对花生过敏", True),  # no spaces between words: never judged by counting them
+        ("ユーザーは東京に住んでいる", True),
+        ("ผู้ใช้แพ้ถั่ว", True),
+        ("사용자는 땅콩 알레르기가 있다", True),
+        ("Marie aime le chocolat", True),
     ],
 )
 def test_says_something(text: str, kept: bool) -> None:
