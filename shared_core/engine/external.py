@@ -59,7 +59,6 @@ class ExternalWorker:
         claimed = self.queue.claim(self.owner, time.time(), self.lease, self.batch)
         if not claimed:
             return 0
-        ids = [j.id for j in claimed]
         group: list[ExtractJob] = []
         for j in claimed:
             try:
@@ -69,6 +68,7 @@ class ExternalWorker:
                 self.last_error = f"job {j.id} cannot be read: {exc.errors()[0]['msg']}"
                 log.error("memo worker: %s (dropped)", self.last_error)
                 self.queue.finish([j.id])
+        ids = [j.id for j in group]
         lost: list[bool] = []
 
         def still_held() -> bool:  # asked just before a commit
@@ -77,17 +77,18 @@ class ExternalWorker:
                 lost.append(True)
             return ok
 
+        error = None
         if group:
             error = extract_group(
                 self.engine, group, self.timeout, self.max_attempts, self.stats, self._requeue, still_held
             )
             if error is not None:
                 self.last_error = error
-        if lost:  # cancelled by an erasure (it waits for them) or taken by another worker
-            self.queue.abandon(ids, self.owner)
         # the memories, and the jobs' end, are in the store before the next claim (bounded: a
         # store outage must not keep the loop from seeing `stop`)
         self.engine._seam.flush(self.timeout)
+        if lost or error is not None:  # not committed: cancelled rows go (an erasure waits for them)
+            self.queue.abandon(ids, self.owner)
         return len(claimed)
 
     def _requeue(self, jobs: list[ExtractJob]) -> None:

@@ -171,9 +171,11 @@ def extract_group(
         if not done:
             stats["timeouts"] += 1
             box["error"] = TimeoutError(f"extraction did not finish in {timeout:g} s")
-    if "error" not in box or token.committed:  # committed: done, whatever happened after
+    if token.committed:  # done, whatever happened after
         stats["jobs_done"] += len(group)
         stats["memories"] += int(box.get("n", 0))  # type: ignore[call-overload]
+        return None
+    if "error" not in box:  # refused to commit: the jobs were taken away (erasure, a lapsed claim)
         return None
     error = f"{type(box['error']).__name__}: {box['error']}"
     retry = [j.model_copy(update={"attempts": j.attempts + 1}) for j in group]

@@ -194,23 +194,46 @@ def is_negated(record: MemoryRecord) -> bool:
     return record.metadata.get(NEGATED_KEY) is True
 
 
-# A statement that ends on one of these broke off before saying anything ("Melanie loves to")
-_CUT_OFF = frozenset(["to", "the", "a", "an", "and", "or", "but", "of", "with", "for", "from", "by", "into"])
+# A statement that ends on an article or conjunction broke off before saying anything; a short
+# one (four words or fewer) ending on a preposition or a bare pronoun too ("Melanie loves to",
+# "Caroline loves them"); a longer one may end on a preposition ("a dog to play with"). Only
+# lower-case words count: "Dana works in IT" and "User's blood type is A" say something.
+_CUT_OFF = frozenset(["the", "a", "an", "and", "or", "but"])
+_SHORT_CUT_OFF = frozenset(
+    [
+        "to",
+        "of",
+        "with",
+        "for",
+        "from",
+        "by",
+        "into",
+        "it",
+        "them",
+        "this",
+        "that",
+        "these",
+        "those",
+        "him",
+        "her",
+        "there",
+    ]
+)
 # scripts written without spaces between words, where counting words by spaces means nothing
-_UNSPACED = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-# a short one ending on a bare pronoun says nothing of what it is about ("Caroline loves them")
-_BARE = frozenset(["it", "them", "this", "that", "these", "those", "him", "her", "there"])
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
 
 
 def says_something(text: str) -> bool:
-    """Whether an extracted statement is more than a fragment: at least three words, not ending
-    on an article, conjunction or preposition that needs a complement, and, when it has four words
-    or fewer, not ending on a bare pronoun. Extractors of every kind are screened with it (the
-    rules and an LLM both cut sentences short at times); `tests/unit/test_extract_screen.py`."""
-    if _UNSPACED.search(text):  # Chinese, Japanese, Thai...: words are not counted by spaces
+    """Whether an extracted statement is more than a fragment: two words at least, not ending on an
+    article or conjunction, and, when it has four words or fewer, not ending on a preposition or a
+    bare pronoun. Extractors of every kind are screened with it (the rules and an LLM both cut
+    sentences short at times); `tests/unit/test_extract_screen.py`."""
+    if _UNSPACED.search(text):  # Chinese, Japanese, Thai, Lao, Khmer, Burmese: no spaces to count
         return bool(text.strip())
-    words = [w.strip(".,;:!?\"'()[]").lower() for w in text.split()]
+    words = [w.strip(".,;:!?\"'()[]") for w in text.split()]
     words = [w for w in words if w]
-    if len(words) < 3 or words[-1] in _CUT_OFF:
+    if len(words) < 2 or words[-1] in _CUT_OFF:
         return False
-    return not (len(words) <= 4 and words[-1] in _BARE)
+    return not (len(words) <= 4 and words[-1] in _SHORT_CUT_OFF)

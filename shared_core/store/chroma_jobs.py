@@ -59,10 +59,13 @@ class ChromaJobQueue:
 
     def claim(self, owner: str, now: float, lease: float, limit: int) -> list[QueuedJob]:
         with translate("store", "claim extraction jobs"):
-            free = self._col.get(where={"until": {"$lte": now}}, include=["metadatas"], limit=_SCAN)
             held = self._col.get(where={"until": {"$gt": now}}, include=["metadatas"])
-            busy = {m["group"] for m in held.get("metadatas") or [] if m}
-            metas = [m for m in free.get("metadatas") or [] if m and m["group"] not in busy]
+            busy = sorted({m["group"] for m in held.get("metadatas") or [] if m})
+            where: dict[str, Any] = {"until": {"$lte": now}}
+            if busy:  # in the query, so a scope with many jobs that someone holds cannot hide the rest
+                where = {"$and": [where, {"group": {"$nin": busy}}]}
+            free = self._col.get(where=where, include=["metadatas"], limit=_SCAN)
+            metas = [m for m in free.get("metadatas") or [] if m]
             if not metas:
                 return []
             group = min(metas, key=lambda m: (m["at"], m["group"]))["group"]

@@ -21,6 +21,7 @@ from shared_core.engine.changes import ChangeSet
 from shared_core.extract.base import Candidate, ExtractInput
 from shared_core.extract.rules import RuleExtractor
 from shared_core.governance.access import Principal, Role
+from shared_core.store.jobs import QueuedJob
 from shared_core.testing import make_record
 
 EXTERNAL = MemoConfig(extraction=ExtractionConfig(external_worker=True))
@@ -194,4 +195,48 @@ def test_a_worker_needs_the_external_configuration(tmp_path: Path) -> None:
     mem = _open(tmp_path, MemoConfig())
     with pytest.raises(InvalidInput, match="external_worker"):
         ExternalWorker(mem.engine)
+    mem.close()
+
+
+class FailingAtGate(GatedRules):
+    def extract(self, turns: Sequence[ExtractInput], *, now: datetime) -> list[Candidate]:
+        self.entered.set()
+        self.gate.wait(30)
+        raise RuntimeError("the model is down")
+
+
+def test_an_erasure_does_not_wait_out_the_lease_of_a_batch_that_fails(tmp_path: Path) -> None:
+    writer = _open(tmp_path)
+    writer.add_messages(TURNS, scope=ALICE, session_id="s1")
+    writer.flush()
+    failing = FailingAtGate()
+    worker_mem = Memory.open(tmp_path, embedder=HashingEmbedder(), config=EXTERNAL, extractor=failing)
+    worker = ExternalWorker(worker_mem.engine, owner="w1", timeout=20.0)  # a lease of 70 s
+    busy = threading.Thread(target=worker.run_once)
+    busy.start()
+    assert failing.entered.wait(10)
+    erasing = threading.Thread(
+        target=writer.governor.forget_user, args=(Principal(id="dpo", role=Role.ADMIN), ALICE)
+    )
+    erasing.start()
+    time.sleep(0.3)
+    failing.gate.set()  # the batch fails while cancelled: it gives the jobs up at once
+    busy.join(15)
+    erasing.join(15)
+    assert not erasing.is_alive() and worker.stats["jobs_done"] == 0
+    assert writer.engine.job_queue is not None and writer.engine.job_queue.waiting() == 0
+    worker_mem.close()
+    writer.close()
+
+
+def test_a_held_scope_with_many_jobs_does_not_hide_the_others(tmp_path: Path) -> None:
+    mem = _open(tmp_path)
+    queue = mem.engine.job_queue
+    assert queue is not None
+    bob = Scope(tenant="acme", user="bob")
+    queue.put([QueuedJob(f"a{i:04d}", ALICE, "{}") for i in range(1100)], 1.0)  # a bulk import
+    queue.put([QueuedJob("b1", bob, "{}")], 2.0)
+    now = time.time()
+    assert {j.scope.user for j in queue.claim("w1", now, 60.0, 32)} == {"alice"}
+    assert [j.id for j in queue.claim("w2", now, 60.0, 32)] == ["b1"]
     mem.close()

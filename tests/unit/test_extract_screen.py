@@ -21,8 +21,14 @@ from shared_core.extract.base import Candidate, ExtractInput, says_something
         ("Alice likes it", False),
         ("User is allergic to", False),
         ("Bob plays the", False),
-        ("Melanie loves", False),
         ("pottery", False),
+        ("Likes sushi", True),  # an LLM's terse statement
+        ("Dana works in IT", True),  # only lower-case words are function words
+        ("User's blood type is A", True),
+        ("Caroline wants a dog to play with", True),  # a long one may end on a preposition
+        ("Melanie has a friend she looks up to", True),
+        ("ຜູ້ໃຊ້ແພ້ຖົ່ວ", True),  # Lao
+        ("អ្នកប្រើប្រាស់មានអាឡែស៊ី", True),  # Khmer
         ("Melanie loves pottery", True),
         ("Caroline moved to Berlin in May 2023", True),
         ("Maria gave a few talks at the shelter she volunteers at", True),
