@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import builtins
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ from .governance.access import Principal
 from .governance.audit import AuditLog
 from .governance.policy import GovernancePolicy
 from .governor import Governor
-from .memory import Memory, MessageArg, Metadata, ScopeArg
+from .memory import Memory, MessageArg, Metadata, ScopeArg, renamed
 from .models import HistoryEntry, Hit, Kind, MemoryRecord, Scope, Status
 from .render import Context
 from .store.base import Store
@@ -373,22 +372,4 @@ class AsyncMemory:
             metadata=metadata,
         )
 
-    async def list(
-        self,
-        scope: ScopeArg,
-        *,
-        kinds: Sequence[Kind | str] | None = None,
-        statuses: Sequence[Status | str] | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        metadata: Metadata | None = None,
-    ) -> builtins.list[MemoryRecord]:
-        """Deprecated name of `records` (a plain coroutine: a deprecation wrapper would hide that)."""
-        warnings.warn(
-            "AsyncMemory.list is now AsyncMemory.records (list shadowed the builtin); list goes in 0.3",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return await self.records(
-            scope, kinds=kinds, statuses=statuses, limit=limit, offset=offset, metadata=metadata
-        )
+    list = renamed(records, "AsyncMemory.list")  # shadowed the builtin in this class body

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, Union, cast
-
-from typing_extensions import deprecated
 
 from . import validate
 from .clock import Clock, SystemClock
@@ -61,6 +61,27 @@ def _foreground(method: _F) -> _F:
     def call(self: Memory, *args: Any, **kwargs: Any) -> Any:
         with self.engine.gate.foreground():
             return method(self, *args, **kwargs)
+
+    return cast(_F, call)
+
+
+def renamed(new: _F, old: str) -> _F:
+    """`old`, kept as a deprecated name of the method `new`: the same parameters, a
+    `DeprecationWarning` at each call (sync or async alike). Names go in the next minor release."""
+    msg = f"{old} is now {new.__qualname__}; {old} goes in 0.3"
+    if inspect.iscoroutinefunction(new):
+
+        @functools.wraps(new)
+        async def acall(*args: Any, **kwargs: Any) -> Any:
+            warnings.warn(msg, DeprecationWarning, stacklevel=2)
+            return await new(*args, **kwargs)
+
+        return cast(_F, acall)
+
+    @functools.wraps(new)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        return new(*args, **kwargs)
 
     return cast(_F, call)
 
@@ -538,18 +559,4 @@ class Memory:
         offset = validate.offset(offset)
         return self.engine.list_records(scope, flt, limit, offset)
 
-    @deprecated("Memory.list is now Memory.records (list shadowed the builtin); list goes in 0.3")
-    def list(
-        self,
-        scope: ScopeArg,
-        *,
-        kinds: Sequence[Kind | str] | None = None,
-        statuses: Sequence[Status | str] | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        metadata: Metadata | None = None,
-    ) -> builtins.list[MemoryRecord]:
-        """Deprecated name of `records`."""
-        return self.records(
-            scope, kinds=kinds, statuses=statuses, limit=limit, offset=offset, metadata=metadata
-        )
+    list = renamed(records, "Memory.list")  # shadowed the builtin in this class body
