@@ -28,7 +28,7 @@ from ..errors import ConfigError, InvalidInput
 from ..models import HistoryEntry, Kind, MemoryRecord, Scope
 from . import chroma_check, chroma_files, chroma_lock, chroma_server
 from .base import RecordFilter, require_readable, revision_key, revision_keys
-from .chroma_rows import Quarantine, meta_filter, parse_history, parse_record
+from .chroma_rows import Quarantine, meta_filter, parse_history, parse_record, scope_of
 
 log = logging.getLogger("shared_core.store")
 
@@ -324,8 +324,9 @@ class ChromaStore:
         require_readable(scope)
         if not ids:
             return []
-        with translate("store", f"get records {self._where}"):
-            got = self._records.get(ids=list(ids), include=["metadatas"])
+        got = read_retrying(
+            lambda: self._records.get(ids=list(ids), include=["metadatas"]), f"get records {self._where}"
+        )
         by_id = {}
         for rec in self._records_of(got["ids"], got["metadatas"] or []):
             if rec is not None and scope.contains(rec.scope):
@@ -335,8 +336,9 @@ class ChromaStore:
     def owners(self, ids: Sequence[str]) -> dict[str, Scope]:
         if not ids:
             return {}
-        with translate("store", f"owners of records {self._where}"):
-            got = self._records.get(ids=list(ids), include=["metadatas"])
+        got = read_retrying(
+            lambda: self._records.get(ids=list(ids), include=["metadatas"]), f"owners {self._where}"
+        )
         return {
             rec.id: rec.scope
             for rec in self._records_of(got["ids"], got["metadatas"] or [])
@@ -413,8 +415,10 @@ class ChromaStore:
         require_readable(scope)
         if not ids:
             return {}
-        with translate("store", f"fetch {self._where}"):
-            got = self._records.get(ids=list(ids), include=["embeddings", "metadatas"])
+        got = read_retrying(
+            lambda: self._records.get(ids=list(ids), include=["embeddings", "metadatas"]),
+            f"fetch {self._where}",
+        )
         out: dict[str, tuple[MemoryRecord, Vectors]] = {}
         recs = self._records_of(got["ids"], got["metadatas"])
         for rid, emb, rec in zip(got["ids"], got["embeddings"], recs):
@@ -437,14 +441,14 @@ class ChromaStore:
             self.bump_revision(r.scope for r in visible)
 
     def scopes(self, tenant: str) -> list[Scope]:
-        with translate("store", f"list scopes {self._where}"):
-            got = self._records.get(where={"tenant": {"$eq": tenant}}, include=["metadatas"])
+        got = read_retrying(
+            lambda: self._records.get(where={"tenant": {"$eq": tenant}}, include=["metadatas"]),
+            f"list scopes {self._where}",
+        )
         found: set[Scope] = set()
         for rid, m in zip(got["ids"], got["metadatas"] or []):
             try:
-                found.add(
-                    Scope(**{k: (m.get(k) or None) for k in _SCOPE_KEYS if k != "tenant"}, tenant=tenant)
-                )
+                found.add(scope_of(m))
             except (ValidationError, ValueError, TypeError, AttributeError) as exc:  # quarantined, not fatal
                 self.quarantine.note("records", rid, f"a stored record has an unreadable scope: {exc}"[:300])
         return sorted(found, key=lambda s: s.key())
@@ -475,8 +479,9 @@ class ChromaStore:
                 )
 
     def _read_history(self, where: dict[str, Any]) -> list[HistoryEntry]:
-        with translate("store", f"read history {self._where}"):
-            got = self._history.get(where=where, include=["metadatas"])
+        got = read_retrying(
+            lambda: self._history.get(where=where, include=["metadatas"]), f"read history {self._where}"
+        )
         parsed = self.quarantine.parse_all("history", got["ids"], got["metadatas"] or [], parse_history)
         out: list[HistoryEntry] = [e for e in parsed if e is not None]
         return sorted(out, key=lambda e: (e.at, e.version))
@@ -499,8 +504,9 @@ class ChromaStore:
 
     # -- revisions and meta ---------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        with translate("store", f"read meta {self._where}"):
-            got = self._meta.get(ids=[key], include=["documents"])
+        got = read_retrying(
+            lambda: self._meta.get(ids=[key], include=["documents"]), f"read meta {self._where}"
+        )
         docs = got.get("documents") or []
         return docs[0] if docs else None
 

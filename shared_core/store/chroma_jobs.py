@@ -18,6 +18,7 @@ from typing import Any
 from .._boundary import translate
 from ..models import Scope
 from .chroma import ChromaStore, _scope_keys, _scope_meta, _where
+from .chroma_rows import scope_of
 from .jobs import InMemoryJobQueue, JobQueue, QueuedJob
 
 _UNIT = [1.0]
@@ -85,7 +86,7 @@ class ChromaJobQueue:
         with translate("store", "claim extraction jobs"):
             back = self._rows(ids)
         mine = {i for i, m in back.items() if m.get("owner") == owner}
-        return [QueuedJob(i, _scope_of(m), doc) for i, m, doc in rows if i in mine]
+        return [QueuedJob(i, scope_of(m), doc) for i, m, doc in rows if i in mine]
 
     def requeue(self, jobs: Sequence[QueuedJob], owner: str) -> None:
         if not jobs:
@@ -167,15 +168,6 @@ class ChromaJobQueue:
     def waiting(self) -> int:
         with translate("store", "count extraction jobs"):
             return int(self._col.count())
-
-
-def _scope_of(meta: Any) -> Scope:
-    return Scope(
-        tenant=meta["tenant"],
-        user=meta["user"] or None,
-        agent=meta["agent"] or None,
-        session=meta["session"] or None,
-    )
 
 
 def job_queue_for(store: Any) -> JobQueue:

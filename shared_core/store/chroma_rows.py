@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..clock import to_ts
 from ..errors import StoreCorrupted
-from ..models import HistoryEntry, MemoryRecord
+from ..models import HistoryEntry, MemoryRecord, Scope
 from .base import RecordFilter
 
 log = logging.getLogger("shared_core.store")
@@ -107,3 +107,13 @@ class Quarantine:
         if key not in self.rows:
             log.warning("quarantined unreadable row %s: %s", key, why)
         self.rows[key] = why
+
+
+def scope_of(meta: Mapping[str, Any]) -> Scope:
+    """The scope a row's metadata carries (unset fields are stored as empty strings)."""
+    return Scope(
+        tenant=str(meta.get("tenant") or ""),
+        user=meta.get("user") or None,
+        agent=meta.get("agent") or None,
+        session=meta.get("session") or None,
+    )
