@@ -50,3 +50,15 @@ def test_the_tokenizer_file_ships_with_the_package_and_is_checked(tmp_path: Path
     same.write_bytes(tok.read_bytes())
     vec = onnx.MiniLMEmbedder(files=(model, same)).embed(["hello"])
     assert vec.shape == (1, 384)
+
+
+def test_lanes_give_the_vectors_of_one_lane_in_the_callers_order() -> None:
+    texts = [("word " * (i % 13 + 1)) + f"number {i}" for i in range(23)] + ["", "ü 中文"]
+    one = onnx.MiniLMEmbedder(lanes=1).embed(texts)
+    two = onnx.MiniLMEmbedder(lanes=2)
+    for batch in (texts, texts[:2], texts[:1], texts[::-1]):
+        got = two.embed(batch)
+        want = one[[texts.index(t) for t in batch]]
+        assert got.shape == want.shape
+        assert abs(got - want).max() < 1e-5
+    assert two._pool is not None  # several batches did run on the lane thread
