@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict
 
 from .config import RenderConfig
+from .extract.dates import said_on
 from .models import Hit, Kind, MemoryRecord
 from .tokens import count_tokens
 
@@ -95,15 +96,26 @@ class Citation(BaseModel):
         )
 
 
+def shown_text(rec: MemoryRecord, cfg: RenderConfig) -> str:
+    """A record's text as the block shows it: a statement's `(said on <day>)` is left out under
+    the header of that day (the date is said once, in the header)."""
+    text = rec.text
+    if cfg.include_dates and rec.kind is not Kind.EPISODE:
+        suffix = said_on(rec.event_time)
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+    return escape(text)
+
+
 def line(hit: Hit, cfg: RenderConfig, marker: int) -> str:
     """One memory: `- text [n]` (`[n, inferred]` when a model concluded it); its date goes in the
     group header above it. The marker is a number whatever the message ids look like (a UUID costs
     ~25 tokens, `[12]` three): `Context.citations` maps it to the full provenance."""
     rec = hit.record
     if rec.kind is Kind.EPISODE:
-        out = f"- {speaker_label(rec)}: {escape(rec.text)}"
+        out = f"- {speaker_label(rec)}: {shown_text(rec, cfg)}"
     else:
-        out = "- " + escape(rec.text)
+        out = "- " + shown_text(rec, cfg)
     if cfg.include_citations:
         out += f" [{marker}, inferred]" if rec.provenance.origin.value == "inferred" else f" [{marker}]"
     return out

@@ -130,3 +130,17 @@ def test_citations_are_numbers_mapped_to_their_provenance() -> None:
 def test_no_citations_when_switched_off() -> None:
     ctx = pack([_cited("Alice likes chess", ["m1"], 2)], 10_000, RenderConfig(include_citations=False))
     assert "- Alice likes chess" in ctx.text.split("\n") and ctx.citations == []
+
+
+def test_a_statement_is_dated_once_by_its_header() -> None:
+    """`(said on <day>)`, which the rule extractor adds to an undated statement, is not repeated
+    under the header of that day; it stays when the dates are off or the day differs."""
+    same = _cited("Alice felt great (said on 2 January 2026)", ["m1"], 2)
+    other = _cited("Alice went out (said on 9 January 2026)", ["m2"], 3)
+    turn = _turn("I felt great (said on 1 January 2026)", "Alice")  # its own day
+    lines = pack([same, other, turn], 10_000).text.split("\n")
+    assert "- Alice felt great [2]" in lines
+    assert "- Alice went out (said on 9 January 2026) [3]" in lines
+    assert '- user "Alice": I felt great (said on 1 January 2026) [1]' in lines  # a turn's words stay
+    plain = pack([same], 10_000, RenderConfig(include_dates=False)).text
+    assert "- Alice felt great (said on 2 January 2026) [1]" in plain.split("\n")

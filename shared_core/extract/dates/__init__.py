@@ -37,6 +37,7 @@ from shared_core.extract.dates.spans import (
     Direction,
     Granularity,
     TimeSpan,
+    said_on,
 )
 
 __all__ = [
@@ -50,4 +51,5 @@ __all__ = [
     "find_time_expressions",
     "query_time_range",
     "resolve",
+    "said_on",
 ]

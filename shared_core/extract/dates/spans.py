@@ -31,6 +31,14 @@ MONTH_NAMES = (
     "November",
     "December",
 )
+
+
+def said_on(ts: datetime) -> str:
+    """The suffix that dates a statement with no time of its own: `" (said on 8 May 2023)"`.
+    The context block leaves it out under a date header of the same day."""
+    return f" (said on {ts.day} {MONTH_NAMES[ts.month - 1]} {ts.year})"
+
+
 _MONTHS: dict[str, int] = {name.lower(): i + 1 for i, name in enumerate(MONTH_NAMES)}
 _MONTHS.update({"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8})
 _MONTHS.update({"sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12})

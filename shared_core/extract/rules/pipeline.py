@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared_core.extract.base import Candidate, ExtractInput, normalise_subject
-from shared_core.extract.dates import MONTH_NAMES, TimeSpan, find_time_expressions
+from shared_core.extract.dates import TimeSpan, find_time_expressions, said_on
 from shared_core.extract.rules.hits import _Clause, _Hit
 from shared_core.extract.rules.lexicon import _IDENTITY_ADJ, _IRREGULAR_PAST, _NOT_NAMES, _REWRITE_ADV
 from shared_core.extract.rules.negation import _clause_hits
@@ -201,7 +201,7 @@ def _candidates_from_sentence(sentence: str, turn: ExtractInput, sp: _Speaker) -
             about = "to" if rem.group("prep").lower() == "to" else rem.group("prep").lower()
             text = f"{sp.display} asked to be reminded {about} {body}"
             if not spans:
-                text += f" (said on {_day(ref)})"
+                text += said_on(ref)
             vf, vt = (spans[0].start, spans[0].end) if spans else (None, None)
             out.append(
                 _candidate(
@@ -228,10 +228,6 @@ def _candidates_from_sentence(sentence: str, turn: ExtractInput, sp: _Speaker) -
             continue
         out.extend(_candidates_from_clause(raw, turn, sp, greeted))
     return out
-
-
-def _day(ts: datetime) -> str:
-    return f"{ts.day} {MONTH_NAMES[ts.month - 1]} {ts.year}"
 
 
 def _candidates_from_clause(raw: str, turn: ExtractInput, sp: _Speaker, greeted: bool) -> list[Candidate]:
@@ -288,7 +284,7 @@ def _build(hit: _Hit, c: _Clause, turn: ExtractInput, sp: _Speaker) -> Candidate
         verbatim = hit.time_role == "none"
         text = _render(_head_rewrite(c.marked, sp, plural_with, not c.plural), spans, verbatim=verbatim)
         if hit.kind in {Kind.EVENT, Kind.COMMITMENT} and span is None:
-            text += f" (said on {_day(turn.timestamp)})"
+            text += said_on(turn.timestamp)
     return _candidate(
         turn,
         sp,
