@@ -105,7 +105,9 @@ class Engine(RepairMixin):
         journal = Journal(journal_dir) if journal_dir is not None else None
         self.gate = Gate()  # background work waits while callers run (engine/gate.py)
         self.job_queue = job_queue
-        self._seam = Seam(self._store, audit, self._indexes, journal, gate=self.gate, queue=job_queue)
+        self._seam = Seam(
+            self._store, audit, self._indexes, journal, gate=self.gate, queue=job_queue, embed=self._embed
+        )
         if background:
             self._worker = Worker(self, timeout=extract_timeout, gate=self.gate)
             if job_queue is None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._boundary import translate
 from ..clock import Clock
 from ..config import MemoConfig
 from ..embed.base import Embedder, Vectors
@@ -174,7 +175,8 @@ class EngineBase:
         return None if self._audit is None else cast(AuditLog, Flushed(self, self._audit))
 
     def _embed(self, texts: Sequence[str]) -> Vectors:
-        return self.embedder.embed(list(texts))
+        with translate("embedding", getattr(self.embedder, "name", "embedder")):  # any embedder's failure
+            return self.embedder.embed(list(texts))
 
     def _redact(self, text: str) -> tuple[str, int]:
         result = pii.apply(text, self.config.policy)

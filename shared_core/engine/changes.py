@@ -90,6 +90,9 @@ class ChangeSet(BaseModel):
     jobs: list[ExtractJob] = Field(default_factory=list)  # extraction to run in the background
     done_jobs: list[str] = Field(default_factory=list)  # jobs this change completes (atomically)
     touch: bool = False
+    # raw turns journaled before they are embedded: a record without a vector gets one from its
+    # `index_text()` after the append (`Seam.settle`), and at replay when the process died first
+    embed: bool = False
 
     def add(
         self,
@@ -134,6 +137,7 @@ class ChangeSet(BaseModel):
             "jobs": [j.model_dump(mode="json") for j in self.jobs],
             "done_jobs": list(self.done_jobs),
             "touch": self.touch,
+            **({"embed": True} if self.embed else {}),
         }
 
     @classmethod
@@ -142,6 +146,7 @@ class ChangeSet(BaseModel):
             id=d["id"],
             actor=d["actor"],
             touch=bool(d.get("touch")),
+            embed=bool(d.get("embed")),
             records=[MemoryRecord.model_validate(r) for r in d["records"]],
             vectors=[None if v is None else _vec_in(v) for v in d["vectors"]],
             history=[HistoryEntry.model_validate(h) for h in d["history"]],
@@ -158,6 +163,11 @@ def _vec_out(v: Vectors) -> str:
 
 def _vec_in(s: str) -> Vectors:
     return np.frombuffer(base64.b64decode(s), dtype=np.float32).copy()
+
+
+def unembedded(changes: Sequence[ChangeSet]) -> list[tuple[ChangeSet, int]]:
+    """(change, position) of each record still waiting for its vector."""
+    return [(ch, i) for ch in changes if ch.embed for i, v in enumerate(ch.vectors) if v is None]
 
 
 def dumps(change: ChangeSet) -> bytes:
@@ -190,4 +200,14 @@ def queued(job: ExtractJob) -> QueuedJob:
     return QueuedJob(job.id, job.scope, job.model_dump_json())
 
 
-__all__ = ["AuditItem", "ChangeSet", "Deletion", "ExtractJob", "LegalHold", "dumps", "final_state", "queued"]
+__all__ = [
+    "AuditItem",
+    "ChangeSet",
+    "Deletion",
+    "ExtractJob",
+    "LegalHold",
+    "dumps",
+    "final_state",
+    "queued",
+    "unembedded",
+]

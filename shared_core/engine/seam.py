@@ -5,7 +5,10 @@
 2. makes the change durable: appended to this process's journal and fsync'd (group commit);
    without a journal (an in-memory store) it is applied to the store at once;
 3. makes it visible to this process: pending overlay (get/list/history) and the cached search
-   indexes, updated in place;
+   indexes, updated in place. Raw turns (`ChangeSet.embed`) are journaled before they are
+   embedded and the call returns: `settle()` embeds them and makes them visible, in the applier
+   during the caller's pause, or in the next read of this process (a search embeds them with its
+   query), whichever comes first. Every read settles first, so a write is still seen at once;
 4. hands it to the applier, a background thread that writes batches of journaled changes to the
    store in this order: **audit events first**, then history (tombstones included), then records
    and deletions, then the revision tokens, then an "applied" mark in the journal.
@@ -27,13 +30,14 @@ from typing import Any
 
 import numpy as np
 
+from ..embed.base import Vectors
 from ..errors import FlushTimeout, LegalHold
 from ..governance.audit import AuditLog
 from ..models import Scope
 from ..search.index import IndexCache
 from ..store.base import Store, revision_keys
 from ..store.jobs import JobQueue
-from .changes import ChangeSet, ExtractJob, final_state, queued
+from .changes import ChangeSet, ExtractJob, final_state, queued, unembedded
 from .gate import Gate
 from .journal import Journal
 from .pending import Pending
@@ -60,6 +64,7 @@ class Seam:
         queue: JobQueue | None = None,
         batch: int = 512,
         gate: Gate | None = None,
+        embed: Callable[[Sequence[str]], Vectors] | None = None,
     ) -> None:
         self.store = store
         self.audit = audit
@@ -75,6 +80,10 @@ class Seam:
         self.batch = batch
         self.gate = gate or Gate(quiet=0.0, max_wait=0.0)
         self._inline = threading.RLock()  # without a journal: one apply at a time
+        self.embed = embed
+        self._unembedded: list[tuple[int, ChangeSet]] = []  # journaled, waiting for their vectors
+        self._unsettled = 0  # of those, not yet visible (taken by a settle still running included)
+        self._settle_lock = threading.Lock()
         self._cv = threading.Condition()
         self._applied = 0
         self._stop = False
@@ -87,28 +96,80 @@ class Seam:
 
     # ----------------------------------------------------------------------------- commit
     def commit(self, change: ChangeSet) -> None:
-        """The one entry of every write. Returns once the change is durable and visible here."""
+        """The one entry of every write. Returns once the change is durable and visible here
+        (raw turns waiting for their vectors: visible to every read, which settles first)."""
         if change.is_empty():
             return
         self.check_hold(change.destructive_scopes())
-        upserts = list(zip(change.records, change.vectors))
-        deletes = [rid for d in change.deletions for rid in d.record_ids]
         if self.journal is None:
+            self._fill([change])
+            upserts = list(zip(change.records, change.vectors))
             with self._inline:
                 self.apply([change])
-                self._to_index(change, upserts, deletes)
-        else:
+                self._to_index(change, upserts, [rid for d in change.deletions for rid in d.record_ids])
+        elif change.embed:
             seq = self.journal.append(change)  # durable from here on: nothing below may fail the call
-            self.pending.add(seq, change)
-            try:
-                self._to_index(change, upserts, deletes)
-            except Exception:  # an index it cannot update in place is rebuilt at the next search
-                self.cache.invalidate()
             with self._cv:
+                self._unembedded.append((seq, change))
+                self._unsettled += 1
                 self.stats["changes"] += 1
                 self._cv.notify_all()
+        else:
+            seq = self.journal.append(change)  # durable from here on: nothing below may fail the call
+            try:
+                self.settle()  # this thread's earlier raw turns become visible before this change
+            except Exception:  # the embedder fails: they wait for the applier, this change does not
+                log.warning("raw turns wait for their vectors", exc_info=True)
+            self._register(seq, change)
+            with self._cv:
+                self.stats["changes"] += 1
         if change.jobs and self.on_jobs is not None:
             self.on_jobs(change.jobs)
+
+    def _register(self, seq: int, change: ChangeSet) -> None:
+        """A journaled change becomes visible here and goes to the applier."""
+        self.pending.add(seq, change)
+        try:
+            upserts = list(zip(change.records, change.vectors))
+            self._to_index(change, upserts, [rid for d in change.deletions for rid in d.record_ids])
+        except Exception:  # an index it cannot update in place is rebuilt at the next search
+            self.cache.invalidate()
+        with self._cv:
+            self._cv.notify_all()
+
+    def _fill(self, changes: Sequence[ChangeSet], extra: Sequence[str] = ()) -> Vectors:
+        """Vectors for the records of `changes` still waiting for one, and for `extra` texts, in
+        one embedder call. Returns the vectors of `extra`."""
+        todo = unembedded(changes)
+        if not todo and not extra:
+            return np.zeros((0, 0), dtype=np.float32)
+        if self.embed is None:
+            raise RuntimeError("this seam has no embedder for raw turns journaled without vectors")
+        vecs = self.embed([ch.records[i].index_text() for ch, i in todo] + list(extra))
+        for (ch, i), v in zip(todo, vecs):
+            ch.vectors[i] = v
+        return vecs[len(todo) :]
+
+    def settle(self, extra: Sequence[str] = ()) -> Vectors:
+        """Embed this process's journaled raw turns still without vectors, with `extra` texts (a
+        query) in the same embedder call, and make the turns visible (overlay, indexes, applier).
+        Returns the vectors of `extra`. Called by every read before it looks, and by the applier."""
+        if not self._unsettled:  # nothing journaled by this process is waiting
+            return self._fill([], extra)
+        with self._settle_lock:  # a settle running elsewhere finishes first: its turns are visible then
+            with self._cv:
+                todo, self._unembedded = self._unembedded, []
+            try:
+                vecs = self._fill([c for _, c in todo], extra)
+            except BaseException:
+                with self._cv:
+                    self._unembedded[:0] = todo
+                raise
+            for seq, change in sorted(todo, key=lambda sc: sc[0]):
+                self._register(seq, change)
+            with self._cv:
+                self._unsettled -= len(todo)
+        return vecs
 
     def _to_index(self, change: ChangeSet, upserts: list[Any], deletes: list[str]) -> None:
         if change.touch:
@@ -212,11 +273,22 @@ class Seam:
         backoff = 0.05
         while True:
             with self._cv:
-                while not self._stop and self.pending.highest() <= self._applied:
+                while not self._stop and self.pending.highest() <= self._applied and not self._unsettled:
                     self._cv.wait(0.5)
-                if self._stop and self.pending.highest() <= self._applied:
+                if self._stop and self.pending.highest() <= self._applied and not self._unsettled:
                     return
             self.gate.wait_quiet()  # callers first: their writes are durable and visible already
+            try:
+                self.settle()  # raw turns journaled without vectors: embedded in the caller's pause
+            except Exception as exc:  # the embedder fails: they stay journaled; retry with backoff
+                if self.last_error is None:
+                    log.error("MeMo could not embed journaled raw turns; retrying: %s", exc)
+                self.last_error = exc
+                time.sleep(backoff)
+                backoff = min(2.0, backoff * 2)
+                if self._stop and backoff >= 2.0:
+                    return
+                continue
             todo = self.pending.changes(self._applied, self.batch)
             if not todo:
                 time.sleep(0.001)  # a writer between its journal append and its registration
@@ -252,6 +324,7 @@ class Seam:
         """Wait until everything journaled so far is in the store."""
         if self.journal is None:
             return
+        self.settle()
         target = self.pending.highest()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
@@ -293,6 +366,7 @@ class Seam:
             todo = [c for _, c in seg.unapplied()]
             for s in range(0, len(todo), self.batch):
                 part = todo[s : s + self.batch]
+                self._fill(part)  # raw turns the dead process journaled before embedding them
                 self.apply(part, skip_audit=self._audited(part))
             replayed += len(todo)
             for _, c in seg.changes:
@@ -324,8 +398,8 @@ class Seam:
             return
         try:
             self.flush(timeout)
-        except FlushTimeout:
-            pass  # the journal keeps it: the next open replays
+        except Exception:  # a store or embedder that fails: the journal keeps it, the next open replays
+            log.warning("closing with journaled changes not in the store", exc_info=True)
         with self._cv:
             self._stop = True
             self._cv.notify_all()

@@ -73,10 +73,11 @@ class WriteMixin(ExtractionMixin):
         if do_extract and (wait or (self._worker is None and self.job_queue is None)):
             self._add_and_extract(episodes, roles, sc, sid, now, actor, result)
             return result
-        vecs = self._embed([e.index_text() for e in episodes])  # the one embedder call of this path
-        change = ChangeSet(actor=actor)
-        for e, v in zip(episodes, vecs):
-            change.add(e, v, audit=AuditItem.of("write", e, "keep", "raw turn", actor))
+        # journaled before they are embedded: the seam embeds them in the caller's pause, or in
+        # the next read (a search embeds them with its query), whichever comes first
+        change = ChangeSet(actor=actor, embed=True)
+        for e in episodes:
+            change.add(e, None, audit=AuditItem.of("write", e, "keep", "raw turn", actor))
         if do_extract:
             change.jobs.append(
                 ExtractJob(scope=sc, session_id=sid, actor=actor, episodes=episodes, roles=roles)

@@ -97,3 +97,54 @@ def test_kill_9_loses_no_returned_write_and_leaves_nothing_half_visible(
     hits = mem.search(f"note number {acknowledged}", scope=ALICE, k=5)
     assert any(h.record.text.startswith(f"note number {acknowledged} ") for h in hits)
     mem.close()
+
+
+HANGING_EMBEDDER_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from shared_core import Memory, Scope
+    from shared_core.embed import HashingEmbedder
+
+    class Hangs(HashingEmbedder):  # same name and vectors as HashingEmbedder, but never returns
+        def embed(self, texts):
+            time.sleep(3600)
+
+    mem = Memory.open(sys.argv[1], embedder=Hangs())
+    alice = Scope(tenant="acme", user="alice")
+    i = 0
+    while True:
+        mem.add_messages([{"role": "user", "content": f"turn {i} says colour {i * 7 % 11}", "id": f"u{i}"},
+                          {"role": "assistant", "content": f"reply {i} noted", "id": f"a{i}"}],
+                         scope=alice, session_id="s1", extract=False)
+        print(f"wrote {i}", flush=True)
+        i += 1
+    """
+)
+
+
+def test_raw_turns_acknowledged_before_their_embedding_survive_kill_9(tmp_path: Path) -> None:
+    """`add_messages` returns once the turns are journaled; their vectors come after (here: never,
+    the embedder hangs). kill -9 then: the next open embeds and applies every acknowledged turn."""
+    path = tmp_path / "store"
+    p = subprocess.Popen([sys.executable, "-c", HANGING_EMBEDDER_WRITER, str(path)], stdout=subprocess.PIPE,
+                         text=True, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})  # fmt: skip
+    assert p.stdout is not None
+    acknowledged = -1
+    deadline = time.monotonic() + 120
+    while acknowledged < 30 and time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if line.startswith("wrote "):
+            acknowledged = int(line.split()[1])
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=30)
+    assert acknowledged >= 30  # the hanging embedder never held a write back
+    mem = Memory.open(path, embedder=HashingEmbedder())
+    recs = mem.store.list_records(ALICE, ALL_STATUSES)
+    texts = {r.text for r in recs}
+    for i in range(acknowledged + 1):
+        assert f"turn {i} says colour {i * 7 % 11}" in texts and f"reply {i} noted" in texts
+    assert len(recs) == len(texts)  # nothing twice
+    assert set(mem.store.fetch(ALICE, [r.id for r in recs])) == {r.id for r in recs}  # every vector
+    hits = mem.search(f"turn {acknowledged} says colour", scope=ALICE, k=3)
+    assert hits[0].record.text.startswith(f"turn {acknowledged} says")
+    mem.close()

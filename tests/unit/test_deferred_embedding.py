@@ -1,0 +1,107 @@
+"""Raw turns are acknowledged once journaled; their vectors follow (`Seam.settle`), yet every
+read of the writing process sees them at once, and an embedder that fails or hangs loses nothing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shared_core import Memory, Scope
+from shared_core.embed import HashingEmbedder
+from shared_core.embed.base import Vectors
+from shared_core.errors import EmbeddingError
+from shared_core.store.base import ALL_STATUSES
+
+ALICE = Scope(tenant="t", user="alice")
+
+
+class Switchable(HashingEmbedder):
+    """HashingEmbedder that can be made to fail, or to block until released; counts its calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = False
+        self.release = threading.Event()
+        self.release.set()
+        self.calls: list[int] = []
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.release.wait()
+        if self.fail:
+            raise RuntimeError("the embedding service is down")
+        self.calls.append(len(texts))
+        return super().embed(texts)
+
+
+def _turns(i: int) -> list[dict[str, str]]:
+    return [
+        {"role": "user", "content": f"my locker code is number {i}", "id": f"u{i}"},
+        {"role": "assistant", "content": f"noted locker {i}", "id": f"a{i}"},
+    ]
+
+
+def test_a_search_right_after_a_write_embeds_the_turns_with_its_query(tmp_path: Path) -> None:
+    emb = Switchable()
+    mem = Memory.open(tmp_path / "s", embedder=emb)
+    mem.search("warm", scope=ALICE)
+    emb.release.clear()  # the applier cannot embed them first
+    mem.add_messages(_turns(1), scope=ALICE, session_id="s", extract=False)
+    emb.release.set()
+    hits = mem.search("what is my locker code", scope=ALICE, k=2)
+    assert any(h.record.text == "my locker code is number 1" for h in hits)
+    assert 3 in emb.calls  # two turns and the query, one embedder call
+    mem.close()
+
+
+def test_a_hanging_embedder_never_blocks_add_messages(tmp_path: Path) -> None:
+    emb = Switchable()
+    mem = Memory.open(tmp_path / "s", embedder=emb)
+    emb.release.clear()
+    t0 = time.monotonic()
+    for i in range(5):
+        mem.add_messages(_turns(i), scope=ALICE, session_id="s", extract=False)
+    assert time.monotonic() - t0 < 5
+    emb.release.set()
+    assert {f"my locker code is number {i}" for i in range(5)} <= {r.text for r in mem.records(scope=ALICE)}
+    mem.flush()
+    assert len(mem.store.list_records(ALICE, ALL_STATUSES)) == 10
+    mem.close()
+
+
+def test_a_failing_embedder_loses_no_acknowledged_turn(tmp_path: Path) -> None:
+    emb = Switchable()
+    mem = Memory.open(tmp_path / "s", embedder=emb)
+    emb.fail = True
+    result = mem.add_messages(_turns(7), scope=ALICE, session_id="s", extract=False)  # journaled
+    assert len(result.episodes) == 2
+    with pytest.raises(EmbeddingError):
+        mem.search("locker code", scope=ALICE)
+    emb.fail = False  # the service is back: the next write or read embeds the waiting turns first
+    mem.remember("Alice prefers tea", scope=ALICE, consolidate=False)
+    hits = mem.search("locker code number 7", scope=ALICE, k=3)
+    assert hits[0].record.text == "my locker code is number 7"
+    mem.flush()
+    stored = mem.store.list_records(ALICE, ALL_STATUSES)
+    assert {r.text for r in stored} == {"my locker code is number 7", "noted locker 7", "Alice prefers tea"}
+    vecs = mem.store.fetch(ALICE, [r.id for r in stored])
+    assert all(np.isfinite(v).all() and abs(float(np.linalg.norm(v)) - 1) < 1e-4 for _, v in vecs.values())
+    mem.close()
+
+
+def test_turns_journaled_without_vectors_are_embedded_at_the_next_open(tmp_path: Path) -> None:
+    emb = Switchable()
+    mem = Memory.open(tmp_path / "s", embedder=emb)
+    emb.fail = True
+    mem.add_messages(_turns(3), scope=ALICE, session_id="s", extract=False)
+    mem.close()  # cannot embed them: they stay in the journal, not in the store
+    again = Memory.open(tmp_path / "s", embedder=HashingEmbedder())
+    assert (
+        again.search("locker code number 3", scope=ALICE, k=1)[0].record.text == "my locker code is number 3"
+    )
+    assert len(again.store.list_records(ALICE, ALL_STATUSES)) == 2
+    again.close()
