@@ -47,6 +47,11 @@ log = logging.getLogger("shared_core.engine")
 CHANGE_KEY = "change"  # the audit payload key naming the change set an event belongs to
 
 
+def _seen_by(change: ChangeSet, scope: Scope | None) -> bool:
+    """A read of `scope` (None: every scope) can see records of this change."""
+    return scope is None or any(scope.contains(r.scope) for r in change.records)
+
+
 def hold_key(tenant: str, user: str | None) -> str:
     """Where a legal hold is kept in the store's meta (the governor sets it)."""
     return f"hold:{tenant}\x1f{user or ''}"
@@ -83,7 +88,8 @@ class Seam:
         self.embed = embed
         self._unembedded: list[tuple[int, ChangeSet]] = []  # journaled, waiting for their vectors
         self._unsettled = 0  # of those, not yet visible (taken by a settle still running included)
-        self._settle_lock = threading.Lock()
+        self._inflight: set[int] = set()  # taken by a settle, embedding now
+        self._flying: dict[int, ChangeSet] = {}  # those changes
         self._cv = threading.Condition()
         self._applied = 0
         self._stop = False
@@ -116,8 +122,9 @@ class Seam:
                 self._cv.notify_all()
         else:
             seq = self.journal.append(change)  # durable from here on: nothing below may fail the call
-            try:
-                self.settle()  # this thread's earlier raw turns become visible before this change
+            try:  # this thread's earlier raw turns of these scopes become visible before this change
+                for scope in change.scopes():
+                    self.settle(scope=scope)
             except Exception:  # the embedder fails: they wait for the applier, this change does not
                 log.warning("raw turns wait for their vectors", exc_info=True)
             self._register(seq, change)
@@ -150,26 +157,52 @@ class Seam:
             ch.vectors[i] = v
         return vecs[len(todo) :]
 
-    def settle(self, extra: Sequence[str] = ()) -> Vectors:
+    def settle(self, extra: Sequence[str] = (), scope: Scope | None = None) -> Vectors:
         """Embed this process's journaled raw turns still without vectors, with `extra` texts (a
         query) in the same embedder call, and make the turns visible (overlay, indexes, applier).
-        Returns the vectors of `extra`. Called by every read before it looks, and by the applier."""
+        Returns the vectors of `extra`. Called by every read before it looks, and by the applier.
+
+        `scope`: only the turns a read of that scope can see (other scopes' turns stay for their
+        own reads and the applier). Concurrent settles embed at once, each what it took; each
+        returns only once every turn it needs, journaled before it started, is visible (taken by
+        another settle included)."""
         if not self._unsettled:  # nothing journaled by this process is waiting
             return self._fill([], extra)
-        with self._settle_lock:  # a settle running elsewhere finishes first: its turns are visible then
+        with self._cv:
+            mine = {seq for seq, c in self._unembedded if _seen_by(c, scope)}
+            mine |= {seq for seq in self._inflight if _seen_by(self._flying[seq], scope)}
+        out: Vectors | None = None
+        while True:
             with self._cv:
-                todo, self._unembedded = self._unembedded, []
-            try:
-                vecs = self._fill([c for _, c in todo], extra)
-            except BaseException:
+                todo = [(seq, c) for seq, c in self._unembedded if seq in mine]
+                self._unembedded = [(seq, c) for seq, c in self._unembedded if seq not in mine]
+                self._inflight.update(seq for seq, _ in todo)
+                self._flying.update(todo)
+            if todo or out is None:
+                try:
+                    vecs = self._fill([c for _, c in todo], extra if out is None else ())
+                except BaseException:
+                    with self._cv:  # they wait again, in order; a later settle takes them
+                        self._unembedded = sorted(self._unembedded + todo, key=lambda sc: sc[0])
+                        self._inflight.difference_update(seq for seq, _ in todo)
+                        for seq, _ in todo:
+                            self._flying.pop(seq, None)
+                        self._cv.notify_all()
+                    raise
+                out = vecs if out is None else out
+                for seq, change in sorted(todo, key=lambda sc: sc[0]):
+                    self._register(seq, change)
                 with self._cv:
-                    self._unembedded[:0] = todo
-                raise
-            for seq, change in sorted(todo, key=lambda sc: sc[0]):
-                self._register(seq, change)
+                    self._inflight.difference_update(seq for seq, _ in todo)
+                    for seq, _ in todo:
+                        self._flying.pop(seq, None)
+                    self._unsettled -= len(todo)
+                    self._cv.notify_all()
             with self._cv:
-                self._unsettled -= len(todo)
-        return vecs
+                while self._inflight & mine:  # taken by another settle: visible once it registers them
+                    self._cv.wait(0.1)
+                if not any(seq in mine for seq, _ in self._unembedded):  # none given back by a failure
+                    return out
 
     def _to_index(self, change: ChangeSet, upserts: list[Any], deletes: list[str]) -> None:
         if change.touch:

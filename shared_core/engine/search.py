@@ -91,7 +91,7 @@ class SearchMixin(RecordsMixin):
         now = self.clock.now()
         sw = cfg.scoring
         n = max(sw.candidates, k)
-        vec = self._seam.settle([q])[0]  # one embedder call: the query, and raw turns not embedded yet
+        vec = self._seam.settle([q], sc)[0]  # one embedder call: the query, and raw turns not embedded yet
         # one cached index per kinds and statuses; a time window or metadata masks it
         index = self._index(sc, flt.model_copy(update={"since": None, "until": None, "metadata": None}))
         with index.lock:
@@ -163,7 +163,7 @@ class SearchMixin(RecordsMixin):
         the store."""
         wanted = list(dict.fromkeys(ids))
         # with other writers a read by id stays exact (the store's), not bounded-stale like a search
-        self._seam.settle()
+        self._seam.settle(scope=sc)
         index = self._indexes.peek(_index_key(sc, RecordFilter())) if self._writes_alone() else None
         if index is None:
             return super().get_many(sc, wanted)
@@ -218,7 +218,7 @@ class SearchMixin(RecordsMixin):
         """The search index of a scope and filter: the store's records with this process's
         pending writes merged in; cached until another process changes the scope's revision."""
         ctx = self.config.scoring.lexical_context
-        self._seam.settle()  # this process's raw turns journaled without vectors: visible first
+        self._seam.settle(scope=sc)  # this process's raw turns journaled without vectors: visible first
 
         def build() -> ScopeIndex:
             pending, gone = self._seam.pending.in_scope(sc) if self._seam.pending else ([], set())

@@ -50,6 +50,8 @@ WRITER = textwrap.dedent(
         ChromaStore.upsert = bomb("records", ChromaStore.upsert, after)
     elif kill_at == "revision":
         ChromaStore.set_meta = bomb("revision", ChromaStore.set_meta, after + 6)
+    elif kill_at == "embed":  # acknowledged raw turns are embedded after the call returned
+        HashingEmbedder.embed = bomb("embed", HashingEmbedder.embed, after + 4)
     mem = Memory.open(path, embedder=HashingEmbedder(dim=64))
     alice = Scope(tenant="acme", user="alice")
     i = start
@@ -137,7 +139,7 @@ def verify(path: Path, acked: dict[str, list[str]]) -> dict[str, Any]:
     return out
 
 
-KILL_POINTS = ("audit", "history", "records", "revision", "extract", "random")
+KILL_POINTS = ("audit", "history", "records", "revision", "embed", "extract", "random")
 
 
 def series(base: Path, kills: int, seed: int = 7) -> list[dict[str, Any]]:

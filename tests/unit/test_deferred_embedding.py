@@ -105,3 +105,33 @@ def test_turns_journaled_without_vectors_are_embedded_at_the_next_open(tmp_path:
     )
     assert len(again.store.list_records(ALICE, ALL_STATUSES)) == 2
     again.close()
+
+
+def test_threads_each_see_their_own_write_at_once(tmp_path: Path) -> None:
+    """Four threads write and search at once: concurrent settles embed side by side, and every
+    search still sees the write its own thread made just before."""
+    mem = Memory.open(tmp_path / "s", embedder=HashingEmbedder())
+    errors: list[str] = []
+
+    def run(t: int) -> None:
+        scope = Scope(tenant="t", user=f"u{t}")
+        for i in range(15):
+            word = f"zq{t}x{i}"
+            msgs = [{"role": "user", "content": f"the code word is {word}", "id": f"{t}-{i}"}]
+            rid = mem.add_messages(msgs, scope=scope, session_id="s", extract=False).episodes[0].id
+            hits = mem.search(f"code word {word}", scope=scope, k=5)
+            if rid not in [h.record.id for h in hits]:
+                errors.append(f"thread {t} write {i}: {[h.record.text for h in hits]}")
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    mem.flush()
+    assert (
+        sum(len(mem.store.list_records(Scope(tenant="t", user=f"u{t}"), ALL_STATUSES)) for t in range(4))
+        == 60
+    )
+    mem.close()
