@@ -53,6 +53,14 @@ class Pending:
                     self._history = [(s, h) for s, h in self._history if h.record_id not in gone]
             self._history.extend((seq, h) for h in change.history)
 
+    def vectors_came(self, seq: int, change: ChangeSet) -> None:
+        """The raw turns of change `seq`, registered without vectors, have them now."""
+        with self._lock:
+            for rec, vec in zip(change.records, change.vectors):
+                cur = self._records.get(rec.id)
+                if cur is not None and cur[0] == seq and cur[2] is None:
+                    self._records[rec.id] = (seq, cur[1], vec)
+
     def changes(self, after: int, limit: int) -> list[tuple[int, ChangeSet]]:
         """Contiguous changes from `after + 1` (a gap means a writer has not registered yet)."""
         out: list[tuple[int, ChangeSet]] = []

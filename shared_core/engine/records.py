@@ -23,7 +23,6 @@ class RecordsMixin(EngineBase):
         return found[0]
 
     def get_many(self, sc: Scope, ids: Sequence[str]) -> list[MemoryRecord]:
-        self._seam.settle(scope=sc)
         pending = self._seam.pending.lookup(ids) if self._seam.pending else {}
         ask = [i for i in ids if i not in pending]
         stored = {r.id: r for r in self._store.get(sc, ask)} if ask else {}
@@ -43,7 +42,6 @@ class RecordsMixin(EngineBase):
         flt = flt or RecordFilter()
         limit = validate.limit(limit)
         offset = validate.offset(offset)
-        self._seam.settle(scope=sc)
         overlay = bool(self._seam.pending) and self._seam.pending.touches(sc)
         if not overlay and not flt.metadata:
             return list(self._store.list_records(sc, flt, limit, offset))
@@ -56,7 +54,6 @@ class RecordsMixin(EngineBase):
         return recs[offset:end]
 
     def history_of_scope(self, sc: Scope, record_id: str | None = None) -> list[HistoryEntry]:
-        self._seam.settle(scope=sc)
         entries = list(self._store.history(sc, record_id))
         if self._seam.pending:
             have = {e.id for e in entries}

@@ -6,9 +6,10 @@
    without a journal (an in-memory store) it is applied to the store at once;
 3. makes it visible to this process: pending overlay (get/list/history) and the cached search
    indexes, updated in place. Raw turns (`ChangeSet.embed`) are journaled before they are
-   embedded and the call returns: `settle()` embeds them and makes them visible, in the applier
-   during the caller's pause, or in the next read of this process (a search embeds them with its
-   query), whichever comes first. Every read settles first, so a write is still seen at once;
+   embedded and the call returns, in the overlay at once (get / list / history) but not yet in
+   the indexes: `settle()` embeds them and puts them there, in the applier during the caller's
+   pause, or in the next search of their scope (with its query, one embedder call), whichever
+   comes first. Every index read settles first, so a write is still seen at once;
 4. hands it to the applier, a background thread that writes batches of journaled changes to the
    store in this order: **audit events first**, then history (tombstones included), then records
    and deletions, then the revision tokens, then an "applied" mark in the journal.
@@ -115,6 +116,7 @@ class Seam:
                 self._to_index(change, upserts, [rid for d in change.deletions for rid in d.record_ids])
         elif change.embed:
             seq = self.journal.append(change)  # durable from here on: nothing below may fail the call
+            self.pending.add(seq, change)  # get / list / history see them now; searches once settled
             with self._cv:
                 self._unembedded.append((seq, change))
                 self._unsettled += 1
@@ -133,11 +135,16 @@ class Seam:
         if change.jobs and self.on_jobs is not None:
             self.on_jobs(change.jobs)
 
-    def _register(self, seq: int, change: ChangeSet) -> None:
-        """A journaled change becomes visible here and goes to the applier."""
-        self.pending.add(seq, change)
-        try:
-            upserts = list(zip(change.records, change.vectors))
+    def _register(self, seq: int, change: ChangeSet, *, settled: bool = False) -> None:
+        """A journaled change becomes visible here and goes to the applier (`settled`: raw turns
+        already in the overlay whose vectors came: the indexes only)."""
+        if settled:
+            self.pending.vectors_came(seq, change)
+        else:
+            self.pending.add(seq, change)
+        try:  # a record a later change of this process already replaced or deleted stays out
+            current = self.pending.lookup([r.id for r in change.records])
+            upserts = [(r, v) for r, v in zip(change.records, change.vectors) if current.get(r.id, r) is r]
             self._to_index(change, upserts, [rid for d in change.deletions for rid in d.record_ids])
         except Exception:  # an index it cannot update in place is rebuilt at the next search
             self.cache.invalidate()
@@ -191,7 +198,7 @@ class Seam:
                     raise
                 out = vecs if out is None else out
                 for seq, change in sorted(todo, key=lambda sc: sc[0]):
-                    self._register(seq, change)
+                    self._register(seq, change, settled=True)
                 with self._cv:
                     self._inflight.difference_update(seq for seq, _ in todo)
                     for seq, _ in todo:
@@ -323,6 +330,9 @@ class Seam:
                     return
                 continue
             todo = self.pending.changes(self._applied, self.batch)
+            waiting = [i for i, (_, c) in enumerate(todo) if unembedded([c])]
+            if waiting:  # journaled after the settle above: applied once they have their vectors
+                todo = todo[: waiting[0]]
             if not todo:
                 time.sleep(0.001)  # a writer between its journal append and its registration
                 continue

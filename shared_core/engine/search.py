@@ -163,12 +163,16 @@ class SearchMixin(RecordsMixin):
         the store."""
         wanted = list(dict.fromkeys(ids))
         # with other writers a read by id stays exact (the store's), not bounded-stale like a search
-        self._seam.settle(scope=sc)
         index = self._indexes.peek(_index_key(sc, RecordFilter())) if self._writes_alone() else None
         if index is None:
             return super().get_many(sc, wanted)
         with index.lock:
             found = {i: index.records[index.position[i]] for i in wanted if i in index.position}
+        if self._seam.pending:  # raw turns not in the index until their vectors came: the overlay wins
+            for i, r in self._seam.pending.lookup(wanted).items():
+                found.pop(i, None)
+                if r is not None:
+                    found[i] = r
         rest = [i for i in wanted if i not in found]
         if rest:
             found.update((r.id, r) for r in super().get_many(sc, rest))

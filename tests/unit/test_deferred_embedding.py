@@ -135,3 +135,21 @@ def test_threads_each_see_their_own_write_at_once(tmp_path: Path) -> None:
         == 60
     )
     mem.close()
+
+
+def test_a_turn_deleted_before_its_vector_came_stays_deleted(tmp_path: Path) -> None:
+    """The embedder is down: a turn is acknowledged, then deleted (the delete does not wait for
+    the vector). When the vector comes, the turn is not brought back into the search index."""
+    emb = Switchable()
+    mem = Memory.open(tmp_path / "s", embedder=emb)
+    mem.search("warm", scope=ALICE)
+    emb.fail = True
+    rid = mem.add_messages(_turns(4), scope=ALICE, session_id="s", extract=False).episodes[0].id
+    assert mem.delete(rid, scope=ALICE) == [rid]
+    emb.fail = False
+    hits = mem.search("my locker code is number 4", scope=ALICE, k=5)
+    assert rid not in [h.record.id for h in hits]
+    assert [h.record.text for h in hits] == ["noted locker 4"]
+    mem.flush()
+    assert {r.text for r in mem.store.list_records(ALICE, ALL_STATUSES)} == {"noted locker 4"}
+    mem.close()
