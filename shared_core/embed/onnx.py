@@ -147,8 +147,12 @@ class MiniLMEmbedder:
             else:
                 # lane k takes batches k, k + lanes, ...: each lane gets short and long texts alike
                 lanes = [batches[k :: self.lanes] for k in range(self.lanes)]
-                pool = self._lanes()
-                done = [pool.submit(self._run_all, texts, out, lane) for lane in lanes[1:] if lane]
+                done = []
+                for lane in lanes[1:]:
+                    try:
+                        done.append(self._lanes().submit(self._run_all, texts, out, lane))
+                    except RuntimeError:  # no new threads at interpreter exit (an atexit close): inline
+                        self._run_all(texts, out, lane)
                 self._run_all(texts, out, lanes[0])
                 for f in done:
                     f.result()

@@ -37,7 +37,7 @@ class Pending:
                 dead = self._deleted.get(rec.id)
                 if dead is not None and dead[0] > seq:
                     continue
-                if vec is None and prev is not None:
+                if vec is None and prev is not None and not change.embed:  # embed: its vector is to come
                     vec = prev[2]
                 self._records[rec.id] = (seq, rec, vec)
                 self._deleted.pop(rec.id, None)

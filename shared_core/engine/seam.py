@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..embed.base import Vectors
-from ..errors import FlushTimeout, LegalHold
+from ..errors import EmbeddingError, FlushTimeout, LegalHold
 from ..governance.audit import AuditLog
 from ..models import Scope
 from ..search.index import IndexCache
@@ -46,6 +46,7 @@ from .pending import Pending
 log = logging.getLogger("shared_core.engine")
 
 CHANGE_KEY = "change"  # the audit payload key naming the change set an event belongs to
+SETTLE_WAIT = 5.0  # seconds a write waits for this process's earlier raw turns still being embedded
 
 
 def _seen_by(change: ChangeSet, scope: Scope | None) -> bool:
@@ -126,8 +127,8 @@ class Seam:
             seq = self.journal.append(change)  # durable from here on: nothing below may fail the call
             try:  # this thread's earlier raw turns of these scopes become visible before this change
                 for scope in change.scopes():
-                    self.settle(scope=scope)
-            except Exception:  # the embedder fails: they wait for the applier, this change does not
+                    self.settle(scope=scope, timeout=SETTLE_WAIT)
+            except Exception:  # the embedder fails or hangs: they wait for the applier, this change does not
                 log.warning("raw turns wait for their vectors", exc_info=True)
             self._register(seq, change)
             with self._cv:
@@ -160,11 +161,17 @@ class Seam:
         if self.embed is None:
             raise RuntimeError("this seam has no embedder for raw turns journaled without vectors")
         vecs = self.embed([ch.records[i].index_text() for ch, i in todo] + list(extra))
+        if len(vecs) != len(todo) + len(extra):
+            raise EmbeddingError(
+                f"the embedder returned {len(vecs)} vectors for {len(todo) + len(extra)} texts"
+            )
         for (ch, i), v in zip(todo, vecs):
             ch.vectors[i] = v
         return vecs[len(todo) :]
 
-    def settle(self, extra: Sequence[str] = (), scope: Scope | None = None) -> Vectors:
+    def settle(
+        self, extra: Sequence[str] = (), scope: Scope | None = None, timeout: float | None = None
+    ) -> Vectors:
         """Embed this process's journaled raw turns still without vectors, with `extra` texts (a
         query) in the same embedder call, and make the turns visible (overlay, indexes, applier).
         Returns the vectors of `extra`. Called by every read before it looks, and by the applier.
@@ -172,7 +179,9 @@ class Seam:
         `scope`: only the turns a read of that scope can see (other scopes' turns stay for their
         own reads and the applier). Concurrent settles embed at once, each what it took; each
         returns only once every turn it needs, journaled before it started, is visible (taken by
-        another settle included)."""
+        another settle included). `timeout`: how long to wait for turns another settle is
+        embedding (`FlushTimeout` after it; an embedder call of this one is not interrupted)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         if not self._unsettled:  # nothing journaled by this process is waiting
             return self._fill([], extra)
         with self._cv:
@@ -207,6 +216,8 @@ class Seam:
                     self._cv.notify_all()
             with self._cv:
                 while self._inflight & mine:  # taken by another settle: visible once it registers them
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise FlushTimeout("raw turns of this process are still being embedded")
                     self._cv.wait(0.1)
                 if not any(seq in mine for seq, _ in self._unembedded):  # none given back by a failure
                     return out
@@ -330,7 +341,8 @@ class Seam:
                     return
                 continue
             todo = self.pending.changes(self._applied, self.batch)
-            waiting = [i for i, (_, c) in enumerate(todo) if unembedded([c])]
+            with self._cv:  # still without vectors, or filled by a settle that has not registered them
+                waiting = [i for i, (seq, c) in enumerate(todo) if seq in self._inflight or unembedded([c])]
             if waiting:  # journaled after the settle above: applied once they have their vectors
                 todo = todo[: waiting[0]]
             if not todo:
@@ -367,9 +379,9 @@ class Seam:
         """Wait until everything journaled so far is in the store."""
         if self.journal is None:
             return
-        self.settle()
-        target = self.pending.highest()
         deadline = None if timeout is None else time.monotonic() + timeout
+        self.settle(timeout=timeout)
+        target = self.pending.highest()
         with self._cv:
             self._cv.notify_all()
             while self._applied < target:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import validate
 from ..embed.base import Vectors
+from ..errors import EmbeddingError
 from ..extract.dates import query_time_range
 from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
 from ..render import Context, pack
@@ -189,7 +190,10 @@ class SearchMixin(RecordsMixin):
         sc = validate.scope(scope)
         limit = validate.limit(limit)
         skip = validate.offset(offset)
-        index = self._index(sc, RecordFilter())
+        try:
+            index = self._index(sc, RecordFilter())
+        except EmbeddingError:  # raw turns wait for an embedder that fails: the store and the overlay
+            return super().list_records(scope, flt, limit, offset)
         out: list[MemoryRecord] = []
         with index.lock:
             for r in index.records:

@@ -28,13 +28,14 @@ from ..errors import ConfigError, InvalidInput
 from ..models import HistoryEntry, Kind, MemoryRecord, Scope
 from . import chroma_check, chroma_files, chroma_lock, chroma_server
 from .base import RecordFilter, require_readable, revision_key, revision_keys
-from .chroma_rows import Quarantine, meta_filter, parse_history, parse_record, scope_of
+from .chroma_rows import Quarantine, in_pages, meta_filter, parse_history, parse_record, scope_of
 
 log = logging.getLogger("shared_core.store")
 
 _SCOPE_KEYS = ("tenant", "user", "agent", "session")
 _READ_FIELDS = ("user", "agent", "session")
 SCHEMA = 2  # 2: composite scope keys (`_scope_keys`) on records and history
+SCAN_PAGE = 20_000  # rows per read of a scope scan (Chroma fails a read binding over 32,766 ids)
 _UNIT = [1.0]  # the vector of side collections (history, meta) that are never searched by similarity
 
 
@@ -122,6 +123,7 @@ class ChromaStore:
             raise ConfigError("collection prefix needs at least 3 characters")
         self._client = client
         self.dim = dim
+        self.scan_page = SCAN_PAGE
         self.quarantine = Quarantine()
         self.path = _persist_path(client)  # the directory of an embedded store, None for a server
         self._lock: chroma_lock.DirLock | None = getattr(client, "_memo_lock", None)
@@ -388,18 +390,19 @@ class ChromaStore:
         if flt.kinds is not None and Kind.EPISODE not in flt.kinds:
             # raw turns, the bulk of a scope, stay in Chroma (a `$ne` clause costs no scan, unlike `$eq`)
             where = {"$and": [where, {"kind": {"$ne": Kind.EPISODE.value}}]}
-        got = read_retrying(
-            lambda: self._records.get(where=where, include=include), f"read scope {self._where}"
+        ids, metas, embs = in_pages(
+            lambda at, n: read_retrying(
+                lambda: self._records.get(where=where, include=include, limit=n, offset=at),
+                f"read scope {self._where}",
+            ),
+            self.scan_page,
         )
-        ids = got.get("ids") or []
-        metas = got.get("metadatas") or []
-        embs = got.get("embeddings")
         matches = meta_filter(flt)
-        keep = [i for i, m in enumerate(metas) if m and matches(m)]
+        first = {rid: i for i, rid in reversed(list(enumerate(ids)))}  # a row seen on two pages: once
+        keep = [i for i, m in enumerate(metas) if m and matches(m) and first[ids[i]] == i]
         kept = ([ids[i] for i in keep], [metas[i] for i in keep])
         if not vectors or not keep:
             return kept[0], kept[1], np.zeros((0, self.dim or 0), dtype=np.float32)
-        assert embs is not None
         return kept[0], kept[1], np.asarray([embs[i] for i in keep], dtype=np.float32)
 
     def list_records(

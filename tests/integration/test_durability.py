@@ -148,3 +148,23 @@ def test_raw_turns_acknowledged_before_their_embedding_survive_kill_9(tmp_path: 
     hits = mem.search(f"turn {acknowledged} says colour", scope=ALICE, k=3)
     assert hits[0].record.text.startswith(f"turn {acknowledged} says")
     mem.close()
+
+
+def test_a_script_that_exits_without_close_still_applies_its_turns(tmp_path: Path) -> None:
+    """The turns of `add_messages` are embedded after the call; a script that ends without
+    `close()` has them embedded (two lanes of the default embedder) and applied at exit."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from shared_core import Memory, Scope
+        mem = Memory.open(sys.argv[1])
+        mem.add_messages([{"role": "user", "content": f"fact number {i} about the garden", "id": f"g{i}"}
+                          for i in range(9)], scope=Scope(tenant="acme", user="alice"), session_id="s1")
+        """
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "store")], check=True, timeout=120,
+                   env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})  # fmt: skip
+    mem = Memory.open(tmp_path / "store")
+    assert mem.recovered.replayed == 0  # nothing was left in the journal
+    assert len(mem.store.list_records(ALICE, ALL_STATUSES)) >= 9
+    mem.close()

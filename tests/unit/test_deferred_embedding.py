@@ -153,3 +153,36 @@ def test_a_turn_deleted_before_its_vector_came_stays_deleted(tmp_path: Path) -> 
     mem.flush()
     assert {r.text for r in mem.store.list_records(ALICE, ALL_STATUSES)} == {"noted locker 4"}
     mem.close()
+
+
+class Short(HashingEmbedder):
+    """Returns one vector too few for a batch of more than one text."""
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        out = super().embed(texts)
+        return out[:-1] if len(texts) > 1 else out
+
+
+def test_an_embedder_returning_too_few_vectors_is_an_embedding_error(tmp_path: Path) -> None:
+    mem = Memory.open(tmp_path / "s", embedder=Short())
+    mem.add_messages(_turns(5), scope=ALICE, session_id="s", extract=False)  # acknowledged all the same
+    with pytest.raises(EmbeddingError, match="vectors for [23] texts"):
+        mem.search("locker", scope=ALICE)
+    assert len(mem.records(scope=ALICE)) == 2  # readable by id and listing, from the journal's overlay
+    mem.close()
+
+
+def test_a_turn_sent_again_with_new_text_gets_its_new_vector(tmp_path: Path) -> None:
+    emb = Switchable()
+    mem = Memory.open(tmp_path / "s", embedder=emb)
+    first = [{"role": "user", "content": "my locker code is 1234", "id": "u1"}]
+    mem.add_messages(first, scope=ALICE, session_id="s", extract=False)
+    mem.search("warm", scope=ALICE)  # settled: the first text has its vector
+    emb.release.clear()
+    again = [{"role": "user", "content": "favourite colour turquoise", "id": "u1"}]
+    mem.add_messages(again, scope=ALICE, session_id="s", extract=False)
+    emb.release.set()
+    hit = mem.search("favourite colour turquoise", scope=ALICE, k=1)[0]
+    assert hit.record.text == "favourite colour turquoise"
+    assert hit.components is not None and hit.components["similarity"] > 0.8  # its own vector, not 1234
+    mem.close()

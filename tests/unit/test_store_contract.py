@@ -80,3 +80,29 @@ def test_schema_1_store_is_migrated_on_open(tmp_path: Path) -> None:
         tmp_path / "old", dim=64, embedder_name="hashing-64"
     )  # a second open: no-op
     assert [r.text for r in again.list_records(alice, ALL_STATUSES)] == ["alice's fact"]
+
+
+def test_a_scope_is_read_in_pages(tmp_path: Path) -> None:
+    """Chroma fails a read binding more than 32,766 rows ("too many SQL variables", found with a
+    scope of ~35,000 records): a scope scan reads pages. Small pages here, same code."""
+    import numpy as np
+
+    from shared_core.models import Scope
+    from shared_core.store.base import ALL_STATUSES, RecordFilter
+    from shared_core.testing import make_record
+
+    alice, bob = Scope(tenant="t", user="alice"), Scope(tenant="t", user="bob")
+    store = ChromaStore.persistent(tmp_path / "chroma", prefix="pages", dim=4)
+    store.scan_page = 7
+    recs = [make_record(alice if i % 3 else bob, f"fact {i}") for i in range(50)]
+    vecs = np.random.default_rng(1).random((50, 4)).astype(np.float32)
+    store.upsert(recs, vecs)
+    mine = [r for r in recs if r.scope == alice]
+    listed = store.list_records(alice, ALL_STATUSES)
+    assert sorted(r.id for r in listed) == sorted(r.id for r in mine)
+    got, got_vecs = store.snapshot(alice, RecordFilter())
+    assert sorted(r.id for r in got) == sorted(r.id for r in mine)
+    by_id = {r.id: v for r, v in zip(recs, vecs)}
+    for r, v in zip(got, got_vecs):
+        assert np.allclose(v / np.linalg.norm(v), by_id[r.id] / np.linalg.norm(by_id[r.id]), atol=1e-5)
+    store.close()
