@@ -141,21 +141,17 @@ class MiniLMEmbedder:
         batches = [order[s : s + size] for s in range(0, len(order), size)]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         try:
-            if self.lanes == 1 or len(batches) == 1:
-                for idx in batches:
-                    self._run(texts, out, idx)
-            else:
-                # lane k takes batches k, k + lanes, ...: each lane gets short and long texts alike
-                lanes = [batches[k :: self.lanes] for k in range(self.lanes)]
-                done = []
-                for lane in lanes[1:]:
-                    try:
-                        done.append(self._lanes().submit(self._run_all, texts, out, lane))
-                    except RuntimeError:  # no new threads at interpreter exit (an atexit close): inline
-                        self._run_all(texts, out, lane)
-                self._run_all(texts, out, lanes[0])
-                for f in done:
-                    f.result()
+            # lane k takes batches k, k + lanes, ...: each lane gets short and long texts alike
+            lanes = [batches[k :: self.lanes] for k in range(self.lanes)]
+            done = []
+            for lane in (lane for lane in lanes[1:] if lane):  # one batch: no thread at all
+                try:
+                    done.append(self._lanes().submit(self._run_all, texts, out, lane))
+                except RuntimeError:  # no new threads at interpreter exit (an atexit close): inline
+                    self._run_all(texts, out, lane)
+            self._run_all(texts, out, lanes[0])
+            for f in done:
+                f.result()
         except EmbeddingError:
             raise
         except Exception as exc:

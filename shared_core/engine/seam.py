@@ -90,8 +90,7 @@ class Seam:
         self.embed = embed
         self._unembedded: list[tuple[int, ChangeSet]] = []  # journaled, waiting for their vectors
         self._unsettled = 0  # of those, not yet visible (taken by a settle still running included)
-        self._inflight: set[int] = set()  # taken by a settle, embedding now
-        self._flying: dict[int, ChangeSet] = {}  # those changes
+        self._inflight: dict[int, ChangeSet] = {}  # taken by a settle, embedding now
         self._cv = threading.Condition()
         self._applied = 0
         self._stop = False
@@ -186,36 +185,33 @@ class Seam:
             return self._fill([], extra)
         with self._cv:
             mine = {seq for seq, c in self._unembedded if _seen_by(c, scope)}
-            mine |= {seq for seq in self._inflight if _seen_by(self._flying[seq], scope)}
+            mine |= {seq for seq, c in self._inflight.items() if _seen_by(c, scope)}
         out: Vectors | None = None
         while True:
             with self._cv:
                 todo = [(seq, c) for seq, c in self._unembedded if seq in mine]
                 self._unembedded = [(seq, c) for seq, c in self._unembedded if seq not in mine]
-                self._inflight.update(seq for seq, _ in todo)
-                self._flying.update(todo)
+                self._inflight.update(todo)
             if todo or out is None:
                 try:
                     vecs = self._fill([c for _, c in todo], extra if out is None else ())
                 except BaseException:
                     with self._cv:  # they wait again, in order; a later settle takes them
                         self._unembedded = sorted(self._unembedded + todo, key=lambda sc: sc[0])
-                        self._inflight.difference_update(seq for seq, _ in todo)
                         for seq, _ in todo:
-                            self._flying.pop(seq, None)
+                            del self._inflight[seq]
                         self._cv.notify_all()
                     raise
                 out = vecs if out is None else out
                 for seq, change in sorted(todo, key=lambda sc: sc[0]):
                     self._register(seq, change, settled=True)
                 with self._cv:
-                    self._inflight.difference_update(seq for seq, _ in todo)
                     for seq, _ in todo:
-                        self._flying.pop(seq, None)
+                        del self._inflight[seq]
                     self._unsettled -= len(todo)
                     self._cv.notify_all()
             with self._cv:
-                while self._inflight & mine:  # taken by another settle: visible once it registers them
+                while self._inflight.keys() & mine:  # taken by another settle: visible once it registers them
                     if deadline is not None and time.monotonic() > deadline:
                         raise FlushTimeout("raw turns of this process are still being embedded")
                     self._cv.wait(0.1)

@@ -398,8 +398,7 @@ class ChromaStore:
             self.scan_page,
         )
         matches = meta_filter(flt)
-        first = {rid: i for i, rid in reversed(list(enumerate(ids)))}  # a row seen on two pages: once
-        keep = [i for i, m in enumerate(metas) if m and matches(m) and first[ids[i]] == i]
+        keep = [i for i, m in enumerate(metas) if m and matches(m)]
         kept = ([ids[i] for i in keep], [metas[i] for i in keep])
         if not vectors or not keep:
             return kept[0], kept[1], np.zeros((0, self.dim or 0), dtype=np.float32)

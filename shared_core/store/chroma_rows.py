@@ -23,19 +23,32 @@ def in_pages(
 ) -> tuple[list[str], list[Any], list[Any]]:
     """Every row a Chroma `get` matches, read `size` rows at a time (`get(offset, limit)`): Chroma
     binds each matching row as an SQL variable, and fails a read of over 32,766 ("too many SQL
-    variables", found with a scope of ~35,000 records). Ids, metadatas, embeddings (if included)."""
+    variables", found with a scope of ~35,000 records). Ids, metadatas, embeddings (if included);
+    a row read on two pages (rows moved between reads) is kept once."""
     ids: list[str] = []
     metas: list[Any] = []
     embs: list[Any] = []
+    seen: set[str] = set()
+    read = 0
     while True:
-        got = get(len(ids), size)
+        got = get(read, size)
         page = list(got.get("ids") or [])
-        ids += page
-        metas += list(got.get("metadatas") or [])
-        if got.get("embeddings") is not None:
-            embs += list(got["embeddings"])
+        read += len(page)
+        rows = zip(
+            page, got.get("metadatas") or [None] * len(page), _or_none(got.get("embeddings"), len(page))
+        )
+        for rid, meta, emb in rows:
+            if rid not in seen:
+                seen.add(rid)
+                ids.append(rid)
+                metas.append(meta)
+                embs.append(emb)
         if len(page) < size:
             return ids, metas, embs
+
+
+def _or_none(values: Any, n: int) -> list[Any]:
+    return [None] * n if values is None else list(values)
 
 
 def meta_filter(flt: RecordFilter) -> Callable[[dict[str, Any]], bool]:
