@@ -82,11 +82,15 @@ class System:
 class MemoSystem(System):
     name = "memo"
 
-    def __init__(self, path: Path, embedder: Any, *, extract: bool = True) -> None:
+    def __init__(
+        self, path: Path, embedder: Any, *, extract: bool = True, embed_wait_ms: float = 0.0
+    ) -> None:
         from shared_core import MemoConfig, Memory, Scope
-        from shared_core.config import ExtractionConfig
+        from shared_core.config import ExtractionConfig, WriteConfig
 
-        cfg = MemoConfig(extraction=ExtractionConfig(extract=extract))
+        cfg = MemoConfig(
+            extraction=ExtractionConfig(extract=extract), write=WriteConfig(embed_wait_ms=embed_wait_ms)
+        )
         self.mem = Memory.open(path, embedder=embedder, config=cfg)
         self.scope = [Scope(tenant="bench", user=f"u{i}") for i in range(10_000)]
 
@@ -207,9 +211,20 @@ class MemoRawSystem(MemoSystem):
         super().__init__(path, embedder, extract=False)
 
 
+class MemoEmbedWaitSystem(MemoSystem):
+    """MeMo with `write.embed_wait_ms=50`: the write waits for its turns' vectors (the search
+    after it embeds only its query)."""
+
+    name = "memo-embedwait"
+
+    def __init__(self, path: Path, embedder: Any) -> None:
+        super().__init__(path, embedder, embed_wait_ms=50.0)
+
+
 FACTORIES: dict[str, Callable[[Path, Any], System]] = {
     "memo": MemoSystem,
     "memo-noextract": MemoRawSystem,
+    "memo-embedwait": MemoEmbedWaitSystem,
     "langchain-legacy": LangChainSystem,
     "llamaindex": LlamaIndexSystem,
 }
@@ -253,7 +268,12 @@ def run(
     sys_.drain()
     for user in range(users):
         sys_.search(user, "warm up the index")
-    lat: dict[str, list[float]] = {"write": [], "search_after_write": [], "search_unchanged": []}
+    lat: dict[str, list[float]] = {
+        "write": [],
+        "search_after_write": [],
+        "exchange": [],
+        "search_unchanged": [],
+    }
     lock = threading.Lock()
     work = [(user, i) for i in range(exchanges) for user in range(users)]
     per_thread = [work[t::threads] for t in range(threads)]
@@ -269,6 +289,7 @@ def run(
             t2 = time.perf_counter()
             mine["write"].append(t1 - t0)
             mine["search_after_write"].append(t2 - t1)
+            mine["exchange"].append(t2 - t0)
             if think_ms:
                 time.sleep(think_ms / 1000)  # the model writes its reply
             if again:  # after the same pause as the write, so both meet the machine equally idle
@@ -352,16 +373,21 @@ def cmd_loop(args: argparse.Namespace) -> int:
 
 
 def targets(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The issue's targets for each think time (1 thread)."""
+    """The issue's targets for each think time (1 thread), for memo and, when it ran, for
+    memo-embedwait (the same write path with the write waiting for its vectors)."""
     thinks = sorted({float(r.get("think_ms", 0.0)) for r in runs})
-    return {
-        f"think {t:g} ms": _targets([r for r in runs if float(r.get("think_ms", 0.0)) == t]) for t in thinks
-    }
+    systems = [s for s in ("memo", "memo-embedwait") if any(r["system"] == s for r in runs)]
+    out = {}
+    for s in systems:
+        for t in thinks:
+            label = f"think {t:g} ms" if s == "memo" else f"{s}, think {t:g} ms"
+            out[label] = _targets([r for r in runs if float(r.get("think_ms", 0.0)) == t], s)
+    return out
 
 
-def _targets(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def _targets(runs: list[dict[str, Any]], system: str = "memo") -> dict[str, Any]:
     one = {r["system"]: r for r in runs if r["threads"] == 1}
-    memo = one.get("memo")
+    memo = one.get(system)
     if memo is None:
         return {}
     peers = [r["write"]["p95_ms"] for s, r in one.items() if not s.startswith("memo")]
@@ -388,14 +414,16 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['machine'].get('loadavg_1_5_15')}, at end {result.get('loadavg_at_end')}; embedder {result['embedder']}",
         "",
         "| system | think ms | threads | exchanges/s | write p50 / p95 / p99 ms | search after write p50 / p95 ms "
-        "| search unchanged p50 / p95 ms | drain s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| write + search after p50 / p95 ms | search unchanged p50 / p95 ms | drain s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["runs"]:
         w, s, u = r["write"], r["search_after_write"], r.get("search_unchanged", {})
+        x = r.get("exchange", {})
         lines.append(
             f"| {r['system']} | {r.get('think_ms', 0):g} | {r['threads']} | {r['exchanges_per_s']} | {w['p50_ms']} / {w['p95_ms']} / {w['p99_ms']} "
-            f"| {s['p50_ms']} / {s['p95_ms']} | {u.get('p50_ms', '-')} / {u.get('p95_ms', '-')} | {r['drain_s']} |"
+            f"| {s['p50_ms']} / {s['p95_ms']} | {x.get('p50_ms', '-')} / {x.get('p95_ms', '-')} "
+            f"| {u.get('p50_ms', '-')} / {u.get('p95_ms', '-')} | {r['drain_s']} |"
         )
     for think, t in result["targets"].items():
         lines += ["", f"Targets, {think} (1 thread): " + ", ".join(f"{k} = {v}" for k, v in t.items())]

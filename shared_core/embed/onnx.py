@@ -104,8 +104,7 @@ class MiniLMEmbedder:
                 tok.enable_padding(pad_id=0, pad_token="[PAD]")
                 so = ort.SessionOptions()
                 so.log_severity_level = 3
-                if self.threads:
-                    so.intra_op_num_threads = self.threads
+                so.intra_op_num_threads = self.threads or (1 if self.lanes > 1 else 0)
                 so.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.spin else "0")
                 self._session = ort.InferenceSession(
                     str(model), sess_options=so, providers=["CPUExecutionProvider"]

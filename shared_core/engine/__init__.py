@@ -106,7 +106,15 @@ class Engine(RepairMixin):
         self.gate = Gate()  # background work waits while callers run (engine/gate.py)
         self.job_queue = job_queue
         self._seam = Seam(
-            self._store, audit, self._indexes, journal, gate=self.gate, queue=job_queue, embed=self._embed
+            self._store,
+            audit,
+            self._indexes,
+            journal,
+            gate=self.gate,
+            queue=job_queue,
+            embed=self._embed,
+            embed_wait=self.config.write.embed_wait_ms / 1000,
+            embed_wait_texts=self.config.write.embed_wait_texts,
         )
         if background:
             self._worker = Worker(self, timeout=extract_timeout, gate=self.gate)

@@ -42,6 +42,7 @@ from .changes import ChangeSet, ExtractJob, final_state, queued, unembedded
 from .gate import Gate
 from .journal import Journal
 from .pending import Pending
+from .settler import Settler
 
 log = logging.getLogger("shared_core.engine")
 
@@ -72,7 +73,12 @@ class Seam:
         batch: int = 512,
         gate: Gate | None = None,
         embed: Callable[[Sequence[str]], Vectors] | None = None,
+        embed_wait: float = 0.0,
+        embed_wait_texts: int = 0,
     ) -> None:
+        """`embed_wait`, `embed_wait_texts`: a write of at most that many raw turns waits up to
+        that many seconds for their vectors (`engine/settler.py`); 0: every write returns once
+        journaled."""
         self.store = store
         self.audit = audit
         self.cache = cache
@@ -88,6 +94,9 @@ class Seam:
         self.gate = gate or Gate(quiet=0.0, max_wait=0.0)
         self._inline = threading.RLock()  # without a journal: one apply at a time
         self.embed = embed
+        self.embed_wait = embed_wait
+        self.embed_wait_texts = embed_wait_texts
+        self._settler = Settler()
         self._unembedded: list[tuple[int, ChangeSet]] = []  # journaled, waiting for their vectors
         self._unsettled = 0  # of those, not yet visible (taken by a settle still running included)
         self._inflight: dict[int, ChangeSet] = {}  # taken by a settle, embedding now
@@ -122,6 +131,14 @@ class Seam:
                 self._unsettled += 1
                 self.stats["changes"] += 1
                 self._cv.notify_all()
+            if self.embed_wait > 0 and len(change.records) <= self.embed_wait_texts:
+                scopes = change.scopes()  # a chat exchange: embedded now, so the next search pays nothing
+
+                def settle() -> None:
+                    for scope in scopes:
+                        self.settle(scope=scope)
+
+                self._settler.run(settle, self.embed_wait)
         else:
             seq = self.journal.append(change)  # durable from here on: nothing below may fail the call
             try:  # this thread's earlier raw turns of these scopes become visible before this change
@@ -451,6 +468,7 @@ class Seam:
             self.flush(timeout)
         except Exception:  # a store or embedder that fails: the journal keeps it, the next open replays
             log.warning("closing with journaled changes not in the store", exc_info=True)
+        self._settler.stop()
         with self._cv:
             self._stop = True
             self._cv.notify_all()

@@ -186,3 +186,52 @@ def test_a_turn_sent_again_with_new_text_gets_its_new_vector(tmp_path: Path) -> 
     assert hit.record.text == "favourite colour turquoise"
     assert hit.components is not None and hit.components["similarity"] > 0.8  # its own vector, not 1234
     mem.close()
+
+
+def _waiting(tmp_path: Path, emb: Switchable, wait_ms: float) -> Memory:
+    from shared_core import MemoConfig
+    from shared_core.config import WriteConfig
+
+    cfg = MemoConfig(write=WriteConfig(embed_wait_ms=wait_ms))
+    return Memory.open(tmp_path / "s", embedder=emb, config=cfg)
+
+
+def test_with_embed_wait_a_chat_exchange_is_embedded_before_the_write_returns(tmp_path: Path) -> None:
+    emb = Switchable()
+    mem = _waiting(tmp_path, emb, 5_000)
+    mem.search("warm", scope=ALICE)
+    emb.calls.clear()
+    mem.add_messages(_turns(1), scope=ALICE, session_id="s", extract=False)
+    assert emb.calls == [2]  # the two turns, before add_messages returned
+    hits = mem.search("what is my locker code", scope=ALICE, k=2)
+    assert any(h.record.text == "my locker code is number 1" for h in hits)
+    assert emb.calls == [2, 1]  # the search embedded its query alone
+    # a bulk write (more turns than `embed_wait_texts`) returns once journaled
+    emb.release.clear()
+    t0 = time.monotonic()
+    mem.add_messages(_turns(2) + _turns(3) + _turns(4), scope=ALICE, session_id="s", extract=False)
+    assert time.monotonic() - t0 < 2
+    emb.release.set()
+    mem.close()
+
+
+def test_with_embed_wait_a_hanging_embedder_delays_a_write_by_the_wait_at_most(tmp_path: Path) -> None:
+    emb = Switchable()
+    mem = _waiting(tmp_path, emb, 200)
+    mem.search("warm", scope=ALICE)
+    emb.release.clear()  # hangs
+    took = []
+    for i in range(4):
+        t0 = time.monotonic()
+        mem.add_messages(_turns(i), scope=ALICE, session_id="s", extract=False)
+        took.append(time.monotonic() - t0)
+    assert took[0] >= 0.2  # the first write waited for its vectors, up to the bound
+    assert max(took) < 3
+    assert sum(took[1:]) < 0.5 * 3  # later writes do not queue behind the hung embedding
+    emb.release.set()  # (a read settles its scope first, so it would wait for the hung embedder)
+    assert {f"my locker code is number {i}" for i in range(4)} <= {r.text for r in mem.records(scope=ALICE)}
+    hits = mem.search("locker code number 3", scope=ALICE, k=8)
+    assert {f"my locker code is number {i}" for i in range(4)} <= {h.record.text for h in hits}
+    mem.flush()
+    assert len(mem.store.list_records(ALICE, ALL_STATUSES)) == 8
+    mem.close()
