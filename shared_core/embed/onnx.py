@@ -71,7 +71,9 @@ class MiniLMEmbedder:
         (p50 8.4 / 5.8), 12.3 against 23.7 ms after a 0.3 s pause (p50 11.0 / 14.9); spinning
         threads take the CPU the background writer and the next call need.
         `lanes`: batches run at once by one call (default: 2 when the machine has 2 cores or more);
-        the lane threads start with the first call that has more than one batch."""
+        the lane threads start with the first call that has more than one batch, each running its
+        batches on one thread (a second onnxruntime session, ~50 MiB of RSS).
+        `threads`: onnxruntime's threads for a call of one batch, a query (default: its own choice)."""
         self.files = files
         self.batch_size = batch_size
         self.max_tokens = max_tokens
