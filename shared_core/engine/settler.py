@@ -7,7 +7,7 @@ then pays nothing for it. When the embedder is slower than the bound, or still b
 earlier write, the write returns without waiting; its turns are embedded by the next search of
 their scope or by the applier, as any bulk write is.
 
-One daemon thread, one job at a time; a hung embedder holds the thread, never a caller.
+One job at a time, on a daemon thread; a hung embedder holds that thread, never a caller.
 """
 
 from __future__ import annotations
@@ -20,50 +20,42 @@ log = logging.getLogger("shared_core.engine")
 
 
 class Settler:
+    """Runs one job at a time, each on a thread of its own (as the worker runs an extraction under
+    its timeout): a caller waits for it up to a bound, and a job still running turns the next
+    callers away instead of queueing them."""
+
     def __init__(self) -> None:
-        self._cv = threading.Condition()
-        self._job: Callable[[], None] | None = None
-        self._done: threading.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = False
+        self._lock = threading.Lock()
+        self._busy = False
+        self._stopped = False
 
     def run(self, job: Callable[[], None], wait: float) -> bool:
-        """Run `job` on the thread and wait up to `wait` seconds. False when it did not finish in
-        time, or did not start (the thread is busy with an earlier job, or stopped)."""
-        done = threading.Event()
-        with self._cv:
-            if self._stop or self._done is not None:
+        """Run `job` and wait up to `wait` seconds. False when it did not finish in time, or did not
+        start (an earlier job is still running, or the settler is stopped)."""
+        with self._lock:
+            if self._busy or self._stopped:
                 return False
-            if self._thread is None:
-                thread = threading.Thread(target=self._loop, name="memo-settle", daemon=True)
-                try:
-                    thread.start()
-                except RuntimeError:  # no new threads at interpreter exit (an atexit close)
-                    return False
-                self._thread = thread
-            self._job, self._done = job, done
-            self._cv.notify_all()
-        return done.wait(wait)
+            self._busy = True
 
-    def _loop(self) -> None:
-        while True:
-            with self._cv:
-                while self._job is None and not self._stop:
-                    self._cv.wait()
-                if self._job is None:
-                    return
-                job, done = self._job, self._done
+        def body() -> None:
             try:
                 job()
             except Exception:  # the turns wait for the next search or the applier, which retry
                 log.debug("embedding a write before it returns failed", exc_info=True)
             finally:
-                with self._cv:
-                    self._job, self._done = None, None
-                assert done is not None
-                done.set()
+                with self._lock:
+                    self._busy = False
+
+        thread = threading.Thread(target=body, name="memo-settle", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # no new threads at interpreter exit (an atexit close)
+            with self._lock:
+                self._busy = False
+            return False
+        thread.join(wait)
+        return not thread.is_alive()
 
     def stop(self) -> None:
-        with self._cv:
-            self._stop = True
-            self._cv.notify_all()
+        with self._lock:
+            self._stopped = True
