@@ -102,14 +102,16 @@ def test_kill_9_loses_no_returned_write_and_leaves_nothing_half_visible(
 HANGING_EMBEDDER_WRITER = textwrap.dedent(
     """
     import sys, time
-    from shared_core import Memory, Scope
+    from shared_core import MemoConfig, Memory, Scope
+    from shared_core.config import WriteConfig
     from shared_core.embed import HashingEmbedder
 
     class Hangs(HashingEmbedder):  # same name and vectors as HashingEmbedder, but never returns
         def embed(self, texts):
             time.sleep(3600)
 
-    mem = Memory.open(sys.argv[1], embedder=Hangs())
+    config = MemoConfig(write=WriteConfig(embed_wait_ms=float(sys.argv[2])))
+    mem = Memory.open(sys.argv[1], embedder=Hangs(), config=config)
     alice = Scope(tenant="acme", user="alice")
     i = 0
     while True:
@@ -122,11 +124,16 @@ HANGING_EMBEDDER_WRITER = textwrap.dedent(
 )
 
 
-def test_raw_turns_acknowledged_before_their_embedding_survive_kill_9(tmp_path: Path) -> None:
+@pytest.mark.parametrize("embed_wait_ms", ["0", "50"])
+def test_raw_turns_acknowledged_before_their_embedding_survive_kill_9(
+    tmp_path: Path, embed_wait_ms: str
+) -> None:
     """`add_messages` returns once the turns are journaled; their vectors come after (here: never,
-    the embedder hangs). kill -9 then: the next open embeds and applies every acknowledged turn."""
+    the embedder hangs). kill -9 then: the next open embeds and applies every acknowledged turn.
+    With `write.embed_wait_ms` the first write waits for the hung embedder up to the bound, the
+    others find it busy and return at once; durability is the same."""
     path = tmp_path / "store"
-    p = subprocess.Popen([sys.executable, "-c", HANGING_EMBEDDER_WRITER, str(path)], stdout=subprocess.PIPE,
+    p = subprocess.Popen([sys.executable, "-c", HANGING_EMBEDDER_WRITER, str(path), embed_wait_ms], stdout=subprocess.PIPE,
                          text=True, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})  # fmt: skip
     assert p.stdout is not None
     acknowledged = -1
