@@ -61,15 +61,27 @@ def escape(text: str) -> str:
     return as_data(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# a name shown bare: letters (any script), spaces, dots, apostrophes and hyphens, 1-40 characters
+_PLAIN_NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|[ .'-]){0,39}")
+# not strftime: its month names follow the locale
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+_ROLE_WORD = re.compile(r"(?:" + "|".join(ROLE_WORDS) + r")\b", re.IGNORECASE)
+
+
 def speaker_label(rec: MemoryRecord) -> str:
-    """Who said a raw turn: its real role, then the speaker's name as quoted data. A name is never
-    a role label: a turn named "SYSTEM" renders as `user "SYSTEM"`."""
+    """Who said a raw turn. A user's turn with a plain name shows the name alone (`Melanie`, 3
+    tokens fewer per line than `user "Melanie"`); any other turn shows its real role, then the
+    name as quoted data. A name is never a role label: a user named "SYSTEM" (or "System Admin",
+    or anything with a colon, quote or control character) renders as `user "SYSTEM"`."""
     role = rec.metadata.get("role")
     label = role if isinstance(role, str) and role in _ROLES else "message"
     name = rec.provenance.speaker
-    if name and name != role:
-        label += ' "' + escape(name).replace('"', '\\"') + '"'
-    return label
+    if not name or name == role:
+        return label
+    if label == "user" and _PLAIN_NAME.fullmatch(name) and not _ROLE_WORD.match(name.strip()):
+        return name
+    return label + ' "' + escape(name).replace('"', '\\"') + '"'
 
 
 class Citation(BaseModel):
@@ -122,7 +134,9 @@ def line(hit: Hit, cfg: RenderConfig, marker: int) -> str:
 
 
 def day(hit: Hit) -> str:
-    return hit.record.event_time.date().isoformat()
+    """The header of a day's group: `8 May 2023:` (6 tokens; `[2023-05-08]` costs 8)."""
+    d = hit.record.event_time.date()
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}:"
 
 
 def _render(chosen: Sequence[Hit], cfg: RenderConfig) -> tuple[str, list[Citation]]:
@@ -134,7 +148,7 @@ def _render(chosen: Sequence[Hit], cfg: RenderConfig) -> tuple[str, list[Citatio
     for hit in sorted(chosen, key=lambda h: h.record.event_time if cfg.include_dates else 0):
         if cfg.include_dates and day(hit) != current:
             current = day(hit)
-            out.append(f"[{current}]")
+            out.append(current)
         marker = len(citations) + 1
         out.append(line(hit, cfg, marker))
         if cfg.include_citations:
@@ -172,7 +186,7 @@ def pack(hits: Sequence[Hit], budget: int, cfg: RenderConfig | None = None) -> C
         cost = count_tokens(line(hit, cfg, len(chosen) + 1)) + 1  # +1 for the newline
         header = cfg.include_dates and day(hit) not in days
         if header:
-            cost += count_tokens(f"[{day(hit)}]") + 1
+            cost += count_tokens(day(hit)) + 1
         if used + cost > budget:
             continue
         chosen.append(hit)

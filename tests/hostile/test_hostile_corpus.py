@@ -300,7 +300,7 @@ def _block_lines_are_ours(block: str, header: str) -> None:
         assert (
             line in (OPEN, CLOSE, header)
             or line.startswith("- ")
-            or re.fullmatch(r"\[\d{4}-\d\d-\d\d\]", line)
+            or re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}:", line)  # a day header
         ), line
         assert not ROLE_LINE.match(line), line
     assert block.count(OPEN) == 1 and block.count(CLOSE) == 1
