@@ -44,6 +44,14 @@ class ScoringConfig(_Frozen):
     lexical_weight: float = Field(default=1.3, ge=0, description="Weight of the BM25 rank in fusion.")
     rrf_k: int = Field(default=30, gt=0, description="Reciprocal-rank-fusion constant.")
     candidates: int = Field(default=60, gt=0, description="Candidates fetched from each retriever.")
+    dense_context: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Dense retrieval chooses a raw turn by its similarity plus this times that of "
+        "the turn before it in its session (a reply is found through its question); the stored "
+        "vectors only, nothing embedded again. 0: each record on its own.",
+    )
     similarity_weight: float = Field(
         default=0.5,
         ge=0,

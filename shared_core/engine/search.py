@@ -99,7 +99,7 @@ class SearchMixin(RecordsMixin):
             window = None
             if since is not None or until is not None or meta:
                 window = index.mask(flt)
-            dense = index.dense(vec, n, window)
+            dense = index.dense(vec, n, window, context=sw.dense_context)
             lexical = index.lexical_ranks(q, n, window) if sw.lexical_enabled else []
             rank_d = {pos: rank for rank, (pos, _) in enumerate(dense)}
             rank_l = {pos: rank for rank, pos in enumerate(lexical)}

@@ -58,6 +58,11 @@ class ScopeIndex:
                 self._turns.setdefault(r.provenance.session_id, []).append(_turn_key(r))
         for turns in self._turns.values():
             turns.sort()
+        # per record, the position of the raw turn before it in its session (itself for a session's
+        # first turn and for memories): the context `dense` reads
+        self._before = np.arange(max(16, 2 * len(self.records)), dtype=np.int64)
+        for session in self._turns:
+            self._link(session)
         # filter (JSON) -> (filter, which records pass it): search windows, kept current in place
         self._masks: OrderedDict[str, tuple[RecordFilter, np.ndarray]] = OrderedDict()
         self.lock = threading.RLock()
@@ -80,20 +85,27 @@ class ScopeIndex:
     def __len__(self) -> int:
         return len(self.records)
 
-    def dense(self, query: Vectors, n: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def dense(
+        self, query: Vectors, n: int, mask: np.ndarray | None = None, context: float = 0.0
+    ) -> list[tuple[int, float]]:
         """The `n` nearest records (only where `mask` is true) as (position, cosine similarity), best
-        first (ties: older first)."""
+        first (ties: older first). `context` > 0: a user's raw turn is chosen by its similarity
+        plus `context` times that of the turn before it in its session (a reply such as "A
+        sunset!" is found through the question it answers); any other record (a session's first
+        turn, an assistant's turn, a memory) counts its own similarity twice, so a reply is not
+        favoured over the rest. No new embedding: the vectors are those stored."""
         if not self.records or n <= 0:
             return []
         sims = self.vectors @ np.asarray(query, dtype=np.float32).reshape(-1)
+        order = sims + context * sims[self._before[: len(sims)]] if context > 0 else sims
         if mask is not None and not mask.all():
             n = min(n, int(mask.sum()))
             if n == 0:
                 return []
-            sims = np.where(mask, sims, -np.inf)
-        n = min(n, len(sims))
-        top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
-        top = top[np.lexsort((top, -sims[top]))]
+            order = np.where(mask, order, -np.inf)
+        n = min(n, len(order))
+        top = np.argpartition(-order, n - 1)[:n] if n < len(order) else np.arange(len(order))
+        top = top[np.lexsort((top, -order[top]))]
         return [(int(i), float(sims[i])) for i in top]
 
     def lexical_ranks(self, query: str, n: int, mask: np.ndarray | None = None) -> list[int]:
@@ -113,6 +125,14 @@ class ScopeIndex:
         with self.lock:
             keys = self._turns.get(session_id, [])
             return [self.records[self.position[k[2]]] for k in (keys[-limit:] if limit else keys)]
+
+    def _link(self, session: str | None) -> None:
+        """Point each user turn of `session` at the turn before it (O(turns of the session))."""
+        before = -1
+        for key in self._turns.get(session, []):
+            p = self.position[key[2]]
+            self._before[p] = before if before >= 0 and _answers(self.records[p]) else p
+            before = p
 
     def _forget_turn(self, rec: MemoryRecord) -> None:
         turns = self._turns.get(rec.provenance.session_id)
@@ -141,9 +161,14 @@ class ScopeIndex:
         with self.lock:
             i = self.position.get(rec.id)
             if i is not None:
-                self._forget_turn(self.records[i])
-                self._remember_turn(rec)
+                old = self.records[i]
+                self._forget_turn(old)
                 self.records[i] = rec
+                self._remember_turn(rec)
+                if old.kind is Kind.EPISODE or rec.kind is Kind.EPISODE:
+                    self._before[i] = i
+                    self._link(old.provenance.session_id)
+                    self._link(rec.provenance.session_id)
                 self.features.set(i, rec)
                 if vec is not None:  # in place: every reader holds `lock`
                     self.vectors[i] = vec
@@ -154,10 +179,19 @@ class ScopeIndex:
             if vec is None:
                 return False
             self._append_vector(np.asarray(vec, dtype=np.float32).reshape(-1))
-            self.position[rec.id] = len(self.records)
+            n = len(self.records)
+            self.position[rec.id] = n
             self.records.append(rec)
             self.features.append(rec)
+            if n >= len(self._before):
+                self._before = np.concatenate([self._before, np.arange(n, 2 * n + 16, dtype=np.int64)])
+            self._before[n] = n
             self._remember_turn(rec)
+            turns = self._turns.get(rec.provenance.session_id, [])
+            if rec.kind is Kind.EPISODE and turns[-1][2] == rec.id:  # the usual case: the latest turn
+                self._before[n] = self.position[turns[-2][2]] if len(turns) > 1 and _answers(rec) else n
+            elif rec.kind is Kind.EPISODE:  # an earlier turn arriving late: the session is relinked
+                self._link(rec.provenance.session_id)
             for key, (flt, m) in self._masks.items():
                 self._masks[key] = (flt, np.append(m, flt.matches(rec)))
             self.lexical.add(rec.id, self._lexical_text(rec, new=True))
@@ -206,11 +240,20 @@ class ScopeIndex:
             self.vectors = self.vectors[keep]
             self.features.keep(keep)
             self.position = {r.id: i for i, r in enumerate(self.records)}
+            self._before = np.arange(max(16, 2 * len(self.records)), dtype=np.int64)
+            for session in self._turns:
+                self._link(session)
             for i in ids:
                 self.lexical.remove(i)
 
 
 MASKS = 32  # filters whose masks a scope index keeps
+
+
+def _answers(rec: MemoryRecord) -> bool:
+    """A user's turn may answer the turn before it; an assistant's "Noted." is not lifted by the
+    question it acknowledges (nor a tool's or system's turn)."""
+    return rec.metadata.get("role", "user") == "user"
 
 
 def _turn_key(rec: MemoryRecord) -> tuple[datetime, datetime, str]:

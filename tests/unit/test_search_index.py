@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
 from shared_core.embed import HashingEmbedder
-from shared_core.models import Scope
+from shared_core.models import Kind, MemoryRecord, Provenance, Scope
 from shared_core.search.index import IndexCache, ScopeIndex
 from shared_core.testing import make_record
 
@@ -121,3 +123,87 @@ def test_ranking_features_stay_current_through_every_change() -> None:
     assert ix.features.who[1] == "ben" and ix.features.table[2][3] == 4.0
     ix.remove([recs[0].id, ix.records[7].id, ix.records[30].id])
     same()
+
+
+def _turn(text: str, session: str, minute: int, role: str = "user") -> MemoryRecord:
+    return make_record(
+        ALICE,
+        text,
+        kind=Kind.EPISODE,
+        minutes=minute,
+        provenance=Provenance(session_id=session),
+        metadata={"role": role},
+    )
+
+
+def test_an_assistant_turn_is_not_lifted_by_the_question_it_acknowledges() -> None:
+    def rank_of_reply(role: str) -> int:
+        recs = [
+            _turn("holiday last summer?", "s1", 0),
+            _turn("Noted", "s1", 1, role=role),
+            make_record(ALICE, "we spent the summer in Rome", minutes=2),
+        ]
+        ix = ScopeIndex(recs, EMB.embed([r.text for r in recs]), [(r.id, r.text) for r in recs])
+        return [p for p, _ in ix.dense(EMB.embed(["holiday last summer"])[0], 3, context=0.5)].index(1)
+
+    assert rank_of_reply("assistant") == 2  # below the memory that says something
+    assert rank_of_reply("user") == 1  # a user's reply would be found through the question
+
+
+def test_a_reply_is_found_through_the_question_before_it() -> None:
+    recs = [
+        _turn("where did you go on holiday last summer", "s1", 0),
+        _turn("Lisbon with my sister", "s1", 1),
+        _turn("the football match tonight", "s1", 2),
+        _turn("my cat knocked a vase over", "s2", 3),
+        make_record(ALICE, "Alice plays the violin", minutes=4),
+    ]
+    ix = ScopeIndex(recs, EMB.embed([r.text for r in recs]), [(r.id, r.text) for r in recs])
+    q = EMB.embed(["holiday last summer"])[0]
+    sims = ix.vectors @ q
+    alone = [p for p, _ in ix.dense(q, 2)]
+    assert alone[0] == 0 and 1 not in alone  # the reply shares no word with the question asked
+    with_context = ix.dense(q, 2, context=0.5)
+    assert [p for p, _ in with_context] == [0, 1]
+    assert np.isclose(with_context[1][1], sims[1])  # the score it reports is still its own cosine
+    # records with no turn before them (a session's first turn, a memory) keep their order
+    firsts = [p for p, _ in ix.dense(q, 5, context=0.5) if p in (0, 3, 4)]
+    assert firsts == sorted((0, 3, 4), key=lambda i: (-sims[i], i))
+
+
+def test_turn_context_stays_right_through_in_place_changes() -> None:
+    rng = random.Random(7)
+    words = [
+        "tea",
+        "coffee",
+        "violin",
+        "holiday",
+        "lisbon",
+        "cat",
+        "vase",
+        "football",
+        "summer",
+        "sister",
+        "garden",
+        "rain",
+    ]
+    turns = [_turn(" ".join(rng.sample(words, 3)), f"s{i % 3}", i) for i in range(30)]
+    memories = [make_record(ALICE, " ".join(rng.sample(words, 2)), minutes=100 + i) for i in range(5)]
+    first, rest = turns[:10], turns[10:] + memories
+    rng.shuffle(rest)  # turns arrive out of order: some before a turn already indexed
+    ix = ScopeIndex(first, EMB.embed([r.text for r in first]), [(r.id, r.text) for r in first])
+
+    def same_as_fresh() -> None:
+        fresh = ScopeIndex(ix.records, ix.vectors.copy(), [(r.id, r.text) for r in ix.records])
+        for word in words:
+            q = EMB.embed([word])[0]
+            assert ix.dense(q, 12, context=0.5) == fresh.dense(q, 12, context=0.5), word
+
+    for r in rest:
+        assert ix.upsert(r, EMB.embed([r.text])[0])
+    same_as_fresh()
+    moved = turns[4].model_copy(update={"provenance": Provenance(session_id="s2")})  # a turn changes session
+    ix.upsert(moved, None)
+    same_as_fresh()
+    ix.remove([turns[7].id, turns[20].id, memories[1].id])
+    same_as_fresh()
