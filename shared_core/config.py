@@ -45,7 +45,7 @@ class ScoringConfig(_Frozen):
     rrf_k: int = Field(default=30, gt=0, description="Reciprocal-rank-fusion constant.")
     candidates: int = Field(default=60, gt=0, description="Candidates fetched from each retriever.")
     dense_context: float = Field(
-        default=0.5,
+        default=0.8,
         ge=0,
         le=1,
         description="Dense retrieval chooses a raw turn by its similarity plus this times that of "

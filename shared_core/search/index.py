@@ -59,7 +59,7 @@ class ScopeIndex:
         for turns in self._turns.values():
             turns.sort()
         # per record, the position of the raw turn before it in its session (itself for a session's
-        # first turn and for memories): the context `dense` reads
+        # first turn, an assistant's turn and a memory): the context `dense` reads
         self._before = np.arange(max(16, 2 * len(self.records)), dtype=np.int64)
         for session in self._turns:
             self._link(session)
@@ -230,18 +230,24 @@ class ScopeIndex:
             gone = [self.position[i] for i in ids if i in self.position]
             if not gone:
                 return
+            touched = {
+                self.records[p].provenance.session_id for p in gone if self.records[p].kind is Kind.EPISODE
+            }
             for p in gone:
                 self._forget_turn(self.records[p])
             keep = np.ones(len(self.records), dtype=bool)
             keep[gone] = False
+            # links shift with the positions; a link to a removed turn is redone in its session
+            moved = (np.cumsum(keep) - 1)[self._before[: len(keep)][keep]]
+            self._before = np.arange(max(16, 2 * len(moved)), dtype=np.int64)
+            self._before[: len(moved)] = moved
             for key, (flt, m) in self._masks.items():
                 self._masks[key] = (flt, m[keep])
             self.records = [r for r, k in zip(self.records, keep) if k]
             self.vectors = self.vectors[keep]
             self.features.keep(keep)
             self.position = {r.id: i for i, r in enumerate(self.records)}
-            self._before = np.arange(max(16, 2 * len(self.records)), dtype=np.int64)
-            for session in self._turns:
+            for session in touched:
                 self._link(session)
             for i in ids:
                 self.lexical.remove(i)
