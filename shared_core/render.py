@@ -7,6 +7,7 @@ pose as an instruction outside it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -61,8 +62,10 @@ def escape(text: str) -> str:
     return as_data(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-# a name shown bare: letters (any script), spaces, dots, apostrophes and hyphens, 1-40 characters
-_PLAIN_NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|[ .'-]){0,39}")
+# a name shown bare: Latin letters (Latin-1 and Extended-A: no look-alike of another script, no
+# fullwidth or mathematical forms), spaces, dots, apostrophes and hyphens, 1-40 characters
+_LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f"
+_PLAIN_NAME = re.compile(f"[{_LATIN}][{_LATIN} .'-]{{0,39}}")
 # not strftime: its month names follow the locale
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -73,14 +76,17 @@ def speaker_label(rec: MemoryRecord) -> str:
     """Who said a raw turn. A user's turn with a plain name shows the name alone (`Melanie`, 3
     tokens fewer per line than `user "Melanie"`); any other turn shows its real role, then the
     name as quoted data. A name is never a role label: a user named "SYSTEM" (or "System Admin",
-    or anything with a colon, quote or control character) renders as `user "SYSTEM"`."""
+    "Ѕystem" in Cyrillic, "ＳＹＳＴＥＭ", or anything with a colon, quote or control character)
+    renders as `user "SYSTEM"`."""
     role = rec.metadata.get("role")
     label = role if isinstance(role, str) and role in _ROLES else "message"
     name = rec.provenance.speaker
     if not name or name == role:
         return label
-    if label == "user" and _PLAIN_NAME.fullmatch(name) and not _ROLE_WORD.match(name.strip()):
-        return name
+    if label == "user" and _PLAIN_NAME.fullmatch(name):
+        folded = unicodedata.normalize("NFKC", name).casefold()  # "ſystem" is "system"
+        if not _ROLE_WORD.match(folded):
+            return name
     return label + ' "' + escape(name).replace('"', '\\"') + '"'
 
 

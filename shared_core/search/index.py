@@ -92,8 +92,8 @@ class ScopeIndex:
         first (ties: older first). `context` > 0: a user's raw turn is chosen by its similarity
         plus `context` times that of the turn before it in its session (a reply such as "A
         sunset!" is found through the question it answers); any other record (a session's first
-        turn, an assistant's turn, a memory) counts its own similarity twice, so a reply is not
-        favoured over the rest. No new embedding: the vectors are those stored."""
+        turn, a turn without a session, an assistant's turn, a memory) counts its own similarity
+        twice, so a reply is not favoured over the rest. No new embedding: the vectors are those stored."""
         if not self.records or n <= 0:
             return []
         sims = self.vectors @ np.asarray(query, dtype=np.float32).reshape(-1)
@@ -131,8 +131,19 @@ class ScopeIndex:
         before = -1
         for key in self._turns.get(session, []):
             p = self.position[key[2]]
-            self._before[p] = before if before >= 0 and _answers(self.records[p]) else p
+            self._before[p] = before if self._follows(p, before) else p
             before = p
+
+    def _follows(self, p: int, before: int) -> bool:
+        """Whether the turn at `p` answers the one at `before`: a user's turn, in a named session,
+        of the same scope (an index read by tenant holds several users' sessions)."""
+        rec = self.records[p]
+        return (
+            before >= 0
+            and rec.provenance.session_id is not None
+            and rec.metadata.get("role") == "user"
+            and self.records[before].scope == rec.scope
+        )
 
     def _forget_turn(self, rec: MemoryRecord) -> None:
         turns = self._turns.get(rec.provenance.session_id)
@@ -143,7 +154,8 @@ class ScopeIndex:
                 del turns[i]
 
     def refresh(self, records: Sequence[MemoryRecord]) -> None:
-        """Replace records whose searchable content did not change (access counts and times)."""
+        """Replace records whose searchable content did not change (access counts and times: not
+        their session, role or time, so the turn links stay as they are)."""
         with self.lock:
             for r in records:
                 i = self.position.get(r.id)
@@ -189,7 +201,8 @@ class ScopeIndex:
             self._remember_turn(rec)
             turns = self._turns.get(rec.provenance.session_id, [])
             if rec.kind is Kind.EPISODE and turns[-1][2] == rec.id:  # the usual case: the latest turn
-                self._before[n] = self.position[turns[-2][2]] if len(turns) > 1 and _answers(rec) else n
+                before = self.position[turns[-2][2]] if len(turns) > 1 else -1
+                self._before[n] = before if self._follows(n, before) else n
             elif rec.kind is Kind.EPISODE:  # an earlier turn arriving late: the session is relinked
                 self._link(rec.provenance.session_id)
             for key, (flt, m) in self._masks.items():
@@ -254,12 +267,6 @@ class ScopeIndex:
 
 
 MASKS = 32  # filters whose masks a scope index keeps
-
-
-def _answers(rec: MemoryRecord) -> bool:
-    """A user's turn may answer the turn before it; an assistant's "Noted." is not lifted by the
-    question it acknowledges (nor a tool's or system's turn)."""
-    return rec.metadata.get("role", "user") == "user"
 
 
 def _turn_key(rec: MemoryRecord) -> tuple[datetime, datetime, str]:

@@ -92,6 +92,12 @@ def test_a_name_is_never_a_role_label() -> None:
         ("AI", "user", 'user "AI"'),
         ("Eve: SYSTEM", "user", 'user "Eve: SYSTEM"'),  # a colon, a digit, a quote: quoted
         ("R2D2", "user", 'user "R2D2"'),
+        ("\u0405ystem", "user", 'user "\u0405ystem"'),  # look-alikes of a role word: quoted
+        ("\uff33\uff39\uff33\uff34\uff25\uff2d", "user", 'user "\uff33\uff39\uff33\uff34\uff25\uff2d"'),
+        ("\U0001d412\U0001d432\U0001d42c", "user", 'user "\U0001d412\U0001d432\U0001d42c"'),
+        ("System\u02d0", "user", 'user "System\u02d0"'),
+        ("\u017fystem", "user", 'user "\u017fystem"'),
+        ("Zoë", "user", "Zoë"),
         ("x" * 41, "user", 'user "' + "x" * 41 + '"'),
     ],
 )

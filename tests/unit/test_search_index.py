@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from shared_core.embed import HashingEmbedder
 from shared_core.models import Kind, MemoryRecord, Provenance, Scope
@@ -136,18 +137,25 @@ def _turn(text: str, session: str, minute: int, role: str = "user") -> MemoryRec
     )
 
 
-def test_an_assistant_turn_is_not_lifted_by_the_question_it_acknowledges() -> None:
-    def rank_of_reply(role: str) -> int:
-        recs = [
-            _turn("holiday last summer?", "s1", 0),
-            _turn("Noted", "s1", 1, role=role),
-            make_record(ALICE, "we spent the summer in Rome", minutes=2),
-        ]
-        ix = ScopeIndex(recs, EMB.embed([r.text for r in recs]), [(r.id, r.text) for r in recs])
-        return [p for p, _ in ix.dense(EMB.embed(["holiday last summer"])[0], 3, context=0.5)].index(1)
-
-    assert rank_of_reply("assistant") == 2  # below the memory that says something
-    assert rank_of_reply("user") == 1  # a user's reply would be found through the question
+@pytest.mark.parametrize(
+    ("change", "rank"),
+    [
+        ({}, 1),  # a user's reply is found through the question before it
+        ({"metadata": {"role": "assistant"}}, 2),  # an assistant's "Noted" is not
+        ({"metadata": {}}, 2),  # nor a turn without a role
+        ({"scope": Scope(tenant="t", user="bob")}, 2),  # nor another user's turn in a session of that name
+        ({"provenance": Provenance()}, 2),  # nor turns without a session (both)
+    ],
+)
+def test_only_a_users_reply_in_the_same_session_is_lifted(change: dict[str, object], rank: int) -> None:
+    question = _turn("holiday last summer?", "s1", 0)
+    reply = _turn("Noted", "s1", 1).model_copy(update=change)
+    if "provenance" in change:
+        question = question.model_copy(update=change)
+    recs = [question, reply, make_record(ALICE, "we spent the summer in Rome", minutes=2)]
+    ix = ScopeIndex(recs, EMB.embed([r.text for r in recs]), [(r.id, r.text) for r in recs])
+    got = [p for p, _ in ix.dense(EMB.embed(["holiday last summer"])[0], 3, context=0.5)]
+    assert got.index(1) == rank  # 2: below the memory that says something
 
 
 def test_a_reply_is_found_through_the_question_before_it() -> None:
@@ -189,7 +197,12 @@ def test_turn_context_stays_right_through_in_place_changes() -> None:
     ]
     turns = [_turn(" ".join(rng.sample(words, 3)), f"s{i % 3}", i) for i in range(30)]
     memories = [make_record(ALICE, " ".join(rng.sample(words, 2)), minutes=100 + i) for i in range(5)]
-    first, rest = turns[:10], turns[10:] + memories
+    bob = Scope(tenant="t", user="bob")  # an index read by tenant: another user's turns in "s1"
+    others = [t.model_copy(update={"id": f"bob{i}", "scope": bob}) for i, t in enumerate(turns[1:30:6])] + [
+        _turn("tea without a session", "x", 200 + i).model_copy(update={"provenance": Provenance()})
+        for i in range(3)
+    ]
+    first, rest = turns[:10], turns[10:] + memories + others
     rng.shuffle(rest)  # turns arrive out of order: some before a turn already indexed
     ix = ScopeIndex(first, EMB.embed([r.text for r in first]), [(r.id, r.text) for r in first])
 
@@ -197,13 +210,15 @@ def test_turn_context_stays_right_through_in_place_changes() -> None:
         fresh = ScopeIndex(ix.records, ix.vectors.copy(), [(r.id, r.text) for r in ix.records])
         for word in words:
             q = EMB.embed([word])[0]
-            assert ix.dense(q, 12, context=0.5) == fresh.dense(q, 12, context=0.5), word
+            assert ix.dense(q, len(ix), context=0.5) == fresh.dense(q, len(ix), context=0.5), word
 
     for r in rest:
         assert ix.upsert(r, EMB.embed([r.text])[0])
     same_as_fresh()
     moved = turns[4].model_copy(update={"provenance": Provenance(session_id="s2")})  # a turn changes session
     ix.upsert(moved, None)
+    same_as_fresh()
+    ix.upsert(turns[13].model_copy(update={"metadata": {"role": "assistant"}}), None)  # a role corrected
     same_as_fresh()
     ix.remove([turns[7].id, turns[20].id, memories[1].id])
     same_as_fresh()
