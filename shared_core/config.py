@@ -48,9 +48,9 @@ class ScoringConfig(_Frozen):
         default=0.8,
         ge=0,
         le=1,
-        description="Dense retrieval chooses a raw turn by its similarity plus this times that of "
-        "the turn before it in its session (a reply is found through its question); the stored "
-        "vectors only, nothing embedded again. 0: each record on its own.",
+        description="Dense retrieval chooses a user's raw turn by its similarity plus this times "
+        "that of the turn before it in its session (a reply is found through its question); the "
+        "stored vectors only, nothing embedded again. 0: each record on its own.",
     )
     similarity_weight: float = Field(
         default=0.5,
