@@ -126,10 +126,12 @@ class ScopeIndex:
             keys = self._turns.get(session_id, [])
             return [self.records[self.position[k[2]]] for k in (keys[-limit:] if limit else keys)]
 
-    def _link(self, session: str | None) -> None:
-        """Point each user turn of `session` at the turn before it (O(turns of the session))."""
-        before = -1
-        for key in self._turns.get(session, []):
+    def _link(self, session: str | None, start: int = 0) -> None:
+        """Point each user turn of `session` from its `start`-th on at the turn before it (a new
+        latest turn: one entry; a late one: the rest of its session)."""
+        turns = self._turns.get(session, [])
+        before = self.position[turns[start - 1][2]] if start > 0 else -1
+        for key in turns[start:]:
             p = self.position[key[2]]
             self._before[p] = before if self._follows(p, before) else p
             before = p
@@ -199,12 +201,9 @@ class ScopeIndex:
                 self._before = np.concatenate([self._before, np.arange(n, 2 * n + 16, dtype=np.int64)])
             self._before[n] = n
             self._remember_turn(rec)
-            turns = self._turns.get(rec.provenance.session_id, [])
-            if rec.kind is Kind.EPISODE and turns[-1][2] == rec.id:  # the usual case: the latest turn
-                before = self.position[turns[-2][2]] if len(turns) > 1 else -1
-                self._before[n] = before if self._follows(n, before) else n
-            elif rec.kind is Kind.EPISODE:  # an earlier turn arriving late: the session is relinked
-                self._link(rec.provenance.session_id)
+            if rec.kind is Kind.EPISODE:
+                session = rec.provenance.session_id
+                self._link(session, bisect.bisect_left(self._turns[session], _turn_key(rec)))
             for key, (flt, m) in self._masks.items():
                 self._masks[key] = (flt, np.append(m, flt.matches(rec)))
             self.lexical.add(rec.id, self._lexical_text(rec, new=True))
