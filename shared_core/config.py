@@ -52,6 +52,14 @@ class ScoringConfig(_Frozen):
         "that of the turn before it in its session (a reply is found through its question); the "
         "stored vectors only, nothing embedded again. 0: each record on its own.",
     )
+    dense_without_names: bool = Field(
+        default=True,
+        description="The query is embedded without the names of the scope's people (who said a "
+        "record or is its subject): a raw turn never holds its own speaker's name while every "
+        "extracted memory holds its subject's, so a name in the query pulled memories above the "
+        "turns that answer it. Who a question is about is scored by speaker_boost; BM25 still "
+        "sees the whole query.",
+    )
     similarity_weight: float = Field(
         default=0.5,
         ge=0,

@@ -92,9 +92,12 @@ class SearchMixin(RecordsMixin):
         now = self.clock.now()
         sw = cfg.scoring
         n = max(sw.candidates, k)
-        vec = self._seam.settle([q], sc)[0]  # one embedder call: the query, and raw turns not embedded yet
-        # one cached index per kinds and statuses; a time window or metadata masks it
+        # one cached index per kinds and statuses (this process's raw turns embedded and in it
+        # first); a time window or metadata masks it
         index = self._index(sc, flt.model_copy(update={"since": None, "until": None, "metadata": None}))
+        with index.lock:
+            people = index.features.people() if sw.dense_without_names else set()
+        vec = self._seam.settle([scoring.without_names(q, people)], sc)[0]
         with index.lock:
             window = None
             if since is not None or until is not None or meta:

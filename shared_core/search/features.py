@@ -7,6 +7,7 @@ its candidates with a few array operations, whatever the size of the scope.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,10 +41,17 @@ class Features:
             self._buf[i] = _row(r)
         self.table = self._buf[: len(records)]
         self.who = [_who(r) for r in records]
+        self._people = Counter(self.who)
+
+    def people(self) -> set[str]:
+        """Everyone who said a record or is its subject (lower case)."""
+        return {w for w, n in self._people.items() if n > 0 and w}
 
     def set(self, i: int, r: MemoryRecord) -> None:
         self.table[i] = _row(r)
+        self._people[self.who[i]] -= 1
         self.who[i] = _who(r)
+        self._people[self.who[i]] += 1
 
     def append(self, r: MemoryRecord) -> None:
         n = len(self.table)
@@ -54,6 +62,7 @@ class Features:
         self._buf[n] = _row(r)
         self.table = self._buf[: n + 1]
         self.who.append(_who(r))
+        self._people[self.who[-1]] += 1
 
     def keep(self, keep: np.ndarray) -> None:
         rows = self.table[keep]
@@ -61,3 +70,4 @@ class Features:
         self._buf[: len(rows)] = rows
         self.table = self._buf[: len(rows)]
         self.who = [w for w, k in zip(self.who, keep) if k]
+        self._people = Counter(self.who)

@@ -90,6 +90,42 @@ def names_in(query: str, who: Sequence[str]) -> npt.NDArray[np.bool_]:
     return np.fromiter((bool(w) and w in words for w in who), dtype=bool, count=len(who))
 
 
+_TOKEN = re.compile(r"[\w'’-]+")
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def without_names(query: str, people: set[str]) -> str:
+    """The query without the names of `people` (lower case; a name of up to three words, with
+    its possessive), for its embedding. When the query has capitals, only a capitalised word is
+    taken for a name ("Will" but not "will"); the query itself when nothing else would remain."""
+    if not people:
+        return query
+    tokens = list(_TOKEN.finditer(query))
+    words = [m.group().lower() for m in tokens]
+    capitals = query != query.lower()
+    cut: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens):
+        for n in (3, 2, 1):
+            if i + n > len(tokens) or (capitals and not tokens[i].group()[0].isupper()):
+                continue
+            name = " ".join([*words[i : i + n - 1], _POSSESSIVE.sub("", words[i + n - 1])])
+            if name in people:
+                cut.append((tokens[i].start(), tokens[i + n - 1].end()))
+                i += n - 1
+                break
+        i += 1
+    if not cut:
+        return query
+    parts, last = [], 0
+    for start, end in cut:
+        parts.append(query[last:start])
+        last = end
+    parts.append(query[last:])
+    out = " ".join("".join(parts).split())
+    return out if _TOKEN.search(out) else query
+
+
 @dataclass(frozen=True)
 class Scored:
     """Scores of m candidates (arrays of length m) and why: `parts` has one row per candidate

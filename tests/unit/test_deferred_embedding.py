@@ -45,16 +45,18 @@ def _turns(i: int) -> list[dict[str, str]]:
     ]
 
 
-def test_a_search_right_after_a_write_embeds_the_turns_with_its_query(tmp_path: Path) -> None:
+def test_a_search_right_after_a_write_sees_it_and_embeds_each_text_once(tmp_path: Path) -> None:
     emb = Switchable()
     mem = Memory.open(tmp_path / "s", embedder=emb)
     mem.search("warm", scope=ALICE)
     emb.release.clear()  # the applier cannot embed them first
     mem.add_messages(_turns(1), scope=ALICE, session_id="s", extract=False)
+    before = len(emb.calls)
     emb.release.set()
     hits = mem.search("what is my locker code", scope=ALICE, k=2)
     assert any(h.record.text == "my locker code is number 1" for h in hits)
-    assert 3 in emb.calls  # two turns and the query, one embedder call
+    # the two turns first (the names of their speakers are left out of the query), then the query
+    assert emb.calls[before:] == [2, 1]
     mem.close()
 
 

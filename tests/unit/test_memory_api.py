@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -360,3 +362,39 @@ def test_list_is_a_deprecated_name_of_records(mem: Memory, alice: Scope) -> None
     with pytest.warns(DeprecationWarning, match="records"):
         aold = asyncio.run(amem.list(alice, kinds=["preference"]))
     assert [r.id for r in aold] == [r.id for r in old]
+
+
+@pytest.mark.parametrize("without_names", [True, False])
+def test_search_embeds_the_query_without_the_names_of_the_scopes_people(
+    tmp_path: Path, alice: Scope, without_names: bool
+) -> None:
+    """A raw turn never holds its speaker's name, an extracted memory always holds its subject's:
+    the query's vector leaves the scope's names out (who it is about is scored apart), so "What
+    does Melanie do to destress?" is not drawn to every memory that starts with "Melanie"."""
+    from shared_core import MemoConfig
+    from shared_core.embed.base import FunctionEmbedder
+
+    inner = HashingEmbedder(64)
+    seen: list[list[str]] = []
+
+    def embed(texts: list[str]) -> Any:
+        seen.append(texts)
+        return inner.embed(texts)
+
+    cfg = MemoConfig.model_validate({"scoring": {"dense_without_names": without_names}})
+    m = Memory.open(tmp_path / "s", embedder=FunctionEmbedder(embed, 64, "recording"), config=cfg)
+    try:
+        m.add_messages([{"role": "user", "name": "Melanie", "content": "I love quiet weekends."},
+                        {"role": "user", "name": "Melanie", "content": "Running is how I destress."}],
+                       scope=alice, session_id="s1", wait=True)  # fmt: skip
+        assert any(r.subject == "melanie" for r in m.records(alice) if r.kind is not Kind.EPISODE)
+        seen.clear()
+        m.search("What does Melanie do to destress? Ask Bob.", scope=alice, k=3)
+        want = (
+            "What does do to destress? Ask Bob."
+            if without_names
+            else "What does Melanie do to destress? Ask Bob."
+        )
+        assert seen == [[want]]
+    finally:
+        m.close()

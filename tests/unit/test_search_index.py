@@ -106,6 +106,7 @@ def test_ranking_features_stay_current_through_every_change() -> None:
     def same() -> None:
         fresh = Features(ix.records)
         assert np.array_equal(ix.features.table, fresh.table) and ix.features.who == fresh.who
+        assert ix.features.people() == fresh.people()
         assert len(ix.features.table) == len(ix.records)
 
     same()
@@ -122,8 +123,13 @@ def test_ranking_features_stay_current_through_every_change() -> None:
     ix.upsert(recs[1].model_copy(update={"importance": 0.9, "subject": "Ben"}), None)
     same()
     assert ix.features.who[1] == "ben" and ix.features.table[2][3] == 4.0
+    assert "ben" in ix.features.people() and "dana" in ix.features.people()
     ix.remove([recs[0].id, ix.records[7].id, ix.records[30].id])
     same()
+    ben = ix.records[ix.position[recs[1].id]]  # Ben's only record
+    ix.upsert(ben.model_copy(update={"subject": "user"}), None)
+    same()
+    assert "ben" not in ix.features.people()
 
 
 def _turn(text: str, session: str, minute: int, role: str = "user") -> MemoryRecord:
@@ -222,3 +228,22 @@ def test_turn_context_stays_right_through_in_place_changes() -> None:
     same_as_fresh()
     ix.remove([turns[7].id, turns[20].id, memories[1].id])
     same_as_fresh()
+
+
+@pytest.mark.parametrize(
+    ("query", "embedded"),
+    [
+        ("What does Melanie do to destress?", "What does do to destress?"),
+        ("What is Melanie's favourite book?", "What is favourite book?"),
+        ("Did Jean Luc call Melanie’s mom", "Did call mom"),  # a name of two words; ’s
+        ("what does melanie do", "what does do"),  # no capitals anywhere: any case
+        ("What will Caroline do?", "What will do?"),  # "will" is not the person Will
+        ("Who is Bob?", "Who is Bob?"),  # not someone of the scope
+        ("Melanie?", "Melanie?"),  # nothing would remain
+        ("Melanies garden", "Melanies garden"),  # another word
+    ],
+)
+def test_the_query_is_embedded_without_the_names_of_the_scopes_people(query: str, embedded: str) -> None:
+    from shared_core.search.score import without_names
+
+    assert without_names(query, {"melanie", "caroline", "jean luc", "will"}) == embedded
