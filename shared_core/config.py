@@ -76,7 +76,10 @@ class ScoringConfig(_Frozen):
     )
     mmr_enabled: bool = True
     speaker_boost: float = Field(
-        default=0.15, ge=0, description="Relevance bonus for memories of a person the query names."
+        default=0.65,
+        ge=0,
+        description="Relevance factor (1 + this) for the records said by or about a person the "
+        "query names; the query's embedding leaves the names out (dense_without_names).",
     )
     collapse_sources: bool = Field(
         default=True, description="Keep one memory per identical set of source messages."
