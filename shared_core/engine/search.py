@@ -96,8 +96,8 @@ class SearchMixin(RecordsMixin):
         # first); a time window or metadata masks it
         index = self._index(sc, flt.model_copy(update={"since": None, "until": None, "metadata": None}))
         with index.lock:
-            people = index.features.people() if sw.dense_without_names else set()
-        vec = self._seam.settle([scoring.without_names(q, people)], sc)[0]
+            names, rest = scoring.named(q, index.features.people())
+        vec = self._seam.settle([rest if sw.dense_without_names else q], sc)[0]
         with index.lock:
             window = None
             if since is not None or until is not None or meta:
@@ -122,7 +122,7 @@ class SearchMixin(RecordsMixin):
         if span is not None:
             event = rows[:, EVENT]
             time_match = (event >= span.start.timestamp()) & (event <= span.end.timestamp())
-        about = scoring.names_in(q, who) if sw.speaker_boost > 0 else np.zeros(m, dtype=bool)
+        about = np.fromiter((w in names for w in who), dtype=bool, count=m)
         scored = scoring.score_candidates(
             rows, dense_rank, lexical_rank, sims, about, time_match, now.timestamp(), sw
         )

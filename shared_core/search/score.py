@@ -16,8 +16,6 @@ from ..config import ScoringConfig
 from ..models import Kind, MemoryRecord
 from .features import IMPORTANCE, MEMORY, QUESTION, SEEN, USES
 
-_WORD = re.compile(r"[a-z0-9']+")
-
 
 def similarity(distance: float) -> float:
     """Cosine distance (Chroma's `1 - cos`, may be slightly negative) -> similarity in [0, 1]."""
@@ -83,26 +81,19 @@ def use(uses: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return 1.0 - 1.0 / (1.0 + uses / 3.0)
 
 
-def names_in(query: str, who: Sequence[str]) -> npt.NDArray[np.bool_]:
-    """Which candidates were said by or are about someone the query names ("What did Caroline
-    paint?"); `who` is each candidate's speaker or subject, lower case."""
-    words = set(_WORD.findall(query.lower()))
-    return np.fromiter((bool(w) and w in words for w in who), dtype=bool, count=len(who))
-
-
 _TOKEN = re.compile(r"[\w'’-]+")
 _POSSESSIVE = re.compile(r"['’]s?$")
 
 
-def without_names(query: str, people: set[str]) -> str:
-    """The query without the names of `people` (lower case; a name of up to three words, with
-    its possessive), for its embedding. When the query has capitals, only a capitalised word is
-    taken for a name ("Will" but not "will"); the query itself when nothing else would remain."""
-    if not people:
-        return query
-    tokens = list(_TOKEN.finditer(query))
+def named(query: str, people: set[str]) -> tuple[set[str], str]:
+    """Who of `people` (lower case) the query names, and the query without those names (for its
+    embedding; the query itself when nothing else would remain). A name has up to three words and
+    may carry a possessive ("Melanie's"); when the query has capitals, only a capitalised word
+    starts a name ("Will" is a person, "will" is not)."""
+    tokens = list(_TOKEN.finditer(query)) if people else []
     words = [m.group().lower() for m in tokens]
     capitals = query != query.lower()
+    found: set[str] = set()
     cut: list[tuple[int, int]] = []
     i = 0
     while i < len(tokens):
@@ -111,19 +102,20 @@ def without_names(query: str, people: set[str]) -> str:
                 continue
             name = " ".join([*words[i : i + n - 1], _POSSESSIVE.sub("", words[i + n - 1])])
             if name in people:
+                found.add(name)
                 cut.append((tokens[i].start(), tokens[i + n - 1].end()))
                 i += n - 1
                 break
         i += 1
     if not cut:
-        return query
+        return found, query
     parts, last = [], 0
     for start, end in cut:
         parts.append(query[last:start])
         last = end
     parts.append(query[last:])
-    out = " ".join("".join(parts).split())
-    return out if _TOKEN.search(out) else query
+    rest = " ".join("".join(parts).split())
+    return found, rest if _TOKEN.search(rest) else query
 
 
 @dataclass(frozen=True)
