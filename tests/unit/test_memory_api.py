@@ -396,5 +396,8 @@ def test_search_embeds_the_query_without_the_names_of_the_scopes_people(
             else "What does Melanie do to destress? Ask Bob."
         )
         assert seen == [[want]]
+        seen.clear()  # a role word is no name: the subject of a nameless user's memories is "user"
+        m.search("What does the User like?", scope=alice, k=3)
+        assert seen == [["What does the User like?"]]
     finally:
         m.close()
