@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .clock import ensure_utc
 
+ROLE_WORDS = ("system", "assistant", "user", "human", "ai", "tool", "function", "developer", "bot", "model")
+"""Words that name a role in a conversation, never a person: a speaker or subject of that name is
+not a name to read in a question, and a name that looks like one is quoted when rendered."""
+
 MAX_ID_CHARS = 128
 _BAD_ID_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 

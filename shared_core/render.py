@@ -14,12 +14,11 @@ from pydantic import BaseModel, ConfigDict
 
 from .config import RenderConfig
 from .extract.dates import said_on
-from .models import Hit, Kind, MemoryRecord
+from .models import ROLE_WORDS, Hit, Kind, MemoryRecord
 from .tokens import count_tokens
 
 OPEN, CLOSE = "<memories>", "</memories>"
 
-ROLE_WORDS = ("system", "assistant", "user", "human", "ai", "tool", "function", "developer", "bot", "model")
 _ROLES = frozenset({"user", "assistant", "system", "tool"})
 _LEADING_LABEL = re.compile(r"^(\W{0,8}(?:" + "|".join(ROLE_WORDS) + r"))(\s*):", re.IGNORECASE)
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -14,15 +14,13 @@ from ..embed.base import Vectors
 from ..errors import EmbeddingError
 from ..extract.dates import query_time_range
 from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
-from ..render import ROLE_WORDS, Context, pack
+from ..render import Context, pack
 from ..search import score as scoring
 from ..search.features import EVENT
 from ..search.index import ScopeIndex
 from ..store.base import RecordFilter, revision_key
 from .base import OPEN_ENGINES, lexical_documents
 from .records import RecordsMixin
-
-_ROLE_WORDS = frozenset(ROLE_WORDS)
 
 
 class SearchMixin(RecordsMixin):
@@ -97,8 +95,8 @@ class SearchMixin(RecordsMixin):
         # one cached index per kinds and statuses (this process's raw turns embedded and in it
         # first); a time window or metadata masks it
         index = self._index(sc, flt.model_copy(update={"since": None, "until": None, "metadata": None}))
-        with index.lock:  # a role word ("user": the subject of a nameless user's memories) is no name
-            names, rest = scoring.named(q, index.features.people() - _ROLE_WORDS)
+        with index.lock:
+            names, rest = scoring.named(q, index.features.people())
         vec = self._seam.settle([rest if sw.dense_without_names else q], sc)[0]
         with index.lock:
             window = None

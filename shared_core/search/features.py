@@ -12,7 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..models import Kind, MemoryRecord
+from ..models import ROLE_WORDS, Kind, MemoryRecord
+
+_ROLES = frozenset(ROLE_WORDS)
 
 # columns of `Features.table`
 EVENT, SEEN, IMPORTANCE, USES, MEMORY, QUESTION = range(6)
@@ -44,8 +46,9 @@ class Features:
         self._people = Counter(self.who)
 
     def people(self) -> set[str]:
-        """Everyone who said a record or is its subject (lower case)."""
-        return {w for w, n in self._people.items() if n > 0 and w}
+        """The names (lower case) of everyone who said a record or is its subject; a role word
+        ("user", the subject of a nameless user's memories) is no name."""
+        return {w for w, n in self._people.items() if n > 0 and w and w not in _ROLES}
 
     def set(self, i: int, r: MemoryRecord) -> None:
         self.table[i] = _row(r)

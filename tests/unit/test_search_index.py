@@ -129,7 +129,7 @@ def test_ranking_features_stay_current_through_every_change() -> None:
     ben = ix.records[ix.position[recs[1].id]]  # Ben's only record
     ix.upsert(ben.model_copy(update={"subject": "user"}), None)
     same()
-    assert "ben" not in ix.features.people()
+    assert "ben" not in ix.features.people() and "user" not in ix.features.people()  # a role, no name
 
 
 def _turn(text: str, session: str, minute: int, role: str = "user") -> MemoryRecord:
