@@ -84,6 +84,15 @@ class ScoringConfig(_Frozen):
     collapse_sources: bool = Field(
         default=True, description="Keep one memory per identical set of source messages."
     )
+    aggregate_items: int = Field(
+        default=0,
+        ge=0,
+        le=100,
+        description="Per person and group of memories (likes, plans, places, activities, facts), "
+        "the index also holds one derived line listing the newest this many of them, for list "
+        "questions (search/aggregate.py); never stored, recomputed with its memories. 0 (default): "
+        "none (on LoCoMo they cost budget recall: benchmarks/results/ablations.md).",
+    )
     lexical_enabled: bool = True
     lexical_context: bool = Field(default=True, description="BM25 also sees the turn before each raw turn.")
     time_aware: bool = True

@@ -20,6 +20,7 @@ from ..extract.base import ExtractInput, says_something
 from ..extract.llm import LLMExtractor
 from ..governance.validity import judge
 from ..models import Kind, MemoryRecord, Scope, Status
+from ..search import aggregate
 from ..search import score as scoring
 from ..store.base import RecordFilter
 from .base import AddResult, derived_id
@@ -188,8 +189,9 @@ class ExtractionMixin(SearchMixin):
         index = self._index(sc, flt)
         with index.lock:
             out = []
-            for v in vecs:
-                out.append([(index.records[i], 1.0 - s) for i, s in index.dense(v, k)])
+            for v in vecs:  # aggregate rows are derived from these memories, never their duplicates
+                near = [(index.records[i], 1.0 - s) for i, s in index.dense(v, k + index.aggregates)]
+                out.append([(r, d) for r, d in near if not aggregate.is_aggregate(r.id)][:k])
         return out
 
     def _consolidate(

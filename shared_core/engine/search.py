@@ -15,6 +15,7 @@ from ..errors import EmbeddingError
 from ..extract.dates import query_time_range
 from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
 from ..render import Context, pack
+from ..search import aggregate
 from ..search import score as scoring
 from ..search.features import EVENT
 from ..search.index import ScopeIndex
@@ -171,7 +172,11 @@ class SearchMixin(RecordsMixin):
         if index is None:
             return super().get_many(sc, wanted)
         with index.lock:
-            found = {i: index.records[index.position[i]] for i in wanted if i in index.position}
+            found = {
+                i: index.records[index.position[i]]
+                for i in wanted
+                if i in index.position and not aggregate.is_aggregate(i)
+            }
         if self._seam.pending:  # raw turns not in the index until their vectors came: the overlay wins
             for i, r in self._seam.pending.lookup(wanted).items():
                 found.pop(i, None)
@@ -199,7 +204,7 @@ class SearchMixin(RecordsMixin):
             return super().list_records(scope, flt, limit, offset)
         out: list[MemoryRecord] = []
         with index.lock:
-            for r in index.records:
+            for r in index.stored():
                 if not flt.matches(r):
                     continue
                 if skip:
@@ -236,7 +241,13 @@ class SearchMixin(RecordsMixin):
             records, vectors = self._store.snapshot(sc, flt)
             if pending or gone:
                 records, vectors = self._merge_pending(sc, flt, records, vectors, pending, gone)
-            return ScopeIndex(records, vectors, lexical_documents(records, ctx), with_context=ctx)
+            return ScopeIndex(
+                records,
+                vectors,
+                lexical_documents(records, ctx),
+                with_context=ctx,
+                aggregate_items=self.config.scoring.aggregate_items,
+            )
 
         token = self._indexes.revision(revision_key(sc), lambda: self._store.revision(sc), self.revision_ttl)
         return self._indexes.get(_index_key(sc, flt), token, build, scope=sc, flt=flt)

@@ -24,13 +24,18 @@ import numpy as np
 from ..embed.base import Vectors
 from ..models import Kind, MemoryRecord, Scope
 from ..store.base import RecordFilter, revision_key
+from . import aggregate
 from .features import Features
 from .lexical import LexicalIndex
 
 
 class ScopeIndex:
     """One scope for search: records (oldest first), vectors, BM25. Changed only in place by
-    `upsert`/`remove` under `lock`, which searches hold while they read it."""
+    `upsert`/`remove` under `lock`, which searches hold while they read it.
+
+    With `aggregate_items` > 0 it also holds derived rows (`search/aggregate.py`): per subject and
+    group of memories, one line listing the newest `aggregate_items` of them, recomputed by every
+    change of one of them. Their ids start with `aggregate.PREFIX`; `stored()` leaves them out."""
 
     def __init__(
         self,
@@ -39,6 +44,7 @@ class ScopeIndex:
         lexical_docs: Sequence[tuple[str, str]],
         *,
         with_context: bool = False,
+        aggregate_items: int = 0,
     ) -> None:
         self.records = list(records)
         self.vectors = np.asarray(vectors, dtype=np.float32)
@@ -66,6 +72,67 @@ class ScopeIndex:
         # filter (JSON) -> (filter, which records pass it): search windows, kept current in place
         self._masks: OrderedDict[str, tuple[RecordFilter, np.ndarray]] = OrderedDict()
         self.lock = threading.RLock()
+        self.aggregate_items = aggregate_items
+        self._members: dict[aggregate.Key, set[str]] = {}  # aggregate -> ids of its memories
+        self._key: dict[str, aggregate.Key] = {}  # memory id -> its aggregate
+        self.aggregates = 0  # derived rows held
+        if aggregate_items > 0:
+            for r in self.records:
+                self._track(r)
+            self._reaggregate(set(self._members))
+
+    def stored(self) -> list[MemoryRecord]:
+        """The records that exist in the store (no aggregate rows), oldest first."""
+        if not self.aggregates:
+            return list(self.records)
+        return [r for r in self.records if not aggregate.is_aggregate(r.id)]
+
+    def _track(self, rec: MemoryRecord) -> set[aggregate.Key]:
+        """Move a memory to the aggregate it belongs to now; the aggregates it changes."""
+        changed = self._untrack(rec.id)
+        new = aggregate.key_of(rec)
+        if new is not None:
+            self._key[rec.id] = new
+            self._members.setdefault(new, set()).add(rec.id)
+            changed.add(new)
+        return changed
+
+    def _untrack(self, record_id: str) -> set[aggregate.Key]:
+        old = self._key.pop(record_id, None)
+        if old is None:
+            return set()
+        self._members[old].discard(record_id)
+        return {old}
+
+    def _reaggregate(self, keys: set[aggregate.Key]) -> None:
+        """Recompute these aggregates from their memories now in the index (or drop them)."""
+        drop = []
+        for key in keys:
+            members = sorted(self._members.get(key, ()))
+            agg_id = aggregate.aggregate_id(key)
+            if len(members) < aggregate.MIN_MEMBERS:
+                if not members:
+                    self._members.pop(key, None)
+                if agg_id in self.position:
+                    drop.append(agg_id)
+                continue
+            pos = [self.position[m] for m in members]
+            rec, vec = aggregate.build(
+                key, [self.records[p] for p in pos], self.vectors[pos], self.aggregate_items
+            )
+            if agg_id not in self.position:
+                self.aggregates += 1
+            self.upsert(rec, vec)
+        if drop:
+            self.aggregates -= len(drop)
+            self.remove(drop)
+
+    def _passes(self, flt: RecordFilter, rec: MemoryRecord) -> bool:
+        """A filter's verdict on a row; an aggregate never passes a time window (it lists memories
+        of any time: its own date is its newest memory's)."""
+        if (flt.since is not None or flt.until is not None) and aggregate.is_aggregate(rec.id):
+            return False
+        return flt.matches(rec)
 
     def mask(self, flt: RecordFilter) -> np.ndarray:
         """Which records pass `flt` (metadata, time window): computed once per filter, then kept
@@ -76,7 +143,7 @@ class ScopeIndex:
             if got is not None:
                 self._masks.move_to_end(key)
                 return got[1]
-            m = np.fromiter((flt.matches(r) for r in self.records), dtype=bool, count=len(self.records))
+            m = np.fromiter((self._passes(flt, r) for r in self.records), dtype=bool, count=len(self.records))
             self._masks[key] = (flt, m)
             if len(self._masks) > MASKS:
                 self._masks.popitem(last=False)
@@ -187,8 +254,10 @@ class ScopeIndex:
                 if vec is not None:  # in place: every reader holds `lock`
                     self.vectors[i] = vec
                 for flt, m in self._masks.values():
-                    m[i] = flt.matches(rec)
+                    m[i] = self._passes(flt, rec)
                 self.lexical.add(rec.id, self._lexical_text(rec, new=False))
+                if self.aggregate_items > 0 and not aggregate.is_aggregate(rec.id):
+                    self._reaggregate(self._track(rec))
                 return True
             if vec is None:
                 return False
@@ -205,8 +274,10 @@ class ScopeIndex:
                 session = rec.provenance.session_id
                 self._link(session, bisect.bisect_left(self._turns[session], _turn_key(rec)))
             for key, (flt, m) in self._masks.items():
-                self._masks[key] = (flt, np.append(m, flt.matches(rec)))
+                self._masks[key] = (flt, np.append(m, self._passes(flt, rec)))
             self.lexical.add(rec.id, self._lexical_text(rec, new=True))
+            if self.aggregate_items > 0 and not aggregate.is_aggregate(rec.id):
+                self._reaggregate(self._track(rec))
             return True
 
     def _remember_turn(self, rec: MemoryRecord) -> None:
@@ -263,6 +334,12 @@ class ScopeIndex:
                 self._link(session)
             for i in ids:
                 self.lexical.remove(i)
+            if self.aggregate_items > 0:
+                changed: set[aggregate.Key] = set()
+                for i in ids:
+                    if not aggregate.is_aggregate(i):
+                        changed |= self._untrack(i)
+                self._reaggregate(changed)
 
 
 MASKS = 32  # filters whose masks a scope index keeps
