@@ -160,12 +160,13 @@ def ablation_markdown(runs: Sequence[dict[str, Any]]) -> str:
     names = list(CATEGORIES.values())
     keys = ["recall@10", "budget@1024", "budget@2048", "budget@4096"]
     lines = [
-        "# Ablations: MeMo with one part switched off",
+        "# Ablations: MeMo with one part switched off (or an opt-in part switched on)",
         "",
         "Each row is `memo bench locomo` with `--set` overrides of MeMo's default configuration (same data, "
-        "same embedder); Δ is the change against the default run. A negative Δ is what the part adds.",
+        "same embedder); Δ is the change against the default run. A negative Δ is what a default part adds, "
+        "or what an opt-in part (`scoring.aggregate_items`) costs.",
         "",
-        "| switched off | "
+        "| override | "
         + " | ".join(keys)
         + " | Δ recall@10 | Δ budget@1024 | "
         + " | ".join(f"{n} r@10" for n in names)

@@ -26,7 +26,7 @@ from ..clock import ensure_utc, to_ts
 from ..embed.base import Vectors
 from ..errors import ConfigError, InvalidInput
 from ..models import HistoryEntry, Kind, MemoryRecord, Scope
-from . import chroma_check, chroma_files, chroma_lock, chroma_server
+from . import chroma_check, chroma_files, chroma_lock, chroma_server, chroma_stats
 from .base import RecordFilter, require_readable, revision_key, revision_keys
 from .chroma_rows import Quarantine, in_pages, meta_filter, parse_history, parse_record, scope_of
 
@@ -136,6 +136,8 @@ class ChromaStore:
             self.close()
             raise
         self._migrate()
+        # an embedded database's query planner needs statistics to read one scope by key (chroma_stats)
+        self._planner = chroma_stats.PlannerStats(self.path) if self.path is not None else None
 
     def _open(self, client: Any, prefix: str, embedder_name: str) -> None:
         dim = self.dim
@@ -319,6 +321,8 @@ class ChromaStore:
                     documents=[r.index_text() for r in part],
                     metadatas=[_record_meta(r) for r in part],
                 )
+        if self._planner is not None:
+            self._planner.wrote(len(records))
         if bump:
             self.bump_revision(r.scope for r in records)
 
