@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
+from pathlib import Path
 from typing import Any, NoReturn
 
 from ..governance.access import Operation, authorize
@@ -265,6 +266,23 @@ def cmd_scopes(ns: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_maintain(ns: argparse.Namespace) -> int:
+    """SQLite planner statistics of a Chroma directory (an embedded store, or a Chroma server's
+    persist directory, which no MeMo process analyses itself): store/chroma_stats.py."""
+    from .._boundary import translate
+    from ..errors import StoreUnavailable
+    from ..store import chroma_stats
+
+    db = Path(ns.path) / "chroma.sqlite3"
+    if not db.is_file():
+        raise StoreUnavailable(f"no Chroma database at {db}")
+    with translate("store", f"analyse {db}"):
+        rows, analysed, done = chroma_stats.analyse(db, force=True)
+    data = {"database": str(db), "rows": rows, "analysed_rows": analysed or 0, "analysed_now": done}
+    output.stats(data, as_json=ns.json)
+    return EXIT_OK
+
+
 def cmd_demo(ns: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -346,6 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("scopes", help="tenants, users, agents and sessions with record counts")
     s.add_argument("--tenant", default=None, help="one tenant (default: every tenant you may see)")
     s.set_defaults(func=cmd_scopes)
+
+    s = sub.add_parser(
+        "maintain", help="update the query statistics of a Chroma directory (embedded or a server's)"
+    )
+    s.set_defaults(func=cmd_maintain)
 
     s = sub.add_parser("demo", help="a scripted two-session conversation, then what was remembered")
     s.set_defaults(func=cmd_demo)

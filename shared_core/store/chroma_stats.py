@@ -15,10 +15,11 @@ records grows with the whole store (100,000 records: 26 ms for this statement, C
 `get` 3.6 ms p50). Measured in `benchmarks/results/scale.md`.
 
 So an embedded store analyses its database once it holds `MIN_ROWS` rows, and again each time it
-has grown `GROWTH` times since (sampled: `analysis_limit`, tens of milliseconds). It runs inside
+has grown `GROWTH` times since (sampled: `analysis_limit`; 0.6 s at 198,000 rows). It runs inside
 the store's serialised calls of the one process holding the directory lock, so no write of
 Chroma's runs beside it. Best effort: a failure is logged and leaves the database as it was (the
-statements stay correct, only slower).
+statements stay correct, only slower). A Chroma server's database is analysed by its operator:
+`memo --path <persist directory> maintain` (SQLite's own locks make that safe while it runs).
 """
 
 from __future__ import annotations
@@ -49,8 +50,29 @@ def _analysed(con: sqlite3.Connection) -> int | None:
     return int(str(got[0]).split()[0]) if got else None
 
 
+def analyse(db: Path, *, force: bool = False) -> tuple[int, int | None, bool]:
+    """Analyse the database `db` if it is big enough and its statistics are missing or stale
+    (`force`: whenever it has rows). Returns (rows, rows at the analysis now in force, whether it
+    analysed now). Raises `sqlite3.Error`."""
+    con = sqlite3.connect(str(db), timeout=5.0, isolation_level=None)
+    try:
+        rows = _rows(con)
+        analysed = _analysed(con)
+        stale = analysed is None or rows >= GROWTH * max(analysed, 1)
+        due = rows > 0 if force else rows >= MIN_ROWS and stale
+        if due:
+            con.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+            con.execute("ANALYZE")
+            analysed = _analysed(con)
+            log.info("analysed %s at %d rows", db, rows)
+        return rows, analysed, due
+    finally:
+        con.close()
+
+
 class PlannerStats:
-    """The statistics of one embedded Chroma database (`<dir>/chroma.sqlite3`)."""
+    """The statistics of one embedded Chroma database (`<dir>/chroma.sqlite3`), analysed again as
+    this process writes it."""
 
     def __init__(self, directory: Path) -> None:
         self.db = directory / "chroma.sqlite3"
@@ -66,30 +88,14 @@ class PlannerStats:
             self.refresh()
 
     def refresh(self) -> bool:
-        """Analyse the database if it is big enough and its statistics are missing or stale.
-        True when it analysed."""
+        """Analyse now if due (`analyse`); True when it did. Never raises: logged."""
         self._written = 0
         try:
-            con = sqlite3.connect(str(self.db), timeout=5.0, isolation_level=None)
-        except sqlite3.Error as exc:
-            log.warning("could not open %s to update its statistics: %s", self.db, exc)
-            self._next = MIN_ROWS
-            return False
-        try:
-            rows = _rows(con)
-            self.analysed = _analysed(con)
-            due = rows >= MIN_ROWS and (self.analysed is None or rows >= GROWTH * max(self.analysed, 1))
-            if due:
-                con.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
-                con.execute("ANALYZE")
-                self.analysed = _analysed(con)
-                log.info("analysed %s at %d rows", self.db, rows)
-            base = max(self.analysed or 0, rows, 1)
-            self._next = max(MIN_ROWS - rows, int(GROWTH * base) - rows, MIN_ROWS // 4)
-            return due
+            rows, self.analysed, done = analyse(self.db)
         except sqlite3.Error as exc:
             log.warning("could not update the statistics of %s: %s", self.db, exc)
             self._next = MIN_ROWS
             return False
-        finally:
-            con.close()
+        base = max(self.analysed or 0, rows, 1)
+        self._next = max(MIN_ROWS - rows, int(GROWTH * base) - rows, MIN_ROWS // 4)
+        return done
