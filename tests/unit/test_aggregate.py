@@ -159,7 +159,6 @@ def test_through_the_public_api_an_aggregate_answers_a_list_question_and_forgets
     after = agg_mem.search("What hobbies does Alice love? hiking pottery cello", scope=alice, k=5)
     left = [h.record for h in after if aggregate.is_aggregate(h.record.id)]
     assert left and "pottery" not in left[0].text and "m1" not in left[0].provenance.source_message_ids
-    # a fresh process (an index built from the store) derives the same line
     agg_mem.close()
 
 
@@ -183,4 +182,25 @@ def test_erasing_a_memory_or_the_user_leaves_nothing_of_it_in_an_aggregate(agg_m
     report = agg_mem.governor.forget_user(ADMIN, alice)
     assert report.ok, report.failed
     assert aggregates_found() == [] and agg_mem.search("Alice", scope=alice, k=10) == []
+    agg_mem.close()
+
+
+def test_the_inspector_shows_an_aggregate_as_a_derived_line_without_a_page(agg_mem: Memory) -> None:
+    from starlette.testclient import TestClient
+
+    from shared_core.ui.app import create_app
+    from shared_core.ui.auth import Tokens, parse_token_spec
+
+    alice = Scope(tenant="acme", user="alice")
+    agg_mem.add_messages(
+        [{"role": "user", "content": t, "id": f"m{i}", "name": "Alice"}
+         for i, t in enumerate(["I love hiking.", "I love pottery."])],
+        scope=alice, wait=True,
+    )  # fmt: skip
+    app = create_app(agg_mem, Tokens([parse_token_spec("admin:dpo=tok-for-aggregate-test")]))
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        client.get("/login?token=tok-for-aggregate-test")
+        page = client.get("/search", params={"tenant": "acme", "user": "alice", "q": "Alice loves"}).text
+    assert "aggregate of 2 memories" in page and "/memory/agg:" not in page
+    assert "/memory/" in page  # the stored memories and turns keep their pages
     agg_mem.close()
