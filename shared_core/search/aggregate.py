@@ -106,9 +106,12 @@ def item(rec: MemoryRecord, name: str) -> str:
     """A memory as one item of the list: its text without the leading subject and without the
     trailing "(said on ...)" (the aggregate is dated by its newest memory)."""
     text = _SAID_ON.sub("", rec.text).strip()
-    if text.lower().startswith(name.lower() + " "):
+    low, name = text.lower(), name.lower()
+    if low.startswith(name + " and others "):  # "Melanie and others went camping"
+        text = text[len(name) + 12 :] + " (with others)"
+    elif low.startswith(name + " "):
         text = text[len(name) + 1 :]
-    elif text.lower().startswith(name.lower() + "'s "):
+    elif low.startswith(name + "'s "):
         text = text[len(name) + 3 :]
     return text.rstrip(" .;")
 

@@ -47,6 +47,19 @@ def aggregates(ix: ScopeIndex) -> list[MemoryRecord]:
     return [r for r in ix.records if aggregate.is_aggregate(r.id)]
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Alice went camping (said on 3 May 2024)", "went camping"),
+        ("Alice and others went camping in June 2024", "went camping in June 2024 (with others)"),
+        ("Alice's goal is to run a marathon.", "goal is to run a marathon"),
+        ("Her sister visited Lyon", "Her sister visited Lyon"),
+    ],
+)
+def test_an_item_is_the_memory_without_its_subject_and_its_said_on(text: str, shown: str) -> None:
+    assert aggregate.item(memory(text, "m"), "Alice") == shown
+
+
 def test_build_lists_the_newest_memories_oldest_first_and_cites_all_their_sources() -> None:
     ms = [
         memory("Alice loves hiking (said on 1 March 2024)", "m1", day=0),
