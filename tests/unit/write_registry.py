@@ -360,6 +360,8 @@ CLI_READS = {
     "demo": "writes a scripted conversation to a store of its own (a tour, not an entry point for data)",
     "ui": "serves the Inspector and the Governor, which are registered here; tests/ui covers the pages",
     "bench": "benchmarks on stores of their own",
+    "maintain": "refreshes SQLite's planner statistics (ANALYZE: sqlite_stat1 rows only); no memory, history "
+    "or audit row changes (tests/unit/test_chroma_stats.py)",
     "worker": "runs queued extraction jobs through Engine.run_jobs, the same seam as the thread worker "
     "(tests/unit/test_external_worker.py, tests/integration/test_external_worker_server.py)",
 }  # fmt: skip
