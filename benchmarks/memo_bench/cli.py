@@ -35,6 +35,14 @@ PEERS_VENV = REPO_ROOT / "benchmarks" / "peers-venv"
 # --------------------------------------------------------------------------- helpers
 
 
+def _variant(args: argparse.Namespace, uses_embedder: bool) -> dict[str, str]:
+    """What sets a run apart from the default run of its system (the report's label)."""
+    parts = ["UUID message ids"] if args.ids == "uuid" else []
+    if uses_embedder and args.embedder != "minilm":
+        parts.append(f"{args.embedder} embedder")
+    return {"variant": ", ".join(parts)} if parts else {}
+
+
 def _rerun_in_peers_env(subcommand: str, argv: list[str], command_line: str) -> int | None:
     """Run this subcommand with the peers venv's Python (None when there is no such venv)."""
     py = PEERS_VENV / "bin" / "python"
@@ -146,7 +154,7 @@ def cmd_locomo(args: argparse.Namespace) -> int:
     )
     out: dict[str, Any] = {
         **report,
-        **({"variant": "UUID message ids"} if args.ids == "uuid" else {}),
+        **_variant(args, spec.uses_embedder),
         "config": {
             "system": sys_cfg,
             "data": {"path": str(data), "name": data.name, "sha256": sha256_file(data)},
@@ -245,7 +253,11 @@ def add_bench_subcommands(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="a LoCoMo-format JSON file (a list of conversations)")
     p.add_argument("--out", required=True, help="where to write the results JSON")
     p.add_argument("--system", default="memo", choices=names)
-    p.add_argument("--embedder", default="minilm", help="minilm (default, all systems) or hashing (tests)")
+    p.add_argument(
+        "--embedder",
+        default="minilm",
+        help="minilm (default, all systems), e5 (the optional multilingual-e5-small) or hashing (tests)",
+    )
     p.add_argument("--limit", type=int, default=None, help="only the first N conversations")
     p.add_argument(
         "--set",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from shared_core.embed.base import embed_with_queries
 from shared_core.tokens import count_tokens
 
 from .locomo_data import LocomoConversation
@@ -150,7 +151,7 @@ class TurnIndexSystem(RankedSystem):
         if self._vectors is None or not len(self._vectors):
             return []
         assert self.embedder is not None
-        q = self.embedder.embed([question])[0]
+        q = embed_with_queries(self.embedder, [], [question])[0]
         sims = self._vectors @ q
         return [int(i) for i in np.argsort(-sims, kind="stable")]
 
@@ -288,16 +289,19 @@ def missing_modules(spec: SystemSpec) -> list[str]:
 
 
 def make_embedder(name: str) -> Embedder:
-    """`minilm` (the default, shared by every system) or `hashing` (fast, for tests)."""
-    from shared_core.embed import HashingEmbedder, default_embedder
+    """`minilm` (the default, shared by every system), `e5` (the optional multilingual-e5-small)
+    or `hashing` (fast, for tests)."""
+    from shared_core.embed import HashingEmbedder, default_embedder, e5_embedder
 
     if name == "minilm":
         emb = default_embedder()
+    elif name == "e5":
+        emb = e5_embedder()
     elif name.startswith("hashing"):
         dim = int(name.split("-", 1)[1]) if "-" in name else 256
         emb = HashingEmbedder(dim)
     else:
-        raise ValueError(f"unknown embedder {name!r} (minilm, hashing)")
+        raise ValueError(f"unknown embedder {name!r} (minilm, e5, hashing)")
     emb.embed(["warm-up"])  # load the model outside any timed section
     return emb
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .._boundary import translate
 from ..clock import Clock
 from ..config import MemoConfig
-from ..embed.base import Embedder, Vectors
+from ..embed.base import Embedder, Vectors, embed_with_queries
 from ..extract.base import Extractor
 from ..governance import pii
 from ..governance.audit import AuditLog
@@ -174,9 +174,10 @@ class EngineBase:
         """The audit log (None without one), after this process's journaled writes."""
         return None if self._audit is None else cast(AuditLog, Flushed(self, self._audit))
 
-    def _embed(self, texts: Sequence[str]) -> Vectors:
+    def _embed(self, texts: Sequence[str], queries: Sequence[str] = ()) -> Vectors:
+        """Vectors of stored `texts`, then of `queries` (see `embed_with_queries`)."""
         with translate("embedding", getattr(self.embedder, "name", "embedder")):  # any embedder's failure
-            return self.embedder.embed(list(texts))
+            return embed_with_queries(self.embedder, list(texts), list(queries))
 
     def _redact(self, text: str) -> tuple[str, int]:
         result = pii.apply(text, self.config.policy)

@@ -72,7 +72,7 @@ class Seam:
         queue: JobQueue | None = None,
         batch: int = 512,
         gate: Gate | None = None,
-        embed: Callable[[Sequence[str]], Vectors] | None = None,
+        embed: Callable[[Sequence[str], Sequence[str]], Vectors] | None = None,
         embed_wait: float = 0.0,
         embed_wait_texts: int = 0,
     ) -> None:
@@ -169,14 +169,15 @@ class Seam:
             self._cv.notify_all()
 
     def _fill(self, changes: Sequence[ChangeSet], extra: Sequence[str] = ()) -> Vectors:
-        """Vectors for the records of `changes` still waiting for one, and for `extra` texts, in
-        one embedder call. Returns the vectors of `extra`."""
+        """Vectors for the records of `changes` still waiting for one, and for `extra` texts (a
+        query), in one embedder call (one per side for an asymmetric embedder, E5). Returns the
+        vectors of `extra`."""
         todo = unembedded(changes)
         if not todo and not extra:
             return np.zeros((0, 0), dtype=np.float32)
         if self.embed is None:
             raise RuntimeError("this seam has no embedder for raw turns journaled without vectors")
-        vecs = self.embed([ch.records[i].index_text() for ch, i in todo] + list(extra))
+        vecs = self.embed([ch.records[i].index_text() for ch, i in todo], list(extra))
         if len(vecs) != len(todo) + len(extra):
             raise EmbeddingError(
                 f"the embedder returned {len(vecs)} vectors for {len(todo) + len(extra)} texts"

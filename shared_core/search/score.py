@@ -17,16 +17,19 @@ from ..models import Kind, MemoryRecord
 from .features import IMPORTANCE, MEMORY, QUESTION, SEEN, USES
 
 
-def similarity(distance: float) -> float:
-    """Cosine distance (Chroma's `1 - cos`, may be slightly negative) -> similarity in [0, 1]."""
+def similarity(distance: float, floor: float = 0.0) -> float:
+    """Cosine distance (Chroma's `1 - cos`, may be slightly negative) -> similarity in [0, 1].
+    `floor`: the embedder's `cosine_floor` (the cosine of unrelated texts, 0.7 for E5), read as 0;
+    similarity is the cosine's share of the way from it to 1."""
     if math.isnan(distance):
         return 0.0
-    return min(1.0, max(0.0, 1.0 - distance))
+    return min(1.0, max(0.0, (1.0 - distance - floor) / (1.0 - floor)))
 
 
-def similarities(cosines: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+def similarities(cosines: npt.NDArray[np.floating], floor: float = 0.0) -> npt.NDArray[np.float64]:
     """Cosines of unit vectors -> similarities in [0, 1], as `similarity` does one distance."""
-    return np.clip(np.nan_to_num(np.asarray(cosines, dtype=np.float64), nan=0.0), 0.0, 1.0)
+    cos = np.nan_to_num(np.asarray(cosines, dtype=np.float64), nan=floor)
+    return np.clip((cos - floor) / (1.0 - floor), 0.0, 1.0)
 
 
 @dataclass
@@ -230,13 +233,14 @@ def best_first(
     return out
 
 
-def mmr(ranked: Sequence[ScoredCandidate], lam: float) -> list[ScoredCandidate]:
+def mmr(ranked: Sequence[ScoredCandidate], lam: float, floor: float = 0.0) -> list[ScoredCandidate]:
     """Maximal marginal relevance over the whole ranked list: each pick trades a little score
-    for not repeating what was already picked (cosine of the candidates' vectors)."""
+    for not repeating what was already picked (similarity of the candidates' vectors; `floor`
+    as in `similarities`)."""
     if lam >= 1.0 or len(ranked) <= 1 or any(c.vector is None for c in ranked):
         return list(ranked)
     vecs = np.stack([np.asarray(c.vector, dtype=np.float32) for c in ranked])
-    sims = vecs @ vecs.T
+    sims = vecs @ vecs.T if floor == 0.0 else similarities(vecs @ vecs.T, floor).astype(np.float32)
     scores = np.array([c.score for c in ranked], dtype=np.float32)
     redundancy = np.full(len(ranked), -np.inf, dtype=np.float32)
     left = np.ones(len(ranked), dtype=bool)
