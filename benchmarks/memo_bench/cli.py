@@ -36,9 +36,14 @@ PEERS_VENV = REPO_ROOT / "benchmarks" / "peers-venv"
 
 
 def _variant(args: argparse.Namespace, uses_embedder: bool) -> dict[str, str]:
-    """What sets a run apart from the default run of its system (the report's label)."""
+    """What sets a run apart from the default run of its system (the report's label). The hashing
+    embedder of the tests is no variant: its runs are never published."""
     parts = ["UUID message ids"] if args.ids == "uuid" else []
-    if uses_embedder and args.embedder != "minilm":
+    if (
+        uses_embedder
+        and args.embedder not in ("minilm", "hashing")
+        and not args.embedder.startswith("hashing-")
+    ):
         parts.append(f"{args.embedder} embedder")
     return {"variant": ", ".join(parts)} if parts else {}
 

@@ -230,6 +230,19 @@ def _run_cli(tmp_path: Path, system: str, *extra: str) -> dict:
     return json.loads(out.read_text())
 
 
+def test_a_run_with_another_embedder_is_labelled_and_reported_apart(tmp_path: Path) -> None:
+    """`--embedder e5` (the real model, a dev dependency) is a variant of the system, never mixed
+    with its default run; the hashing embedder of the tests is none."""
+    from memo_bench.report import locomo_markdown
+
+    e5 = _run_cli(tmp_path, "fused-turns", "--embedder", "e5")
+    plain = _run_cli(tmp_path, "bm25-turns")
+    assert e5["variant"] == "e5 embedder" and e5["config"]["embedder"] == "e5"
+    assert "variant" not in plain
+    md = locomo_markdown("tiny_locomo", [e5, plain])
+    assert "| fused-turns (e5 embedder) |" in md and "| bm25-turns |" in md
+
+
 @pytest.mark.parametrize("system", ["bm25-turns", "fused-turns"])
 def test_cli_writes_all_keys(tmp_path: Path, system: str) -> None:
     report = _run_cli(tmp_path, system)
