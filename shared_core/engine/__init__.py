@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from ..clock import Clock, SystemClock
 from ..config import MemoConfig
-from ..embed.base import Embedder
+from ..embed.base import Embedder, cosine_floor
 from ..errors import FlushTimeout, LegalHold
 from ..extract.base import Extractor
 from ..extract.llm import LLMExtractor
@@ -91,6 +91,7 @@ class Engine(RepairMixin):
         self._store_key: object = None if path is None else (str(path) if path else id(store))
         self._store = cast(Store, Serialized(store))
         self.embedder = embedder
+        self.floor = cosine_floor(embedder)
         self.config = config or MemoConfig()
         self.clock = clock or SystemClock()
         self.extractor = extractor or RuleExtractor()

@@ -145,6 +145,7 @@ class Flushed:
 class EngineBase:
     _store: Store
     embedder: Embedder
+    floor: float  # the embedder's `cosine_floor`, read once (see `search.score.similarities`)
     config: MemoConfig
     clock: Clock
     extractor: Extractor

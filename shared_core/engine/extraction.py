@@ -14,7 +14,7 @@ import numpy as np
 
 from .._boundary import translate
 from ..consolidate import Add, Merge, Skip, Supersede, decide
-from ..embed.base import Vectors, cosine_floor
+from ..embed.base import Vectors
 from ..extract.base import Candidate as ExtractCandidate
 from ..extract.base import ExtractInput, says_something
 from ..extract.llm import LLMExtractor
@@ -218,11 +218,10 @@ class ExtractionMixin(SearchMixin):
         for (rec, status, reason), vec, found in zip(kept, vecs, near):
             neighbours: list[tuple[MemoryRecord, float]] = []
             if ext.consolidate:
-                floor = cosine_floor(self.embedder)
-                pending = {r.id: (r, scoring.similarity(1.0 - float(vec @ v), floor)) for r, v in batch}
+                pending = {r.id: (r, scoring.similarity(1.0 - float(vec @ v), self.floor)) for r, v in batch}
                 for r, dist in found:
                     cur = pending.pop(r.id)[0] if r.id in pending else r
-                    neighbours.append((updated.get(r.id, cur), scoring.similarity(dist, floor)))
+                    neighbours.append((updated.get(r.id, cur), scoring.similarity(dist, self.floor)))
                 neighbours += list(pending.values())
             d = (
                 decide(rec, neighbours, now=now, duplicate_threshold=ext.duplicate_threshold)

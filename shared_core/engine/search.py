@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import validate
-from ..embed.base import Vectors, cosine_floor
+from ..embed.base import Vectors
 from ..errors import EmbeddingError
 from ..extract.dates import query_time_range
 from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
@@ -117,9 +117,7 @@ class SearchMixin(RecordsMixin):
         m = len(positions)
         dense_rank = np.fromiter((rank_d.get(p, -1) for p in positions), dtype=np.int64, count=m)
         lexical_rank = np.fromiter((rank_l.get(p, -1) for p in positions), dtype=np.int64, count=m)
-        sims = scoring.similarities(
-            vecs @ np.asarray(vec, dtype=np.float32).reshape(-1), cosine_floor(self.embedder)
-        )
+        sims = scoring.similarities(vecs @ np.asarray(vec, dtype=np.float32).reshape(-1), self.floor)
         time_match = np.zeros(m, dtype=bool)
         span = query_time_range(q, now) if sw.time_aware else None
         if span is not None:
@@ -134,7 +132,7 @@ class SearchMixin(RecordsMixin):
         limit = None if token_budget is not None else (head if sw.mmr_enabled else k)
         ranked = scoring.best_first(records, vecs, dense_rank, lexical_rank, scored, sw, limit)
         if sw.mmr_enabled and len(ranked) > 1:  # diversify the head; the tail only matters for big budgets
-            ranked = scoring.mmr(ranked[:head], sw.mmr_lambda, cosine_floor(self.embedder)) + ranked[head:]
+            ranked = scoring.mmr(ranked[:head], sw.mmr_lambda, self.floor) + ranked[head:]
         return self._answer(ranked, k, token_budget, track_access, sc)
 
     def _answer(

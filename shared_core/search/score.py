@@ -4,7 +4,6 @@ use, time-aware boosts and MMR diversity. Pure functions over records; the clock
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -21,9 +20,7 @@ def similarity(distance: float, floor: float = 0.0) -> float:
     """Cosine distance (Chroma's `1 - cos`, may be slightly negative) -> similarity in [0, 1].
     `floor`: the embedder's `cosine_floor` (the cosine of unrelated texts, 0.7 for E5), read as 0;
     similarity is the cosine's share of the way from it to 1."""
-    if math.isnan(distance):
-        return 0.0
-    return min(1.0, max(0.0, (1.0 - distance - floor) / (1.0 - floor)))
+    return float(similarities(np.array([1.0 - distance]), floor)[0])
 
 
 def similarities(cosines: npt.NDArray[np.floating], floor: float = 0.0) -> npt.NDArray[np.float64]:
@@ -240,6 +237,7 @@ def mmr(ranked: Sequence[ScoredCandidate], lam: float, floor: float = 0.0) -> li
     if lam >= 1.0 or len(ranked) <= 1 or any(c.vector is None for c in ranked):
         return list(ranked)
     vecs = np.stack([np.asarray(c.vector, dtype=np.float32) for c in ranked])
+    # without a floor, raw cosines as always (a negative one, an opposite vector, is no redundancy)
     sims = vecs @ vecs.T if floor == 0.0 else similarities(vecs @ vecs.T, floor).astype(np.float32)
     scores = np.array([c.score for c in ranked], dtype=np.float32)
     redundancy = np.full(len(ranked), -np.inf, dtype=np.float32)
