@@ -12,6 +12,7 @@ import importlib.util
 import os
 import pathlib
 import threading
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -85,6 +86,12 @@ class MiniLMEmbedder:
         self._lane_session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
+        # the batches of large calls (more batches than lanes: an import, the applier, the
+        # extraction worker) run `lanes` at a time whatever the number of callers: two such calls
+        # at once would put three onnxruntime threads on 2 cores (419 turns and 131 memories:
+        # 3.34 s at once, 2.60 s now). A small call (a query, a chat exchange) never waits for
+        # them: it would wait behind a whole import (a semaphore is not fair).
+        self._bulk = threading.Semaphore(self.lanes)
 
     def _load(self) -> None:
         with self._lock:
@@ -110,6 +117,10 @@ class MiniLMEmbedder:
                     so = ort.SessionOptions()
                     so.log_severity_level = 3
                     so.intra_op_num_threads = threads
+                    # basic fusions only: on this int8 graph the extended ones (attention, GELU
+                    # fusion) run slower on CPU: LoCoMo turns on one thread 102 -> 110 per second,
+                    # vectors equal to 2e-7
+                    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
                     so.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.spin else "0")
                     return ort.InferenceSession(
                         str(model), sess_options=so, providers=["CPUExecutionProvider"]
@@ -151,28 +162,40 @@ class MiniLMEmbedder:
         batches = [order[s : s + size] for s in range(0, len(order), size)]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         try:
-            if len(batches) == 1:
-                self._run_all(self._session, texts, out, batches)
+            if len(batches) == 1 or self.lanes == 1:
+                for idx in batches:
+                    self._run(self._session, texts, out, idx)
                 return out
-            # lane k takes batches k, k + lanes, ...: each lane gets short and long texts alike
-            lanes = [batches[k :: self.lanes] for k in range(self.lanes)]
+            # the lanes take the next batch as they come free (short and long texts alike end
+            # together); a lane still busy with another call starts this one's once free
+            todo = deque(batches)
+            capped = len(batches) > self.lanes
             done = []
-            for lane in (lane for lane in lanes[1:] if lane):
+            for _ in range(self.lanes - 1):
                 try:
-                    done.append(self._lanes().submit(self._run_all, self._lane_session, texts, out, lane))
+                    done.append(self._lanes().submit(self._lane, texts, out, todo, capped))
                 except RuntimeError:  # no new threads at interpreter exit (an atexit close): inline
-                    self._run_all(self._lane_session, texts, out, lane)
-            self._run_all(self._lane_session, texts, out, lanes[0])
-            for f in done:
-                f.result()
+                    break
+            self._lane(texts, out, todo, capped)
+            for f in done:  # a lane that has not started (busy with another call) is not waited for
+                if not f.cancel():
+                    f.result()
         except EmbeddingError:
             raise
         except Exception as exc:
             raise EmbeddingError(f"embedding failed: {exc}") from exc
         return out
 
-    def _run_all(
-        self, session: Any, texts: Sequence[str], out: Vectors, batches: Sequence[Sequence[int]]
-    ) -> None:
-        for idx in batches:
-            self._run(session, texts, out, idx)
+    def _lane(self, texts: Sequence[str], out: Vectors, todo: deque[list[int]], capped: bool) -> None:
+        """Run batches of `todo` until it is empty (`capped`: `lanes` runs at a time across every
+        large call)."""
+        while True:
+            try:
+                idx = todo.popleft()
+            except IndexError:
+                return
+            if not capped:
+                self._run(self._lane_session, texts, out, idx)
+                continue
+            with self._bulk:
+                self._run(self._lane_session, texts, out, idx)

@@ -62,3 +62,66 @@ def test_lanes_give_the_vectors_of_one_lane_in_the_callers_order() -> None:
         assert got.shape == want.shape
         assert abs(got - want).max() < 1e-5
     assert two._pool is not None  # several batches did run on the lane thread
+
+
+def test_calls_at_once_share_the_lanes_and_keep_their_vectors() -> None:
+    """Several threads embedding at once (the applier, the extraction worker, a search) each get
+    their own texts' vectors, and never more than `lanes` runs go at once."""
+    import threading
+
+    texts = [("word " * (i % 11 + 1)) + f"item {i}" for i in range(40)]
+    want = onnx.MiniLMEmbedder(lanes=1).embed(texts)
+    two = onnx.MiniLMEmbedder(lanes=2)
+    two.embed(texts[:5])  # loaded
+    running, peak = 0, 0
+    lock = threading.Lock()
+    run = two._run
+
+    def counted(*args: object) -> None:  # the one onnxruntime run, counted
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            run(*args)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                running -= 1
+
+    two._run = counted  # type: ignore[method-assign]
+    got: dict[int, object] = {}
+    parts = [texts[0:17], texts[17:40], texts[5:25]]
+
+    def go(i: int) -> None:
+        got[i] = two.embed(parts[i])
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(parts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, part in enumerate(parts):
+        assert abs(got[i] - want[[texts.index(t) for t in part]]).max() < 1e-5  # type: ignore[operator]
+    # bulk runs are capped at 2; a call of one batch never is, and none was made here
+    assert peak <= 2
+
+
+def test_a_small_call_does_not_wait_for_another_calls_lane() -> None:
+    """A call of two batches whose lane thread is busy with a large call runs both itself and
+    returns, instead of waiting for the large call to free the lane."""
+    import threading
+    import time
+
+    emb = onnx.MiniLMEmbedder(lanes=2)
+    emb.embed(["warm", "up", "the", "model", "now"])
+    big = [("long text " * 20) + str(i) for i in range(400)]
+    t = threading.Thread(target=emb.embed, args=(big,))
+    t.start()
+    time.sleep(0.2)  # the large call holds the lane thread
+    t0 = time.perf_counter()
+    emb.embed(["two turns", "of an exchange"])
+    small = time.perf_counter() - t0
+    still_busy = t.is_alive()
+    t.join()
+    assert still_busy, "the large call ended first: make it larger"
+    assert small < 1.0
