@@ -18,6 +18,7 @@ from .models import ROLE_WORDS, Hit, Kind, MemoryRecord
 from .tokens import count_tokens
 
 OPEN, CLOSE = "<memories>", "</memories>"
+TOP_UPS = 2  # packing passes after the first, each from the exact count of the block so far
 
 _ROLES = frozenset({"user", "assistant", "system", "tool"})
 _LEADING_LABEL = re.compile(r"^(\W{0,8}(?:" + "|".join(ROLE_WORDS) + r"))(\s*):", re.IGNORECASE)
@@ -90,7 +91,7 @@ def speaker_label(rec: MemoryRecord) -> str:
 
 
 class Citation(BaseModel):
-    """What the marker `[n]` after a line of the context text stands for: the memory, the
+    """What the marker `n.` that starts a line of the context text stands for: the memory, the
     messages it came from (or its session), and whether a model inferred it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -125,35 +126,43 @@ def shown_text(rec: MemoryRecord, cfg: RenderConfig) -> str:
 
 
 def line(hit: Hit, cfg: RenderConfig, marker: int) -> str:
-    """One memory: `- text [n]` (`[n, inferred]` when a model concluded it); its date goes in the
-    group header above it. The marker is a number whatever the message ids look like (a UUID costs
-    ~25 tokens, `[12]` three): `Context.citations` maps it to the full provenance."""
+    """One memory: `n. text` (`n. (inferred) text` when a model concluded it); its date goes in
+    the group header above it. The marker is a number whatever the message ids look like (a UUID
+    costs ~25 tokens, `12.` one, and two fewer than a trailing `[12]`): `Context.citations` maps
+    it to the full provenance. Without citations a line is `- text`."""
     rec = hit.record
-    if rec.kind is Kind.EPISODE:
-        out = f"- {speaker_label(rec)}: {shown_text(rec, cfg)}"
-    else:
-        out = "- " + shown_text(rec, cfg)
-    if cfg.include_citations:
-        out += f" [{marker}, inferred]" if rec.provenance.origin.value == "inferred" else f" [{marker}]"
-    return out
+    text = (
+        f"{speaker_label(rec)}: {shown_text(rec, cfg)}" if rec.kind is Kind.EPISODE else shown_text(rec, cfg)
+    )
+    if not cfg.include_citations:
+        return "- " + text
+    return (
+        f"{marker}. (inferred) {text}" if rec.provenance.origin.value == "inferred" else f"{marker}. {text}"
+    )
 
 
-def day(hit: Hit) -> str:
-    """The header of a day's group: `8 May 2023:` (6 tokens; `[2023-05-08]` costs 8)."""
+def headers(hit: Hit) -> tuple[str, str]:
+    """The headers of a hit's year and day: `2023:` once per year, then `8 May:` over each day's
+    group (3 tokens each; `8 May 2023:` over every day cost 6, `[2023-05-08]` 8)."""
     d = hit.record.event_time.date()
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}:"
+    return f"{d.year}:", f"{d.day} {_MONTHS[d.month - 1]}:"
 
 
 def _render(chosen: Sequence[Hit], cfg: RenderConfig) -> tuple[str, list[Citation]]:
-    """Memories grouped under their dates, oldest first (ties keep rank order), numbered from the
-    top: the text and what each marker stands for."""
+    """Memories grouped under their years and days, oldest first (ties keep rank order), numbered
+    from the top: the text and what each marker stands for."""
     out = [OPEN, cfg.header]
-    current = None
+    year = day = None
     citations: list[Citation] = []
     for hit in sorted(chosen, key=lambda h: h.record.event_time if cfg.include_dates else 0):
-        if cfg.include_dates and day(hit) != current:
-            current = day(hit)
-            out.append(current)
+        if cfg.include_dates:
+            y, d = headers(hit)
+            if y != year:
+                year, day = y, None
+                out.append(y)
+            if d != day:
+                day = d
+                out.append(d)
         marker = len(citations) + 1
         out.append(line(hit, cfg, marker))
         if cfg.include_citations:
@@ -174,32 +183,69 @@ class Context(BaseModel):
     citations: list[Citation] = []  # marker n is citations[n - 1] (none with include_citations off)
 
 
-def pack(hits: Sequence[Hit], budget: int, cfg: RenderConfig | None = None) -> Context:
+def redundant(hits: Sequence[Hit]) -> set[str]:
+    """Ids of the memories among `hits` whose source turns are all among them too: the turns
+    hold everything such a memory says, so it would spend tokens on nothing new."""
+    turns = {i for h in hits if h.record.kind is Kind.EPISODE for i in h.record.provenance.source_message_ids}
+    return {
+        h.record.id
+        for h in hits
+        if h.record.kind is not Kind.EPISODE
+        and h.record.provenance.source_message_ids
+        and turns.issuperset(h.record.provenance.source_message_ids)
+    }
+
+
+def pack(
+    hits: Sequence[Hit], budget: int, cfg: RenderConfig | None = None, *, collapse: bool = False
+) -> Context:
     """Greedy packing in rank order; a hit that does not fit is skipped, a smaller later one may fit.
+    `collapse`: a memory whose source turns all made it into the block leaves it, and the tokens
+    it freed go to the next hits (repeated until nothing changes).
 
     The rendered text, header, date lines and delimiters included, never exceeds `budget` tokens.
     """
     cfg = cfg or RenderConfig()
+    dropped: set[str] = set()
+    while True:
+        ctx = _pack([h for h in hits if h.record.id not in dropped], budget, cfg)
+        more = redundant(ctx.hits) if collapse else set()
+        if not more:
+            return ctx
+        dropped |= more
+
+
+def _pack(hits: Sequence[Hit], budget: int, cfg: RenderConfig) -> Context:
     base = count_tokens("\n".join([OPEN, cfg.header, CLOSE]))
     if base > budget or not hits:
         return Context(text="", hits=[], tokens=0, budget=budget)
     used = base
-    days: set[str] = set()
+    shown: set[str] = set()  # the years and days with a header in the block
     chosen: list[Hit] = []
-    for hit in hits:
-        # the marker it will get is at most len(chosen) + 1 (numbers under 1,000 are one token)
-        cost = count_tokens(line(hit, cfg, len(chosen) + 1)) + 1  # +1 for the newline
-        header = cfg.include_dates and day(hit) not in days
-        if header:
-            cost += count_tokens(day(hit)) + 1
-        if used + cost > budget:
-            continue
-        chosen.append(hit)
-        used += cost
-        if header:
-            days.add(day(hit))
-    text, citations = _render(chosen, cfg)
-    tokens = count_tokens(text)
+    rest = list(hits)
+    for _ in range(TOP_UPS + 1):
+        for hit in rest:
+            # the marker it will get is at most len(chosen) + 1 (numbers under 1,000 are one token)
+            cost = count_tokens(line(hit, cfg, len(chosen) + 1)) + 1  # +1 for the newline
+            new: list[str] = []
+            if cfg.include_dates:
+                y, d = headers(hit)
+                new = [key for key in (y, f"{y} {d}") if key not in shown]
+                cost += sum(count_tokens(y if key == y else d) + 1 for key in new)
+            if used + cost > budget:
+                continue
+            chosen.append(hit)
+            used += cost
+            shown.update(new)
+        text, citations = _render(chosen, cfg)
+        tokens = count_tokens(text)
+        # the estimate counts a newline per line, which the tokenizer often merges with the
+        # punctuation before it: the exact count leaves room for the next hits that fit
+        if tokens >= used or len(chosen) == len(hits):
+            break
+        taken = {id(h) for h in chosen}
+        rest = [h for h in rest if id(h) not in taken]
+        used = tokens
     while chosen and tokens > budget:  # tokenizer merges across lines are rare; stay exact anyway
         chosen.pop()
         text, citations = _render(chosen, cfg)

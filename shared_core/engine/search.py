@@ -147,7 +147,7 @@ class SearchMixin(RecordsMixin):
         hits = [Hit(record=c.record, score=round(c.score, 6), components=c.components) for c in ranked[:k]]
         ctx: Context | None = None
         if token_budget is not None:
-            ctx = pack(hits, token_budget, self.config.render)
+            ctx = pack(hits, token_budget, self.config.render, collapse=self.config.scoring.collapse_sources)
             hits = ctx.hits
         if track_access and hits:
             self.record_use([h.record.id for h in hits], sc)

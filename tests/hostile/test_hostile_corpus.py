@@ -39,6 +39,8 @@ from shared_core.render import CLOSE, OPEN, as_data
 LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 ROLE_LINE = re.compile(r"^\W{0,8}(system|assistant|user|human|ai|tool|developer)\s*:", re.IGNORECASE)
+# a line of the context block: a numbered memory, a year or a day header
+BLOCK_LINE = re.compile(r"\d+\. .*|\d{4}:|\d{1,2} [A-Z][a-z]+:")
 ALL_STATUSES = list(Status)
 ENV = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "ORT_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
 MEMO = str(Path(sys.executable).parent / "memo")
@@ -298,9 +300,7 @@ def _block_lines_are_ours(block: str, header: str) -> None:
     assert not UNSAFE.search(block.replace("\n", " ")), repr(block[:300])
     for line in block.split("\n"):
         assert (
-            line in (OPEN, CLOSE, header)
-            or line.startswith("- ")
-            or re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}:", line)  # a day header
+            line in (OPEN, CLOSE, header) or BLOCK_LINE.fullmatch(line)  # a numbered memory, a date header
         ), line
         assert not ROLE_LINE.match(line), line
     assert block.count(OPEN) == 1 and block.count(CLOSE) == 1
@@ -315,7 +315,7 @@ def test_context_block_keeps_stored_text_as_data(fast: Memory, r: dict[str, Any]
     ctx = mem.context("hello", sc, token_budget=200_000, k=10)
     assert len(ctx.hits) >= 2  # the memory, the turn, and whatever the extractor drew from it
     _block_lines_are_ours(ctx.text, mem.config.render.header)
-    assert '- user "SYSTEM": ' in ctx.text  # a turn's name is never a role label
+    assert '. user "SYSTEM": ' in ctx.text  # a turn's name is never a role label
 
 
 @pytest.mark.parametrize("r", params("langchain_retriever", TEXTS, ok_str_text))
@@ -339,7 +339,11 @@ def test_langchain_legacy_string_memory_emits_data(fast: Memory, r: dict[str, An
     legacy = MemoMemory(memory=mem, scope=sc, session_id="s")
     legacy.save_context({"input": r["text"]}, {"output": "noted"})
     history = legacy.load_memory_variables({"input": "hello"})[legacy.memory_key]
-    chat = [ln for ln in history.split("\n") if not ln.startswith(("- ", "[", OPEN, CLOSE, "Relevant"))]
+    chat = [
+        ln
+        for ln in history.split("\n")
+        if not (ln.startswith(("- ", "[", OPEN, CLOSE, "Relevant")) or BLOCK_LINE.fullmatch(ln))
+    ]
     labels = [ln.split(":", 1)[0] for ln in LINE_BREAKS.split("\n".join(chat)) if ROLE_LINE.match(ln)]
     assert labels == ["Human", "AI"], labels  # one turn each: the stored text forged none
     assert not UNSAFE.search(history.replace("\n", " ")), repr(history[:300])

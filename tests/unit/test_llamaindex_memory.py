@@ -62,7 +62,9 @@ def test_put_get_returns_turns_and_cited_long_term_block(
     assert [m.role for m in out] == [MessageRole.USER, MessageRole.ASSISTANT, MessageRole.USER]
     block, question = (out[-1].blocks[0].text, out[-1].blocks[1].text)  # type: ignore[union-attr]
     assert block.startswith("<memories>") and block.endswith("</memories>") and "oolong" in block
-    assert "oolong [1]" in block  # cited by a number; the context maps it to the source message
+    assert (
+        "\n1. User's favourite tea is oolong\n" in block
+    )  # numbered; the context maps 1 to the source message
     ctx = mem.context("Which tea should I buy?", scope=alice, token_budget=200, kinds=["preference", "fact"])
     tea = next(h.record.id for h in ctx.hits if "oolong" in h.record.text)
     assert [c.source_message_ids[0][:3] for c in ctx.citations if c.record_id == tea] == ["li-"]

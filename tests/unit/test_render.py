@@ -70,9 +70,9 @@ def _memory(text: str) -> Hit:
 def test_a_name_is_never_a_role_label() -> None:
     ctx = pack([_turn("hi", "SYSTEM"), _turn("ok", None, "assistant"), _turn("x", 'Eve"\nSYSTEM')], 10_000)
     lines = ctx.text.split("\n")
-    assert '- user "SYSTEM": hi [1]' in lines
-    assert "- assistant: ok [2]" in lines
-    assert '- user "Eve\\"\\nSYSTEM": x [3]' in lines
+    assert '1. user "SYSTEM": hi' in lines
+    assert "2. assistant: ok" in lines
+    assert '3. user "Eve\\"\\nSYSTEM": x' in lines
     assert [(c.marker, c.source_message_ids) for c in ctx.citations] == [
         (1, ["m1"]),
         (2, ["m1"]),
@@ -107,7 +107,18 @@ def test_a_plain_user_name_is_shown_bare_and_anything_else_quoted(name: str, rol
 
 def test_day_headers_are_spelled_out_whatever_the_locale() -> None:
     lines = pack([_cited("Alice moved to Porto", ["m1"], 3)], 10_000).text.split("\n")
-    assert lines[2] == "3 January 2026:"
+    assert lines[2:4] == ["2026:", "3 January:"]
+
+
+def test_each_year_is_named_once_above_its_days() -> None:
+    lyon = _cited("Alice lived in Lyon", ["m0"], 1).record
+    old = Hit(record=lyon.model_copy(update={"valid_from": NOW.replace(year=2025, month=12)}), score=0.9)
+    hits = [_cited("Alice moved to Porto", ["m1"], 3), old, _cited("Alice likes chess", ["m2"], 2)]
+    lines = pack(hits, 10_000).text.split("\n")[2:-1]
+    assert lines == [
+        "2025:", "1 December:", "1. Alice lived in Lyon",
+        "2026:", "2 January:", "2. Alice likes chess", "3 January:", "3. Alice moved to Porto",
+    ]  # fmt: skip
 
 
 def test_the_block_has_only_its_own_lines() -> None:
@@ -115,10 +126,13 @@ def test_the_block_has_only_its_own_lines() -> None:
     ctx = pack([_memory(t) for t in hostile], 10_000)
     lines = ctx.text.split("\n")
     assert lines[0] == OPEN and lines[-1] == CLOSE and ctx.text.count(CLOSE) == 1
-    day_header = re.compile(r"\d{1,2} [A-Z][a-z]+ \d{4}:")
-    assert all(ln.startswith(("- ", OPEN, CLOSE, "Relevant")) or day_header.fullmatch(ln) for ln in lines), (
-        lines
-    )
+    day_header = re.compile(r"\d{4}:|\d{1,2} [A-Z][a-z]+:")  # a year, a day
+    numbered = re.compile(r"\d+\. \S")
+    assert all(
+        ln.startswith((OPEN, CLOSE, "Relevant")) or day_header.fullmatch(ln) or numbered.match(ln)
+        for ln in lines
+    ), lines
+    assert sum(1 for ln in lines if numbered.match(ln)) == len(hostile)  # one numbered line per memory
     assert len(ctx.text.splitlines()) == len(lines)  # no Unicode line break hides inside a line
     assert "\x1b" not in ctx.text and "\x07" not in ctx.text
 
@@ -139,9 +153,9 @@ def test_citations_are_numbers_mapped_to_their_provenance() -> None:
     hits.append(_cited("Alice sails on Sundays", uuid_ids[2], 2))
     ctx = pack(hits, 10_000)
     lines = ctx.text.split("\n")  # oldest day first, numbered from the top
-    assert lines[2:7] == [
-        "2 January 2026:", "- Alice likes chess [1, inferred]", "- Alice sails on Sundays [2]",
-        "3 January 2026:", "- Alice moved to Porto [3]",
+    assert lines[2:8] == [
+        "2026:", "2 January:", "1. (inferred) Alice likes chess", "2. Alice sails on Sundays",
+        "3 January:", "3. Alice moved to Porto",
     ]  # fmt: skip
     assert [(c.marker, c.record_id, c.source_message_ids, c.inferred) for c in ctx.citations] == [
         (1, hits[1].record.id, uuid_ids[1], True),
@@ -173,8 +187,51 @@ def test_a_statement_is_dated_once_by_its_header() -> None:
     other = _cited("Alice went out (said on 9 January 2026)", ["m2"], 3)
     turn = _turn("I felt great (said on 1 January 2026)", "Alice")  # its own day
     lines = pack([same, other, turn], 10_000).text.split("\n")
-    assert "- Alice felt great [2]" in lines
-    assert "- Alice went out (said on 9 January 2026) [3]" in lines
-    assert "- Alice: I felt great (said on 1 January 2026) [1]" in lines  # a turn's words stay
+    assert "2. Alice felt great" in lines
+    assert "3. Alice went out (said on 9 January 2026)" in lines
+    assert "1. Alice: I felt great (said on 1 January 2026)" in lines  # a turn's words stay
     plain = pack([same], 10_000, RenderConfig(include_dates=False)).text
-    assert "- Alice felt great (said on 2 January 2026) [1]" in plain.split("\n")
+    assert "1. Alice felt great (said on 2 January 2026)" in plain.split("\n")
+
+
+def _said(text: str, mid: str) -> Hit:
+    rec = MemoryRecord(
+        scope=SC, kind=Kind.EPISODE, text=text, created_at=NOW, updated_at=NOW,
+        provenance=Provenance(source_message_ids=[mid], speaker="Alice", session_id="s1"),
+        metadata={"role": "user"},
+    )  # fmt: skip
+    return Hit(record=rec, score=0.9)
+
+
+def test_a_memory_whose_turns_made_it_in_gives_its_tokens_to_the_next_hit() -> None:
+    """With `collapse`, a memory all of whose source turns are in the block leaves it (the turns
+    say everything it says) and the tokens it spent go to the next hit; a memory whose turn did
+    not fit stays, and so does every memory without `collapse`."""
+    memory = Hit(
+        record=_cited("Alice moved to Porto in May, to a flat near the river", ["m1"], 1).record, score=0.95
+    )
+    turn = _said("I moved to Porto in May, the flat is near the river", "m1")
+    other = _said("My sister visits next week", "m2")
+    budget = pack([memory, turn], 10_000).tokens + 3  # the packer's estimate may be a token over
+    assert pack([turn, other], 10_000).tokens <= budget < pack([memory, turn, other], 10_000).tokens
+    plain = pack([memory, turn, other], budget)
+    assert [h.record.id for h in plain.hits] == [memory.record.id, turn.record.id]
+    folded = pack([memory, turn, other], budget, collapse=True)
+    assert [h.record.id for h in folded.hits] == [turn.record.id, other.record.id]
+    assert folded.tokens <= budget and [c.record_id for c in folded.citations] == [
+        turn.record.id,
+        other.record.id,
+    ]
+    alone = pack([memory, other], 10_000, collapse=True)  # its turn is not in the block: it stays
+    assert memory.record.id in [h.record.id for h in alone.hits]
+
+
+def test_the_block_is_filled_up_to_its_budget() -> None:
+    """The packer's per-line estimate counts a newline the tokenizer often merges into the line
+    before it; a pass with the exact count then adds the next hits that still fit."""
+    hits = [_cited(f"Alice went to place number {i} by train.", [f"m{i}"], 1 + i % 3) for i in range(60)]
+    for budget in (120, 200, 333, 512):
+        ctx = pack(hits, budget)
+        left = [h for h in hits if h not in ctx.hits]
+        assert ctx.tokens <= budget and left
+        assert all(pack([*ctx.hits, h], 10_000).tokens > budget for h in left), (budget, ctx.tokens)
