@@ -37,6 +37,18 @@ _READ_FIELDS = ("user", "agent", "session")
 SCHEMA = 2  # 2: composite scope keys (`_scope_keys`) on records and history
 SCAN_PAGE = 20_000  # rows per read of a scope scan (Chroma fails a read binding over 32,766 ids)
 _UNIT = [1.0]  # the vector of side collections (history, meta) that are never searched by similarity
+# Chroma keeps every vector in an HNSW graph, which MeMo never searches (exact cosine over a scope's
+# vectors, `query_many`; side collections hold `_UNIT`). New collections build the smallest graph
+# Chroma takes: each write costs less (LoCoMo dev ingest 138 -> 145 turns/s), the vectors are stored
+# alike. Collections created before keep their graph (Chroma fixes it at creation).
+UNSEARCHED_GRAPH = {"ef_construction": 4, "max_neighbors": 2}
+
+
+def side_collection(client: Any, name: str) -> Any:
+    """A collection of rows read by id or metadata, never by similarity (history, meta, audit...)."""
+    return client.get_or_create_collection(
+        name, embedding_function=None, configuration={"hnsw": dict(UNSEARCHED_GRAPH)}
+    )
 
 
 def _settings() -> Any:
@@ -147,7 +159,7 @@ class ChromaStore:
             self._records = client.get_or_create_collection(
                 f"{prefix}_records",
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", **UNSEARCHED_GRAPH}},
                 metadata={"memo_schema": SCHEMA, "embedder": embedder_name or "unknown", "dim": dim or 0},
             )
             meta = self._records.metadata or {}
@@ -157,8 +169,8 @@ class ChromaStore:
                     f"this store was written with embedder {stored!r}; opening it with {embedder_name!r} "
                     "would mix vector spaces (pass the same embedder, or use another collection prefix)"
                 )
-            self._history = client.get_or_create_collection(f"{prefix}_history", embedding_function=None)
-            self._meta = client.get_or_create_collection(f"{prefix}_meta", embedding_function=None)
+            self._history = side_collection(client, f"{prefix}_history")
+            self._meta = side_collection(client, f"{prefix}_meta")
             self._max_batch = max(1, min(1000, int(getattr(client, "get_max_batch_size", lambda: 1000)())))
 
     def _migrate(self) -> None:

@@ -22,7 +22,7 @@ from ..config import MemoConfig
 from ..errors import AuditIntegrityError
 from ..governance.audit import GENESIS, AuditEvent, AuditLog, InMemoryAuditBackend, check_replacement
 from ..governance.policy import PIIAction
-from .chroma import ChromaStore
+from .chroma import ChromaStore, side_collection
 
 _UNIT = [1.0]
 
@@ -36,7 +36,7 @@ class ChromaAuditBackend:
         client = store._client
         prefix = store._records.name.rsplit("_records", 1)[0]
         with translate("store", "open audit collection"):
-            self._col = client.get_or_create_collection(f"{prefix}_audit", embedding_function=None)
+            self._col = side_collection(client, f"{prefix}_audit")
         # (seq of the last event, its hash, index of the row after it), as last seen by `last()`
         self._tail: tuple[int, str, int] = (-1, GENESIS, -1)
 

@@ -51,7 +51,9 @@ def move_to_quarantine(store: ChromaStore, keys: list[str]) -> int:
     cols = {"records": store._records, "history": store._history}
     moved = 0
     with translate("store", "quarantine rows"):
-        target = store._client.get_or_create_collection(f"{prefix}_quarantine", embedding_function=None)
+        from .chroma import side_collection  # chroma imports this module
+
+        target = side_collection(store._client, f"{prefix}_quarantine")
         for key in keys:
             name, rid = key.split(":", 1)
             col = cols.get(name)

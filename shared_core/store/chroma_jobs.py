@@ -17,7 +17,7 @@ from typing import Any
 
 from .._boundary import translate
 from ..models import Scope
-from .chroma import ChromaStore, _scope_keys, _scope_meta, _where
+from .chroma import ChromaStore, _scope_keys, _scope_meta, _where, side_collection
 from .chroma_rows import scope_of
 from .jobs import InMemoryJobQueue, JobQueue, QueuedJob
 
@@ -29,7 +29,7 @@ class ChromaJobQueue:
     def __init__(self, store: ChromaStore, settle: float = 0.05) -> None:
         prefix = store._records.name.rsplit("_records", 1)[0]
         with translate("store", "open job queue"):
-            self._col = store._client.get_or_create_collection(f"{prefix}_jobs", embedding_function=None)
+            self._col = side_collection(store._client, f"{prefix}_jobs")
         self.settle = settle
 
     def put(self, jobs: Sequence[QueuedJob], now: float) -> None:
