@@ -19,6 +19,7 @@ from .tokens import count_tokens
 
 OPEN, CLOSE = "<memories>", "</memories>"
 TOP_UPS = 2  # packing passes after the first, each from the exact count of the block so far
+HEADER_TOKENS = 3  # `2023:`, `8 May:`, `22 December:` (the estimate; the exact count follows)
 
 _ROLES = frozenset({"user", "assistant", "system", "tool"})
 _LEADING_LABEL = re.compile(r"^(\W{0,8}(?:" + "|".join(ROLE_WORDS) + r"))(\s*):", re.IGNORECASE)
@@ -207,15 +208,16 @@ def pack(
     """
     cfg = cfg or RenderConfig()
     dropped: set[str] = set()
+    costs: dict[tuple[int, bool], int] = {}  # (hit, marker of 4 digits) -> its line's estimated cost
     while True:
-        ctx = _pack([h for h in hits if h.record.id not in dropped], budget, cfg)
+        ctx = _pack([h for h in hits if h.record.id not in dropped], budget, cfg, costs)
         more = redundant(ctx.hits) if collapse else set()
         if not more:
             return ctx
         dropped |= more
 
 
-def _pack(hits: Sequence[Hit], budget: int, cfg: RenderConfig) -> Context:
+def _pack(hits: Sequence[Hit], budget: int, cfg: RenderConfig, costs: dict[tuple[int, bool], int]) -> Context:
     base = count_tokens("\n".join([OPEN, cfg.header, CLOSE]))
     if base > budget or not hits:
         return Context(text="", hits=[], tokens=0, budget=budget)
@@ -226,12 +228,16 @@ def _pack(hits: Sequence[Hit], budget: int, cfg: RenderConfig) -> Context:
     for _ in range(TOP_UPS + 1):
         for hit in rest:
             # the marker it will get is at most len(chosen) + 1 (numbers under 1,000 are one token)
-            cost = count_tokens(line(hit, cfg, len(chosen) + 1)) + 1  # +1 for the newline
+            marker = len(chosen) + 1
+            key = (id(hit), marker >= 1000)
+            if key not in costs:
+                costs[key] = count_tokens(line(hit, cfg, marker)) + 1  # +1 for the newline
+            cost = costs[key]
             new: list[str] = []
             if cfg.include_dates:
                 y, d = headers(hit)
-                new = [key for key in (y, f"{y} {d}") if key not in shown]
-                cost += sum(count_tokens(y if key == y else d) + 1 for key in new)
+                new = [h for h in (y, f"{y} {d}") if h not in shown]
+                cost += (HEADER_TOKENS + 1) * len(new)
             if used + cost > budget:
                 continue
             chosen.append(hit)
