@@ -34,7 +34,7 @@ import numpy as np
 from ..embed.base import Vectors
 from ..errors import EmbeddingError, FlushTimeout, LegalHold
 from ..governance.audit import AuditLog
-from ..models import Scope
+from ..models import MemoryRecord, Scope
 from ..search.index import IndexCache
 from ..store.base import Store, revision_keys
 from ..store.jobs import JobQueue
@@ -235,6 +235,13 @@ class Seam:
                     self._cv.wait(0.1)
                 if not any(seq in mine for seq, _ in self._unembedded):  # none given back by a failure
                     return out
+
+    def unsettled(self, scope: Scope) -> list[MemoryRecord]:
+        """This process's raw turns a read of `scope` can see that are not yet in its indexes
+        (waiting for their vectors, or being embedded now)."""
+        with self._cv:
+            changes = [c for _, c in self._unembedded] + list(self._inflight.values())
+        return [r for c in changes for r in c.records if scope.contains(r.scope)]
 
     def _to_index(self, change: ChangeSet, upserts: list[Any], deletes: list[str]) -> None:
         if change.touch:

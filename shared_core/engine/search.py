@@ -17,7 +17,7 @@ from ..models import Hit, Kind, MemoryRecord, MetaValue, Scope, Status
 from ..render import Context, pack
 from ..search import aggregate
 from ..search import score as scoring
-from ..search.features import EVENT
+from ..search.features import EVENT, Features
 from ..search.index import ScopeIndex
 from ..store.base import RecordFilter, revision_key
 from .base import OPEN_ENGINES, lexical_documents
@@ -93,12 +93,20 @@ class SearchMixin(RecordsMixin):
         now = self.clock.now()
         sw = cfg.scoring
         n = max(sw.candidates, k)
-        # one cached index per kinds and statuses (this process's raw turns embedded and in it
-        # first); a time window or metadata masks it
-        index = self._index(sc, flt.model_copy(update={"since": None, "until": None, "metadata": None}))
+        # one cached index per kinds and statuses; a time window or metadata masks it
+        base = flt.model_copy(update={"since": None, "until": None, "metadata": None})
+        # the names the question holds, of the people of the index and of this process's raw turns
+        # not in it yet; then those turns and the question are embedded in one call (or the
+        # question alone, beside the turns' call already running), and the turns go in the index
+        index = self._index(sc, base, settle=False)
         with index.lock:
-            names, rest = scoring.named(q, index.features.people())
+            people = index.features.people()
+        waiting = self._seam.unsettled(sc)
+        if waiting:
+            people |= Features(waiting).people()
+        names, rest = scoring.named(q, people)
         vec = self._seam.settle([rest if sw.dense_without_names else q], sc)[0]
+        index = self._index(sc, base)  # the same index, holding them now (unless another process wrote)
         with index.lock:
             window = None
             if since is not None or until is not None or meta:
@@ -230,11 +238,14 @@ class SearchMixin(RecordsMixin):
         turns.sort(key=lambda r: (r.event_time, r.created_at))
         return turns[-limit:] if limit else turns
 
-    def _index(self, sc: Scope, flt: RecordFilter) -> ScopeIndex:
+    def _index(self, sc: Scope, flt: RecordFilter, settle: bool = True) -> ScopeIndex:
         """The search index of a scope and filter: the store's records with this process's
-        pending writes merged in; cached until another process changes the scope's revision."""
+        pending writes merged in; cached until another process changes the scope's revision.
+        `settle`: this process's raw turns journaled without vectors are embedded and in it first
+        (without: they come with the next settle, in place)."""
         ctx = self.config.scoring.lexical_context
-        self._seam.settle(scope=sc)  # this process's raw turns journaled without vectors: visible first
+        if settle:
+            self._seam.settle(scope=sc)
 
         def build() -> ScopeIndex:
             pending, gone = self._seam.pending.in_scope(sc) if self._seam.pending else ([], set())

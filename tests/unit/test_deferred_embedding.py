@@ -55,8 +55,38 @@ def test_a_search_right_after_a_write_sees_it_and_embeds_each_text_once(tmp_path
     emb.release.set()
     hits = mem.search("what is my locker code", scope=ALICE, k=2)
     assert any(h.record.text == "my locker code is number 1" for h in hits)
-    # the two turns first (the names of their speakers are left out of the query), then the query
-    assert emb.calls[before:] == [2, 1]
+    # the two turns and the query in one embedder call
+    assert emb.calls[before:] == [3]
+    mem.close()
+
+
+class Recording(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[list[str]] = []
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.texts.append(list(texts))
+        return super().embed(texts)
+
+
+def test_a_question_naming_the_speaker_of_turns_not_yet_embedded_leaves_the_name_out(
+    tmp_path: Path,
+) -> None:
+    """The query's vector leaves out the names of the scope's people, those who said turns not yet
+    embedded included: the same question embeds the same text before and after they settle."""
+    emb = Recording()
+    mem = Memory.open(tmp_path / "s", embedder=emb)
+    mem.search("warm", scope=ALICE)
+    msgs = [{"role": "user", "name": "Melanie", "content": "I painted a sunrise over the lake", "id": "m1"}]
+    mem.add_messages(msgs, scope=ALICE, session_id="s", extract=False)
+    emb.texts.clear()
+    mem.search("What did Melanie paint?", scope=ALICE, k=2)
+    first = emb.texts[-1]
+    assert len(emb.texts) == 1 and len(first) == 2  # the turn and the question, one call
+    mem.search("What did Melanie paint?", scope=ALICE, k=2)
+    assert emb.texts[-1] == [first[-1]]  # the question alone now, embedded as the same text
+    assert "Melanie" not in first[-1]
     mem.close()
 
 
