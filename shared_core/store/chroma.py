@@ -28,6 +28,7 @@ from ..errors import ConfigError, InvalidInput
 from ..models import HistoryEntry, Kind, MemoryRecord, Scope
 from . import chroma_check, chroma_files, chroma_lock, chroma_server, chroma_stats
 from .base import RecordFilter, require_readable, revision_key, revision_keys
+from .chroma_graph import records_collection, side_collection
 from .chroma_rows import Quarantine, in_pages, meta_filter, parse_history, parse_record, scope_of
 
 log = logging.getLogger("shared_core.store")
@@ -37,18 +38,6 @@ _READ_FIELDS = ("user", "agent", "session")
 SCHEMA = 2  # 2: composite scope keys (`_scope_keys`) on records and history
 SCAN_PAGE = 20_000  # rows per read of a scope scan (Chroma fails a read binding over 32,766 ids)
 _UNIT = [1.0]  # the vector of side collections (history, meta) that are never searched by similarity
-# Chroma keeps every vector in an HNSW graph, which MeMo never searches (exact cosine over a scope's
-# vectors, `query_many`; side collections hold `_UNIT`). New collections build the smallest graph
-# Chroma takes: each write costs less (LoCoMo dev ingest 138 -> 145 turns/s), the vectors are stored
-# alike. Collections created before keep their graph (Chroma fixes it at creation).
-UNSEARCHED_GRAPH = {"ef_construction": 4, "max_neighbors": 2}
-
-
-def side_collection(client: Any, name: str) -> Any:
-    """A collection of rows read by id or metadata, never by similarity (history, meta, audit...)."""
-    return client.get_or_create_collection(
-        name, embedding_function=None, configuration={"hnsw": dict(UNSEARCHED_GRAPH)}
-    )
 
 
 def _settings() -> Any:
@@ -156,12 +145,8 @@ class ChromaStore:
         with translate("store", f"open collections {self._where}"):
             if self.path is not None:
                 _refuse_foreign(client, prefix, self.path)
-            self._records = client.get_or_create_collection(
-                f"{prefix}_records",
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine", **UNSEARCHED_GRAPH}},
-                metadata={"memo_schema": SCHEMA, "embedder": embedder_name or "unknown", "dim": dim or 0},
-            )
+            created = {"memo_schema": SCHEMA, "embedder": embedder_name or "unknown", "dim": dim or 0}
+            self._records = records_collection(client, f"{prefix}_records", created)
             meta = self._records.metadata or {}
             stored = meta.get("embedder")
             if embedder_name and stored not in (None, "unknown", embedder_name):

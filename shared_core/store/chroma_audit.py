@@ -22,7 +22,8 @@ from ..config import MemoConfig
 from ..errors import AuditIntegrityError
 from ..governance.audit import GENESIS, AuditEvent, AuditLog, InMemoryAuditBackend, check_replacement
 from ..governance.policy import PIIAction
-from .chroma import ChromaStore, side_collection
+from .chroma import ChromaStore
+from .chroma_graph import side_collection
 
 _UNIT = [1.0]
 

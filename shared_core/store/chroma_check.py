@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._boundary import translate
 from ..models import HistoryEntry, MemoryRecord
+from .chroma_graph import side_collection
 from .chroma_rows import Quarantine, parse_history, parse_record
 
 if TYPE_CHECKING:
@@ -51,8 +52,6 @@ def move_to_quarantine(store: ChromaStore, keys: list[str]) -> int:
     cols = {"records": store._records, "history": store._history}
     moved = 0
     with translate("store", "quarantine rows"):
-        from .chroma import side_collection  # chroma imports this module
-
         target = side_collection(store._client, f"{prefix}_quarantine")
         for key in keys:
             name, rid = key.split(":", 1)

@@ -17,7 +17,8 @@ from typing import Any
 
 from .._boundary import translate
 from ..models import Scope
-from .chroma import ChromaStore, _scope_keys, _scope_meta, _where, side_collection
+from .chroma import ChromaStore, _scope_keys, _scope_meta, _where
+from .chroma_graph import side_collection
 from .chroma_rows import scope_of
 from .jobs import InMemoryJobQueue, JobQueue, QueuedJob
 

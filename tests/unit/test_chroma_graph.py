@@ -19,7 +19,8 @@ from shared_core import Memory, Scope
 from shared_core.embed import HashingEmbedder
 from shared_core.models import Kind, MemoryRecord
 from shared_core.store.base import RecordFilter
-from shared_core.store.chroma import UNSEARCHED_GRAPH, ChromaStore
+from shared_core.store.chroma import ChromaStore
+from shared_core.store.chroma_graph import UNSEARCHED_GRAPH
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 ALICE = Scope(tenant="t", user="alice")
