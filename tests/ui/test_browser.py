@@ -67,7 +67,10 @@ def test_approve_a_pending_memory_then_find_it_through_search(driver: WebDriver,
     assert "User loves jazz" not in driver.find_element(By.ID, "queue").text
     login(driver, ui, "admin:dpo")
     driver.get(ui + "/search?tenant=acme&user=alice&q=User+loves+jazz&budget=400")
-    assert "User loves jazz" in wait_text(driver, By.ID, "context-block", "User loves jazz")
+    assert "User loves jazz" in wait_text(driver, By.ID, "hits", "User loves jazz")  # searched now
+    # the turn it came from is in the block too, and says it all: the block cites the turn alone
+    block = wait_text(driver, By.ID, "context-block", "I love jazz")
+    assert "User loves jazz" not in block
 
 
 def test_erase_a_user_with_confirmation_then_read_the_report(driver: WebDriver, ui: str) -> None:
