@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -194,8 +195,5 @@ class MiniLMEmbedder:
                 idx = todo.popleft()
             except IndexError:
                 return
-            if not capped:
-                self._run(self._lane_session, texts, out, idx)
-                continue
-            with self._bulk:
+            with self._bulk if capped else nullcontext():
                 self._run(self._lane_session, texts, out, idx)

@@ -106,7 +106,8 @@ class SearchMixin(RecordsMixin):
             people |= Features(waiting).people()
         names, rest = scoring.named(q, people)
         vec = self._seam.settle([rest if sw.dense_without_names else q], sc)[0]
-        index = self._index(sc, base)  # the same index, holding them now (unless another process wrote)
+        if waiting:  # the same index, holding them now (unless another process wrote meanwhile)
+            index = self._index(sc, base)
         with index.lock:
             window = None
             if since is not None or until is not None or meta:
