@@ -163,7 +163,8 @@ def test_check_repair_moves_the_row_aside(tmp_path: Path) -> None:
     again = mem.governor.check(ADMIN)
     assert again.ok, again
     kept = mem.store._client.get_collection("memo_quarantine").get(ids=[f"records:{bad}"])  # type: ignore[attr-defined]
-    assert kept["ids"] and "old version" in kept["documents"][0]
+    # the row as it was, raw JSON included (the text lives there; records have no Chroma document)
+    assert kept["ids"] and "old version" in kept["metadatas"][0]["json"]
     mem.close()
 
 

@@ -106,3 +106,32 @@ def test_a_scope_is_read_in_pages(tmp_path: Path) -> None:
     for r, v in zip(got, got_vecs):
         assert np.allclose(v / np.linalg.norm(v), by_id[r.id] / np.linalg.norm(by_id[r.id]), atol=1e-5)
     store.close()
+
+
+def test_record_and_history_text_is_stored_once_and_an_old_document_is_cleared(tmp_path: Path) -> None:
+    """A record's text lives in its JSON metadata only: no Chroma document (nothing in Chroma's
+    full-text index), and an upsert over a row an older version wrote with a document clears it."""
+    import numpy as np
+
+    from shared_core.models import HistoryEntry, Scope
+    from shared_core.store.base import ALL_STATUSES
+    from shared_core.testing import make_record
+
+    alice = Scope(tenant="t1", user="alice")
+    rec = make_record(alice, "alice keeps bees on the roof")
+    store = ChromaStore.persistent(tmp_path / "s", dim=2)
+    store._records.upsert(  # as an older version wrote it: the text as the document too
+        ids=[rec.id], embeddings=[[1.0, 0.0]], documents=["alice keeps bees on the roof"],
+        metadatas=[{"tenant": "t1", "user": "alice", "json": rec.model_dump_json()}],
+    )  # fmt: skip
+    new = rec.model_copy(update={"text": "alice keeps wasps"})
+    store.upsert([new], np.array([[0.0, 1.0]], dtype=np.float32))
+    store.append_history(
+        [HistoryEntry(record_id=rec.id, scope=alice, version=2, op="update", at=rec.created_at, snapshot=new)]
+    )
+    dump = store.raw_dump()
+    assert dump["records"]["documents"] == [""] and dump["history"]["documents"] == [""]
+    assert not any("bees" in str(m) for m in dump["records"]["metadatas"])
+    assert [r.text for r in store.list_records(alice, ALL_STATUSES)] == ["alice keeps wasps"]
+    assert [e.snapshot.text for e in store.history(alice, rec.id) if e.snapshot] == ["alice keeps wasps"]
+    store.close()
