@@ -38,11 +38,8 @@ _READ_FIELDS = ("user", "agent", "session")
 SCHEMA = 2  # 2: composite scope keys (`_scope_keys`) on records and history
 SCAN_PAGE = 20_000  # rows per read of a scope scan (Chroma fails a read binding over 32,766 ids)
 _UNIT = [1.0]  # the vector of side collections (history, meta) that are never searched by similarity
-# the document of a record or history row: empty. The text lives once per row, in the metadata's
-# JSON, which is what every read parses; a Chroma document would be a second copy, indexed by
-# Chroma's full-text (FTS5 trigram) index that MeMo never queries: more bytes to purge after an
-# erasure, and upserts ~30% slower. Written as "" (not left out) so that an upsert over a row
-# written by an older version clears its document instead of keeping the old text.
+# records and history rows: the text lives once, in the JSON every read parses; no copy in Chroma's
+# FTS index (never queried; more to purge). "" clears an older version's document on upsert
 _NO_DOCUMENT = ""
 
 
