@@ -28,7 +28,7 @@ from ..errors import ConfigError, InvalidInput
 from ..models import HistoryEntry, Kind, MemoryRecord, Scope
 from . import chroma_check, chroma_files, chroma_lock, chroma_server, chroma_stats
 from .base import RecordFilter, require_readable, revision_key, revision_keys
-from .chroma_graph import records_collection, side_collection
+from .chroma_graph import UNIT, records_collection, side_collection
 from .chroma_rows import Quarantine, in_pages, meta_filter, parse_history, parse_record, scope_of
 
 log = logging.getLogger("shared_core.store")
@@ -37,7 +37,6 @@ _SCOPE_KEYS = ("tenant", "user", "agent", "session")
 _READ_FIELDS = ("user", "agent", "session")
 SCHEMA = 2  # 2: composite scope keys (`_scope_keys`) on records and history
 SCAN_PAGE = 20_000  # rows per read of a scope scan (Chroma fails a read binding over 32,766 ids)
-_UNIT = [1.0]  # the vector of side collections (history, meta) that are never searched by similarity
 # records and history rows: the text lives once, in the JSON every read parses; no copy in Chroma's
 # FTS index (never queried; more to purge). "" clears an older version's document on upsert
 _NO_DOCUMENT = ""
@@ -468,7 +467,7 @@ class ChromaStore:
                 part = entries[s : s + self._max_batch]
                 self._history.upsert(
                     ids=[e.id for e in part],
-                    embeddings=[_UNIT for _ in part],
+                    embeddings=[UNIT for _ in part],
                     documents=[_NO_DOCUMENT for _ in part],
                     metadatas=[
                         {
@@ -518,7 +517,7 @@ class ChromaStore:
 
     def set_meta(self, key: str, value: str) -> None:
         with translate("store", f"write meta {self._where}"):
-            self._meta.upsert(ids=[key], embeddings=[_UNIT], documents=[value], metadatas=[{"kind": "meta"}])
+            self._meta.upsert(ids=[key], embeddings=[UNIT], documents=[value], metadatas=[{"kind": "meta"}])
 
     def revision(self, scope: Scope) -> str:
         return self.get_meta(revision_key(scope)) or "0"
@@ -531,7 +530,7 @@ class ChromaStore:
         with translate("store", f"write revision {self._where}"):
             self._meta.upsert(
                 ids=keys,
-                embeddings=[_UNIT for _ in keys],
+                embeddings=[UNIT for _ in keys],
                 documents=[uuid.uuid4().hex for _ in keys],
                 metadatas=[{"kind": "revision"} for _ in keys],
             )

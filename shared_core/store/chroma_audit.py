@@ -23,9 +23,7 @@ from ..errors import AuditIntegrityError
 from ..governance.audit import GENESIS, AuditEvent, AuditLog, InMemoryAuditBackend, check_replacement
 from ..governance.policy import PIIAction
 from .chroma import ChromaStore
-from .chroma_graph import side_collection
-
-_UNIT = [1.0]
+from .chroma_graph import UNIT, side_collection
 
 
 def _row_id(index: int) -> str:
@@ -108,7 +106,7 @@ class ChromaAuditBackend:
         rid = _row_id(nxt)
         with translate("store", "append audit"):
             self._col.add(
-                ids=[rid], embeddings=[_UNIT], documents=[first.action], metadatas=[self._meta(events)]
+                ids=[rid], embeddings=[UNIT], documents=[first.action], metadatas=[self._meta(events)]
             )
             stored = self._parse(self._col.get(ids=[rid], include=["metadatas"]))
         if not stored or stored[0][1][0].hash != first.hash:
@@ -162,7 +160,7 @@ class ChromaAuditBackend:
                 part = changed[s : s + 500]
                 self._col.upsert(
                     ids=[_row_id(i) for i, _ in part],
-                    embeddings=[_UNIT for _ in part],
+                    embeddings=[UNIT for _ in part],
                     documents=[row[0].action for _, row in part],
                     metadatas=[self._meta(row) for _, row in part],
                 )

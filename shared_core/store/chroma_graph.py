@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 UNSEARCHED_GRAPH = {"ef_construction": 4, "max_neighbors": 2}
+UNIT = [1.0]  # the vector of every row of a side collection
 
 
 def records_collection(client: Any, name: str, metadata: dict[str, Any]) -> Any:

@@ -18,11 +18,10 @@ from typing import Any
 from .._boundary import translate
 from ..models import Scope
 from .chroma import ChromaStore, _scope_keys, _scope_meta, _where
-from .chroma_graph import side_collection
+from .chroma_graph import UNIT, side_collection
 from .chroma_rows import scope_of
 from .jobs import InMemoryJobQueue, JobQueue, QueuedJob
 
-_UNIT = [1.0]
 _SCAN = 1_000  # waiting jobs read to find the oldest scope no one holds
 
 
@@ -39,7 +38,7 @@ class ChromaJobQueue:
         with translate("store", "queue extraction jobs"):
             self._col.add(  # `add` leaves a job already queued (and its claim) as it is
                 ids=[j.id for j in jobs],
-                embeddings=[_UNIT] * len(jobs),
+                embeddings=[UNIT] * len(jobs),
                 documents=[j.payload for j in jobs],
                 metadatas=[
                     {

@@ -171,18 +171,19 @@ class InMemoryStore:
         self._meta[key] = value
 
     def raw_dump(self) -> dict[str, Any]:
-        """Everything held, shaped like Chroma's `get` (documents and metadata), for erasure proofs."""
+        """Everything held, shaped like Chroma's `get` (documents and metadata), for erasure proofs:
+        as in `ChromaStore`, a record's or history entry's text is in its JSON, its document empty."""
         with self._lock:
             recs = list(self._records.values())
             return {
                 "records": {
                     "ids": [r.id for r in recs],
-                    "documents": [r.index_text() for r in recs],
+                    "documents": ["" for _ in recs],
                     "metadatas": [{**r.scope.model_dump(), "json": r.model_dump_json()} for r in recs],
                 },
                 "history": {
                     "ids": [e.id for e in self._history],
-                    "documents": [e.snapshot.text if e.snapshot else "" for e in self._history],
+                    "documents": ["" for _ in self._history],
                     "metadatas": [
                         {**e.scope.model_dump(), "json": e.model_dump_json()} for e in self._history
                     ],
